@@ -1,0 +1,36 @@
+/**
+ * Schema validation with zod/mini (a fraction of full zod's bundle) and English messages,
+ * formatted as one line that names every problem by its path. Messages describe expected
+ * types and limits only; zod never echoes the rejected values, so secrets stay out.
+ */
+import * as z from 'zod/mini';
+import { en } from 'zod/locales';
+
+z.config(en());
+
+export { z };
+
+/** One line naming each issue: `detail.jobIds[2]: must be a UUID; detail: Unrecognized key: "x"`. */
+export function describeIssues(error: z.core.$ZodError): string {
+  return error.issues
+    .map((issue) => {
+      const path = issue.path
+        .map((key, index) =>
+          typeof key === 'number' ? `[${key}]` : `${index === 0 ? '' : '.'}${String(key)}`,
+        )
+        .join('');
+      return path ? `${path}: ${issue.message}` : issue.message;
+    })
+    .join('; ');
+}
+
+/** Parses `value` with `schema`, throwing `makeError(description)` on the first failure. */
+export function parseWith<S extends z.core.$ZodType>(
+  schema: S,
+  value: unknown,
+  makeError: (description: string) => Error,
+): z.output<S> {
+  const result = z.safeParse(schema, value);
+  if (!result.success) throw makeError(describeIssues(result.error));
+  return result.data;
+}

@@ -1,0 +1,161 @@
+/**
+ * The error hierarchy of the Zuora client.
+ *
+ * Every error carries what an operator needs to find the call in Zuora's logs (method, path,
+ * status, Zuora `code`, `Zuora-Request-Id`) and nothing secret: messages are built only from
+ * values the client controls or has already scrubbed, and no request header or form body is
+ * ever attached.
+ */
+
+/** Base class of every error the Zuora client throws. */
+export class ZuoraError extends Error {
+  override name = 'ZuoraError';
+}
+
+/** What went wrong with an HTTP response, so callers can branch without matching strings. */
+export type ZuoraErrorKind =
+  /** 400 with code 1003: the job is no longer `accepted` or `in_progress`. */
+  | 'already-finished'
+  /** 404: the job does not exist (or is not visible to this client). */
+  | 'not-found'
+  /** 403: the client may not see or change this resource. */
+  | 'forbidden'
+  /** 401: the credentials or the token were rejected. */
+  | 'unauthorized'
+  /** 429: throttled, after every retry the deadline allowed. */
+  | 'rate-limited'
+  /** 5xx, after every retry the deadline allowed. */
+  | 'server'
+  /** Any other 4xx. */
+  | 'client';
+
+/** Where a request went, as reported in errors (no query string, no headers, no body). */
+export interface RequestTarget {
+  readonly method: string;
+  readonly path: string;
+}
+
+/** Fields of an HTTP error response, parsed leniently from any of Zuora's error shapes. */
+export interface ZuoraHttpErrorDetails extends RequestTarget {
+  readonly status: number;
+  readonly code?: number | string | undefined;
+  readonly zuoraMessage?: string | undefined;
+  readonly requestId?: string | undefined;
+  readonly attempts: number;
+}
+
+/** Zuora answered with a non-2xx status that the client does not (or no longer) retry. */
+export class ZuoraHttpError extends ZuoraError {
+  override name = 'ZuoraHttpError';
+  readonly method: string;
+  readonly path: string;
+  readonly status: number;
+  /** Zuora's error code (`1003`, `1001`, `90000011`, …) when the body had one. */
+  readonly code: number | string | undefined;
+  readonly zuoraMessage: string | undefined;
+  readonly requestId: string | undefined;
+  /** How many requests were sent, retries included. */
+  readonly attempts: number;
+  readonly kind: ZuoraErrorKind;
+
+  constructor(details: ZuoraHttpErrorDetails, options?: ErrorOptions) {
+    const code = details.code === undefined ? '' : ` code ${details.code}`;
+    const text = details.zuoraMessage ? `: ${details.zuoraMessage}` : '';
+    const requestId = details.requestId ? ` (Zuora-Request-Id ${details.requestId})` : '';
+    super(
+      `${details.method} ${details.path} failed with HTTP ${details.status}${code}${text}${requestId}`,
+      options,
+    );
+    this.method = details.method;
+    this.path = details.path;
+    this.status = details.status;
+    this.code = details.code;
+    this.zuoraMessage = details.zuoraMessage;
+    this.requestId = details.requestId;
+    this.attempts = details.attempts;
+    this.kind = classify(details.status, details.code);
+  }
+}
+
+function classify(status: number, code: number | string | undefined): ZuoraErrorKind {
+  if (status === 400 && Number(code) === 1003) return 'already-finished';
+  if (status === 404) return 'not-found';
+  if (status === 403) return 'forbidden';
+  if (status === 401) return 'unauthorized';
+  if (status === 429) return 'rate-limited';
+  if (status >= 500) return 'server';
+  return 'client';
+}
+
+/** The request never produced a response: connection refused or dropped, or it timed out. */
+export class ZuoraNetworkError extends ZuoraError {
+  override name = 'ZuoraNetworkError';
+  readonly method: string;
+  readonly path: string;
+  readonly attempts: number;
+  readonly timedOut: boolean;
+
+  constructor(
+    target: RequestTarget & { attempts: number; timedOut: boolean },
+    options?: ErrorOptions,
+  ) {
+    const what = target.timedOut ? 'timed out' : 'could not reach Zuora';
+    super(`${target.method} ${target.path} ${what} after ${target.attempts} attempt(s)`, options);
+    this.method = target.method;
+    this.path = target.path;
+    this.attempts = target.attempts;
+    this.timedOut = target.timedOut;
+  }
+}
+
+/** Zuora answered 2xx but the body was not what the API promises (not JSON, wrong shape). */
+export class ZuoraResponseError extends ZuoraError {
+  override name = 'ZuoraResponseError';
+  readonly method: string;
+  readonly path: string;
+  readonly status: number;
+  readonly requestId: string | undefined;
+
+  constructor(
+    target: RequestTarget & { status: number; requestId?: string | undefined; problem: string },
+    options?: ErrorOptions,
+  ) {
+    const requestId = target.requestId ? ` (Zuora-Request-Id ${target.requestId})` : '';
+    super(
+      `${target.method} ${target.path} returned an invalid response: ${target.problem}${requestId}`,
+      options,
+    );
+    this.method = target.method;
+    this.path = target.path;
+    this.status = target.status;
+    this.requestId = target.requestId;
+  }
+}
+
+/** The run's deadline left no time to start (or wait for) another request. */
+export class DeadlineExceededError extends ZuoraError {
+  override name = 'DeadlineExceededError';
+  readonly method: string;
+  readonly path: string;
+
+  constructor(target: RequestTarget, options?: ErrorOptions) {
+    super(`${target.method} ${target.path} not sent: the run's deadline is too close`, options);
+    this.method = target.method;
+    this.path = target.path;
+  }
+}
+
+/** The base URL is not an allowed Zuora endpoint (https, or http to a loopback host). */
+export class InvalidBaseUrlError extends ZuoraError {
+  override name = 'InvalidBaseUrlError';
+}
+
+/** True when `error` says the job had already left `accepted`/`in_progress` (400, code 1003). */
+export function isAlreadyFinished(error: unknown): boolean {
+  return error instanceof ZuoraHttpError && error.kind === 'already-finished';
+}
+
+/** True when `error` says the job does not exist (404). */
+export function isNotFound(error: unknown): boolean {
+  return error instanceof ZuoraHttpError && error.kind === 'not-found';
+}

@@ -1,0 +1,437 @@
+/**
+ * The one HTTP layer every Zuora call goes through: base URL and header rules, per-request
+ * timeouts, an overall deadline it never overruns, retries with full-jitter exponential
+ * backoff (`Retry-After` first), and pacing when `RateLimit-Remaining` runs low.
+ *
+ * Retries are written here rather than taken from p-retry or ky because they must be
+ * deadline-aware (never sleep or send past the run's end), let `Retry-After` override the
+ * backoff, and share rate-limit pacing across concurrent calls; each library covers one of
+ * these and the glue would be as long as this file.
+ */
+import { type Log, silentLog } from '../log.ts';
+import {
+  DeadlineExceededError,
+  InvalidBaseUrlError,
+  type RequestTarget,
+  ZuoraError,
+  ZuoraHttpError,
+  ZuoraNetworkError,
+  ZuoraResponseError,
+} from './errors.ts';
+
+/** Statuses worth another attempt: throttling and transient server faults. */
+export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([429, 500, 502, 503, 504]);
+
+/** Retry and timing parameters; see {@link DEFAULT_RETRY_POLICY}. */
+export interface RetryPolicy {
+  /** Attempts per request, the first included. */
+  readonly maxAttempts: number;
+  /** Backoff before retry n (1-based) is random in [0, min(maxDelayMs, baseDelayMs·2^(n-1))]. */
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+  /** A single attempt is aborted after this long. */
+  readonly requestTimeoutMs: number;
+  /** No attempt starts unless at least this much time is left before the deadline. */
+  readonly minAttemptMs: number;
+}
+
+/** Defaults: 5 attempts, 250 ms base, 8 s cap, 10 s per attempt, 1 s minimum to start one. */
+export const DEFAULT_RETRY_POLICY: RetryPolicy = {
+  maxAttempts: 5,
+  baseDelayMs: 250,
+  maxDelayMs: 8_000,
+  requestTimeoutMs: 10_000,
+  minAttemptMs: 1_000,
+};
+
+/** Options of {@link HttpTransport}. */
+export interface HttpTransportOptions {
+  /** Zuora REST base URL, validated with {@link parseBaseUrl}. */
+  baseUrl: string;
+  /** Sent as `Zuora-Track-Id` on every request. */
+  trackId: string;
+  /** Sent as `Zuora-Entity-Ids` when set. */
+  entityId?: string | undefined;
+  /** Sent as `Zuora-Org-Ids` when set (comma-joined). */
+  orgIds?: readonly string[] | undefined;
+  /** Epoch milliseconds after which no request may still be running. */
+  deadline: number;
+  retry?: Partial<RetryPolicy> | undefined;
+  /** Removes secret values from any text that could end up in an error. */
+  redact?: ((text: string) => string) | undefined;
+  log?: Log | undefined;
+  /** Injection points for tests; default to the real ones. */
+  fetch?: typeof fetch;
+  now?: () => number;
+  random?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** One request: a path under the base URL, a query, extra headers, a form or no body. */
+export interface HttpRequest<T> {
+  method: 'GET' | 'POST' | 'DELETE';
+  path: string;
+  query?: Record<string, string | number> | undefined;
+  headers?: Record<string, string> | undefined;
+  form?: Record<string, string> | undefined;
+  /** Validates the parsed JSON body of a 2xx response; throw to reject it. */
+  parse: (body: unknown) => T;
+}
+
+/** A successful, validated response. */
+export interface HttpResponse<T> {
+  data: T;
+  status: number;
+  requestId: string | undefined;
+  attempts: number;
+}
+
+/** Counters a run can report or a benchmark can read. */
+export interface TransportStats {
+  requests: number;
+  retries: number;
+}
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/**
+ * Validates a Zuora base URL: https (any host, so new data centres work), or plain http only
+ * to a loopback host for local runs and tests.
+ */
+export function parseBaseUrl(value: string): URL {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new InvalidBaseUrlError('Zuora base URL is not a valid URL');
+  }
+  const loopback = LOOPBACK_HOSTS.has(url.hostname) || url.hostname.startsWith('127.');
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+    throw new InvalidBaseUrlError(
+      `Zuora base URL must use https (plain http is allowed only to a loopback host), got ${url.protocol}//${url.host}`,
+    );
+  }
+  if (url.username || url.password || url.search || url.hash) {
+    throw new InvalidBaseUrlError(
+      'Zuora base URL must not contain credentials, a query or a fragment',
+    );
+  }
+  return url;
+}
+
+const TRACK_ID = /^[\x21-\x7e]{1,64}$/;
+
+/** Checks Zuora's rules for `Zuora-Track-Id`: 1–64 printable US-ASCII, none of `:;"'`. */
+export function assertTrackId(value: string): void {
+  if (!TRACK_ID.test(value) || /[:;"']/.test(value)) {
+    throw new ZuoraError(
+      'Zuora-Track-Id must be 1-64 printable US-ASCII characters without : ; " or \'',
+    );
+  }
+}
+
+/**
+ * Parses `Retry-After` (delta seconds or an HTTP date) into milliseconds from `now`.
+ * Returns undefined for a missing or malformed value.
+ */
+export function parseRetryAfter(value: string | null, now: number): number | undefined {
+  if (value === null) return undefined;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  const date = Date.parse(trimmed);
+  if (Number.isNaN(date) || !/[a-z]/i.test(trimmed)) return undefined;
+  return Math.max(0, date - now);
+}
+
+/** `RateLimit-*` header values; a malformed header is simply absent. */
+export interface RateLimitInfo {
+  limit?: number;
+  remaining?: number;
+  resetSeconds?: number;
+}
+
+function leadingNumber(value: string | null): number | undefined {
+  // Accepts "100", "100, 100;w=60" (IETF draft lists) and ignores anything else.
+  const match = value?.trim().match(/^(\d+(?:\.\d+)?)(?:\s*[,;]|$)/);
+  return match ? Number(match[1]) : undefined;
+}
+
+/** Parses `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` leniently. */
+export function parseRateLimit(headers: Headers): RateLimitInfo {
+  const info: RateLimitInfo = {};
+  const limit = leadingNumber(headers.get('ratelimit-limit'));
+  const remaining = leadingNumber(headers.get('ratelimit-remaining'));
+  const reset = leadingNumber(headers.get('ratelimit-reset'));
+  if (limit !== undefined) info.limit = limit;
+  if (remaining !== undefined) info.remaining = remaining;
+  if (reset !== undefined) info.resetSeconds = reset;
+  return info;
+}
+
+/** Full-jitter exponential backoff: random in [0, min(cap, base·2^(retry-1))]. */
+export function backoffDelay(retry: number, policy: RetryPolicy, random: () => number): number {
+  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (retry - 1));
+  return Math.floor(random() * ceiling);
+}
+
+/** `{code, message}` from any of Zuora's error shapes, or from a non-JSON body. */
+export function parseErrorBody(text: string): { code?: number | string; message?: string } {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    const plain = text
+      .replace(/<[^>]*>/g, ' ')
+      .replace(/\s+/g, ' ')
+      .trim();
+    return plain ? { message: plain } : {};
+  }
+  if (typeof body !== 'object' || body === null) return {};
+  const record = body as Record<string, unknown>;
+  const first = (list: unknown) =>
+    Array.isArray(list) && typeof list[0] === 'object' && list[0] !== null
+      ? (list[0] as Record<string, unknown>)
+      : undefined;
+  // /query errors: {code, message}; /v1: {reasons:[{code,message}]}; CRUD: {Errors:[{Code,Message}]};
+  // SOAP-ish: {FaultCode, FaultMessage}; OAuth: {error, error_description} or {message}.
+  const source = first(record.reasons) ?? first(record.Errors) ?? record;
+  const code = source.code ?? source.Code ?? source.FaultCode ?? source.error;
+  const message =
+    source.message ?? source.Message ?? source.FaultMessage ?? source.error_description;
+  const result: { code?: number | string; message?: string } = {};
+  if (typeof code === 'number' || typeof code === 'string') result.code = code;
+  if (typeof message === 'string') result.message = message;
+  return result;
+}
+
+const MAX_MESSAGE = 300;
+
+/**
+ * Sends requests to one Zuora tenant for one run. Create one per run: it owns the run's
+ * deadline, its track id and its rate-limit pacing.
+ */
+export class HttpTransport {
+  readonly stats: TransportStats = { requests: 0, retries: 0 };
+  readonly #base: URL;
+  /** The base URL's path without a trailing slash ('' for the root). */
+  readonly #basePath: string;
+  readonly #headers: Record<string, string>;
+  readonly #deadline: number;
+  readonly #policy: RetryPolicy;
+  readonly #redact: (text: string) => string;
+  readonly #log: Log;
+  readonly #fetch: typeof fetch;
+  readonly #now: () => number;
+  readonly #random: () => number;
+  readonly #sleep: (ms: number) => Promise<void>;
+  /** Rate-limit pacing shared by concurrent requests: none starts before this instant. */
+  #notBefore = 0;
+
+  constructor(options: HttpTransportOptions) {
+    this.#base = parseBaseUrl(options.baseUrl);
+    this.#basePath = this.#base.pathname.replace(/\/+$/, '');
+    assertTrackId(options.trackId);
+    this.#headers = {
+      accept: 'application/json',
+      'accept-encoding': 'gzip',
+      'user-agent': 'query-janitor',
+      'zuora-track-id': options.trackId,
+    };
+    if (options.entityId) this.#headers['zuora-entity-ids'] = options.entityId;
+    if (options.orgIds?.length) this.#headers['zuora-org-ids'] = options.orgIds.join(',');
+    this.#deadline = options.deadline;
+    this.#policy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+    this.#redact = options.redact ?? ((text) => text);
+    this.#log = options.log ?? silentLog;
+    this.#fetch = options.fetch ?? globalThis.fetch;
+    this.#now = options.now ?? Date.now;
+    this.#random = options.random ?? Math.random;
+    this.#sleep =
+      options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms).unref?.()));
+  }
+
+  /** The validated base URL's origin and path, for logs. */
+  get baseUrl(): string {
+    return `${this.#base.origin}${this.#basePath}`;
+  }
+
+  /** Epoch milliseconds by which every request must have finished. */
+  get deadline(): number {
+    return this.#deadline;
+  }
+
+  /** Milliseconds left before the deadline. */
+  remainingMs(): number {
+    return this.#deadline - this.#now();
+  }
+
+  /**
+   * Sends `request`, retrying what is retryable while attempts and the deadline allow.
+   * Throws {@link ZuoraHttpError}, {@link ZuoraNetworkError}, {@link ZuoraResponseError} or
+   * {@link DeadlineExceededError}.
+   */
+  async send<T>(request: HttpRequest<T>): Promise<HttpResponse<T>> {
+    const target: RequestTarget = { method: request.method, path: request.path };
+    const url = new URL(this.#basePath + request.path, this.#base.origin);
+    for (const [key, value] of Object.entries(request.query ?? {})) {
+      url.searchParams.set(key, String(value));
+    }
+    let lastError: ZuoraError | undefined;
+    for (let attempt = 1; attempt <= this.#policy.maxAttempts; attempt++) {
+      await this.#waitForPacing(target, lastError);
+      const timeLeft = this.#deadline - this.#now();
+      if (timeLeft < this.#policy.minAttemptMs) {
+        throw lastError ?? new DeadlineExceededError(target);
+      }
+      this.stats.requests++;
+      if (attempt > 1) this.stats.retries++;
+      const outcome = await this.#attempt(request, url, target, attempt, timeLeft);
+      if (outcome.done) return outcome.response;
+      lastError = outcome.error;
+      if (!outcome.retryable || attempt === this.#policy.maxAttempts) throw outcome.error;
+      const delay = outcome.retryAfterMs ?? backoffDelay(attempt, this.#policy, this.#random);
+      if (this.#now() + delay + this.#policy.minAttemptMs > this.#deadline) {
+        // Waiting would run past the deadline: report the failure we have instead.
+        throw outcome.error;
+      }
+      this.#log.debug('retrying Zuora request', {
+        method: request.method,
+        path: request.path,
+        attempt,
+        delayMs: delay,
+        reason: outcome.error.name,
+        status: outcome.error instanceof ZuoraHttpError ? outcome.error.status : undefined,
+      });
+      await this.#sleep(delay);
+    }
+    throw lastError ?? new DeadlineExceededError(target);
+  }
+
+  async #attempt<T>(
+    request: HttpRequest<T>,
+    url: URL,
+    target: RequestTarget,
+    attempt: number,
+    timeLeft: number,
+  ): Promise<
+    | { done: true; response: HttpResponse<T> }
+    | { done: false; error: ZuoraError; retryable: boolean; retryAfterMs?: number | undefined }
+  > {
+    const timeout = Math.min(this.#policy.requestTimeoutMs, timeLeft);
+    const headers: Record<string, string> = { ...this.#headers, ...request.headers };
+    let body: string | undefined;
+    if (request.form) {
+      headers['content-type'] = 'application/x-www-form-urlencoded';
+      body = new URLSearchParams(request.form).toString();
+    }
+    let response: Response;
+    let text: string;
+    try {
+      response = await this.#fetch(url, {
+        method: request.method,
+        headers,
+        body,
+        signal: AbortSignal.timeout(timeout),
+      });
+      // The body is read under the same timeout: a stalled or truncated body is a network fault.
+      text = await response.text();
+    } catch (cause) {
+      const timedOut = cause instanceof Error && cause.name === 'TimeoutError';
+      return {
+        done: false,
+        retryable: true,
+        error: new ZuoraNetworkError(
+          { ...target, attempts: attempt, timedOut },
+          { cause: scrubCause(cause, this.#redact) },
+        ),
+      };
+    }
+    const requestId = response.headers.get('zuora-request-id') ?? undefined;
+    this.#updatePacing(parseRateLimit(response.headers));
+    if (response.ok) {
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        return {
+          done: false,
+          retryable: false,
+          error: new ZuoraResponseError({
+            ...target,
+            status: response.status,
+            requestId,
+            problem: 'body is not JSON',
+          }),
+        };
+      }
+      try {
+        return {
+          done: true,
+          response: { data: request.parse(json), status: response.status, requestId, attempts: attempt },
+        };
+      } catch (cause) {
+        const problem = cause instanceof Error ? cause.message : 'unexpected shape';
+        return {
+          done: false,
+          retryable: false,
+          error: new ZuoraResponseError({
+            ...target,
+            status: response.status,
+            requestId,
+            problem: this.#redact(problem).slice(0, MAX_MESSAGE),
+          }),
+        };
+      }
+    }
+    const parsed = parseErrorBody(text);
+    const error = new ZuoraHttpError({
+      ...target,
+      status: response.status,
+      code: typeof parsed.code === 'string' ? this.#redact(parsed.code).slice(0, 64) : parsed.code,
+      zuoraMessage:
+        parsed.message === undefined
+          ? undefined
+          : this.#redact(parsed.message).slice(0, MAX_MESSAGE),
+      requestId,
+      attempts: attempt,
+    });
+    return {
+      done: false,
+      error,
+      retryable: RETRYABLE_STATUSES.has(response.status),
+      retryAfterMs: parseRetryAfter(response.headers.get('retry-after'), this.#now()),
+    };
+  }
+
+  /** Slows down when Zuora says the quota is nearly spent, instead of running into 429s. */
+  #updatePacing(info: RateLimitInfo): void {
+    if (info.remaining === undefined || info.resetSeconds === undefined) return;
+    const lowWater = Math.max(2, Math.floor((info.limit ?? 0) / 10));
+    if (info.remaining >= lowWater) return;
+    const spread = (info.resetSeconds * 1000) / (info.remaining + 1);
+    const notBefore = this.#now() + Math.min(spread, info.resetSeconds * 1000);
+    this.#notBefore = Math.max(this.#notBefore, notBefore);
+  }
+
+  async #waitForPacing(target: RequestTarget, lastError: ZuoraError | undefined): Promise<void> {
+    const wait = this.#notBefore - this.#now();
+    if (wait <= 0) return;
+    if (this.#now() + wait + this.#policy.minAttemptMs > this.#deadline) {
+      throw lastError ?? new DeadlineExceededError(target);
+    }
+    this.#log.debug('pacing Zuora requests: rate limit nearly spent', { waitMs: wait });
+    await this.#sleep(wait);
+  }
+}
+
+/** Keeps a network error's class and code as the cause, with any secret scrubbed. */
+function scrubCause(cause: unknown, redact: (text: string) => string): Error {
+  if (!(cause instanceof Error)) return new Error('request failed');
+  const inner = cause.cause instanceof Error ? cause.cause : undefined;
+  const detail = inner ? `${cause.message}: ${inner.message}` : cause.message;
+  const scrubbed = new Error(redact(detail));
+  scrubbed.name = cause.name;
+  const code = (inner as { code?: unknown } | undefined)?.code;
+  if (typeof code === 'string') Object.assign(scrubbed, { code });
+  return scrubbed;
+}

@@ -1,0 +1,68 @@
+/** Zuora Data Query types and the schemas that validate Zuora's responses. */
+import { z } from '../validation.ts';
+
+/** Every status Zuora reports for a Data Query job. */
+export const QUERY_STATUSES = [
+  'submitted',
+  'accepted',
+  'in_progress',
+  'completed',
+  'failed',
+  'cancelled',
+] as const;
+
+/** A Data Query job status. */
+export type QueryStatus = (typeof QUERY_STATUSES)[number];
+
+/** The statuses in which Zuora accepts a cancel. */
+export const CANCELLABLE_STATUSES = ['accepted', 'in_progress'] as const;
+
+/** A status in which Zuora accepts a cancel. */
+export type CancellableStatus = (typeof CANCELLABLE_STATUSES)[number];
+
+/** Matches a job id: a canonical UUID (Zuora's spec says 64 characters; it is 36). */
+export const JOB_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Client credentials and the tenant they belong to. */
+export interface ZuoraCredentials {
+  readonly clientId: string;
+  readonly clientSecret: string;
+  readonly baseUrl: string;
+}
+
+/** Where credentials come from; `refresh` bypasses any cache (after Zuora rejected them). */
+export interface CredentialSource {
+  get(): Promise<ZuoraCredentials>;
+  refresh(): Promise<ZuoraCredentials>;
+}
+
+const isoDate = z
+  .string()
+  .check(z.refine((value) => !Number.isNaN(Date.parse(value)), 'must be an ISO-8601 date'));
+
+/** A Data Query job as the janitor uses it; other fields Zuora sends are ignored. */
+export const queryJobSchema = z.looseObject({
+  id: z.string().check(z.regex(JOB_ID_PATTERN, 'must be a UUID')),
+  queryStatus: z.enum(QUERY_STATUSES),
+  updatedOn: isoDate,
+  createdBy: z.optional(z.string()),
+  query: z.optional(z.string()),
+  sourceData: z.optional(z.string()),
+  remainingRetries: z.optional(z.number()),
+});
+
+/** A Data Query job. */
+export type QueryJob = z.infer<typeof queryJobSchema>;
+
+/** `GET /query/jobs` → `{data: [...]}`. */
+export const jobListSchema = z.object({ data: z.array(queryJobSchema) });
+
+/** `GET|DELETE /query/jobs/{id}` → `{data: {...}}`. */
+export const jobEnvelopeSchema = z.object({ data: queryJobSchema });
+
+/** `POST /oauth/token` → `{access_token, expires_in, ...}`. */
+export const tokenResponseSchema = z.looseObject({
+  access_token: z.string().check(z.minLength(1)),
+  token_type: z.optional(z.string()),
+  expires_in: z.number().check(z.positive()),
+});

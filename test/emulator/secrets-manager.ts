@@ -1,0 +1,153 @@
+/**
+ * An in-process emulator of AWS Secrets Manager's `GetSecretValue`, speaking the JSON 1.1
+ * protocol the real AWS SDK sends (`POST /`, `X-Amz-Target: secretsmanager.GetSecretValue`).
+ * Point the SDK at it with `AWS_ENDPOINT_URL_SECRETS_MANAGER`. It answers
+ * `ResourceNotFoundException` and `AccessDeniedException` like the service, and records calls.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+interface StoredSecret {
+  name: string;
+  arn: string;
+  secretString: string;
+  versionId: string;
+  createdDate: number;
+}
+
+/** One `GetSecretValue` call as received. */
+export interface RecordedSecretRequest {
+  target: string;
+  secretId: string;
+  signed: boolean;
+  status: number;
+}
+
+const REGION = 'us-east-1';
+const ACCOUNT = '123456789012';
+
+/** An emulated Secrets Manager on loopback. */
+export class SecretsManagerEmulator {
+  readonly requests: RecordedSecretRequest[] = [];
+  readonly #server: Server;
+  readonly #secrets = new Map<string, StoredSecret>();
+  readonly #denied = new Set<string>();
+  readonly #failures: Array<{ status: number; type: string }> = [];
+  #url = '';
+
+  private constructor() {
+    this.#server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        const target = String(req.headers['x-amz-target'] ?? '');
+        const answer = (status: number, body: unknown, type?: string) => {
+          const headers: Record<string, string> = {
+            'content-type': 'application/x-amz-json-1.1',
+            'x-amzn-requestid': randomUUID(),
+          };
+          if (type) headers['x-amzn-errortype'] = type;
+          res.writeHead(status, headers);
+          res.end(JSON.stringify(body));
+        };
+        let input: { SecretId?: unknown } = {};
+        try {
+          input = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+        } catch {
+          return answer(400, { __type: 'SerializationException', message: 'bad JSON' }, 'SerializationException');
+        }
+        const secretId = typeof input.SecretId === 'string' ? input.SecretId : '';
+        const record: RecordedSecretRequest = {
+          target,
+          secretId,
+          signed: String(req.headers.authorization ?? '').startsWith('AWS4-HMAC-SHA256'),
+          status: 0,
+        };
+        this.requests.push(record);
+        const fail = (status: number, type: string, message: string) => {
+          record.status = status;
+          answer(status, { __type: type, message }, type);
+        };
+        if (req.method !== 'POST' || target !== 'secretsmanager.GetSecretValue') {
+          return fail(400, 'UnknownOperationException', 'Unknown operation');
+        }
+        const injected = this.#failures.shift();
+        if (injected) return fail(injected.status, injected.type, `Injected ${injected.type}`);
+        const secret = this.#find(secretId);
+        if (secret && this.#denied.has(secret.name)) {
+          return fail(
+            400,
+            'AccessDeniedException',
+            `User: arn:aws:sts::${ACCOUNT}:assumed-role/janitor is not authorized to perform: secretsmanager:GetSecretValue on resource: ${secretId}`,
+          );
+        }
+        if (!secret) {
+          return fail(400, 'ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
+        }
+        record.status = 200;
+        answer(200, {
+          ARN: secret.arn,
+          Name: secret.name,
+          SecretString: secret.secretString,
+          VersionId: secret.versionId,
+          VersionStages: ['AWSCURRENT'],
+          CreatedDate: secret.createdDate,
+        });
+      });
+    });
+    this.#server.keepAliveTimeout = 1000;
+  }
+
+  /** Starts the emulator on 127.0.0.1 with an ephemeral port. */
+  static async start(): Promise<SecretsManagerEmulator> {
+    const emulator = new SecretsManagerEmulator();
+    await new Promise<void>((resolve) => emulator.#server.listen(0, '127.0.0.1', resolve));
+    const { port } = emulator.#server.address() as AddressInfo;
+    emulator.#url = `http://127.0.0.1:${port}`;
+    return emulator;
+  }
+
+  /** The value for `AWS_ENDPOINT_URL_SECRETS_MANAGER`. */
+  get url(): string {
+    return this.#url;
+  }
+
+  /** Creates or replaces (rotates) a secret; returns its ARN. */
+  put(name: string, secretString: string): string {
+    const existing = this.#secrets.get(name);
+    const arn =
+      existing?.arn ?? `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${name}-${randomUUID().slice(0, 6)}`;
+    this.#secrets.set(name, {
+      name,
+      arn,
+      secretString,
+      versionId: randomUUID(),
+      createdDate: Math.floor(Date.now() / 1000),
+    });
+    return arn;
+  }
+
+  /** Makes `GetSecretValue` on `name` answer `AccessDeniedException`. */
+  deny(name: string): void {
+    this.#denied.add(name);
+  }
+
+  /** Makes the next call fail with `status` and error `type` (ThrottlingException, …). */
+  failNext(status: number, type: string): void {
+    this.#failures.push({ status, type });
+  }
+
+  /** Stops listening. */
+  async close(): Promise<void> {
+    this.#server.closeAllConnections();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+
+  #find(secretId: string): StoredSecret | undefined {
+    return (
+      this.#secrets.get(secretId) ??
+      [...this.#secrets.values()].find((secret) => secret.arn === secretId)
+    );
+  }
+}

@@ -1,0 +1,546 @@
+/**
+ * An in-process emulator of the Zuora endpoints query-janitor uses: `POST /oauth/token` and the
+ * three Data Query job routes, on 127.0.0.1 with an ephemeral port. It behaves like the real
+ * service where the janitor depends on it (status codes, error bodies, headers, rate limits,
+ * gzip) and can be scripted to misbehave (latency, 429, 5xx, dropped connections, malformed
+ * bodies, expiring tokens, jobs that finish mid-run). Every request is recorded.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
+
+/** Statuses a job can have. */
+export type EmulatedStatus =
+  | 'submitted'
+  | 'accepted'
+  | 'in_progress'
+  | 'completed'
+  | 'failed'
+  | 'cancelled';
+
+/** A job as the emulator stores it. */
+export interface EmulatedJob {
+  id: string;
+  query: string;
+  queryStatus: EmulatedStatus;
+  updatedOn: string;
+  createdBy: string;
+  sourceData: 'LIVE' | 'WAREHOUSE';
+  remainingRetries: number;
+  useIndexJoin: boolean;
+  /** Only visible to requests with this `Zuora-Entity-Ids`, when set. */
+  entityId?: string | undefined;
+  /** Creation order: lists are newest first. */
+  createdSeq: number;
+  dataFile?: string;
+  outputRows?: number;
+  processingTime?: number;
+}
+
+/** An OAuth client the emulator accepts. */
+export interface EmulatedClient {
+  clientId: string;
+  clientSecret: string;
+  /** The Zuora user the client acts as (jobs' `createdBy`). */
+  userId: string;
+  /** Non-admin clients see and cancel only their own jobs. */
+  admin: boolean;
+}
+
+/** Routes faults can target. */
+export type Route = 'token' | 'list' | 'get' | 'cancel';
+
+/** What an injected fault does to a matching request. */
+export type Fault =
+  | { kind: 'status'; status: number; retryAfter?: string; body?: string; contentType?: string }
+  | { kind: 'drop' }
+  | { kind: 'delay'; ms: number }
+  | { kind: 'truncated-gzip' }
+  | { kind: 'body'; status?: number; body: string; contentType?: string };
+
+interface FaultRule {
+  route: Route | undefined;
+  jobId: string | undefined;
+  remaining: number;
+  fault: Fault;
+}
+
+/** One request the emulator received, and what it answered. */
+export interface RecordedRequest {
+  method: string;
+  route: Route | 'unknown';
+  path: string;
+  query: Record<string, string>;
+  headers: Record<string, string>;
+  body: string;
+  /** 0 when the connection was dropped. */
+  status: number;
+  jobId?: string | undefined;
+  /** The job's status when the request was handled (get/cancel), before any change. */
+  jobStatusBefore?: EmulatedStatus | undefined;
+  receivedAt: number;
+  answeredAt: number;
+}
+
+/** Options of {@link ZuoraEmulator.start}. */
+export interface ZuoraEmulatorOptions {
+  /** Latency added to every response, in milliseconds. */
+  latencyMs?: number;
+  /** `expires_in` of minted tokens, in seconds (Zuora: 3599). */
+  tokenTtlSeconds?: number;
+  /** Largest `pageSize` accepted (the spec: 100; 400 above it). */
+  maxPageSize?: number;
+  /** Requests per rate-limit window per client; `RateLimit-*` headers report it. */
+  rateLimit?: number;
+  rateLimitWindowSeconds?: number;
+  now?: () => number;
+}
+
+const DEFAULT_CLIENT: EmulatedClient = {
+  clientId: '0f6a5c1e-6f4b-4f8e-9d3a-2b7c4e1d9a01',
+  clientSecret: 'emulator-client-secret-0001',
+  userId: 'a1b2c3d4-0000-4000-8000-00000000a001',
+  admin: true,
+};
+
+/** The emulator's default admin client (tests add others). */
+export const defaultClient: Readonly<EmulatedClient> = DEFAULT_CLIENT;
+
+/** An emulated Zuora tenant on loopback. */
+export class ZuoraEmulator {
+  readonly requests: RecordedRequest[] = [];
+  latencyMs: number;
+  tokenTtlSeconds: number;
+  maxPageSize: number;
+  rateLimit: number;
+  rateLimitWindowSeconds: number;
+  readonly #server: Server;
+  readonly #now: () => number;
+  readonly #jobs = new Map<string, EmulatedJob>();
+  readonly #clients = new Map<string, EmulatedClient>();
+  readonly #tokens = new Map<string, { client: EmulatedClient; expiresAt: number }>();
+  readonly #faults: FaultRule[] = [];
+  readonly #finishAfter = new Map<string, { route: Route; status: EmulatedStatus }>();
+  readonly #windows = new Map<string, { start: number; count: number }>();
+  #seq = 0;
+  #url = '';
+
+  private constructor(options: ZuoraEmulatorOptions) {
+    this.latencyMs = options.latencyMs ?? 0;
+    this.tokenTtlSeconds = options.tokenTtlSeconds ?? 3599;
+    this.maxPageSize = options.maxPageSize ?? 100;
+    this.rateLimit = options.rateLimit ?? 10_000;
+    this.rateLimitWindowSeconds = options.rateLimitWindowSeconds ?? 60;
+    this.#now = options.now ?? Date.now;
+    this.#clients.set(DEFAULT_CLIENT.clientId, { ...DEFAULT_CLIENT });
+    this.#server = createServer((req, res) => {
+      this.#handle(req, res).catch((error: unknown) => {
+        res.statusCode = 500;
+        res.end(JSON.stringify({ message: `emulator bug: ${String(error)}` }));
+      });
+    });
+    // Keep-alive sockets would hold the process open after close(); the client reconnects.
+    this.#server.keepAliveTimeout = 1000;
+  }
+
+  /** Starts an emulator on 127.0.0.1 with an ephemeral port. */
+  static async start(options: ZuoraEmulatorOptions = {}): Promise<ZuoraEmulator> {
+    const emulator = new ZuoraEmulator(options);
+    await new Promise<void>((resolve) => emulator.#server.listen(0, '127.0.0.1', resolve));
+    const { port } = emulator.#server.address() as AddressInfo;
+    emulator.#url = `http://127.0.0.1:${port}`;
+    return emulator;
+  }
+
+  /** The base URL to give the client. */
+  get url(): string {
+    return this.#url;
+  }
+
+  /** Stops listening and drops open connections. */
+  async close(): Promise<void> {
+    this.#server.closeAllConnections();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+
+  /** Registers another OAuth client (for example a non-admin one, or rotated credentials). */
+  addClient(client: Partial<EmulatedClient> & { clientId: string; clientSecret: string }): void {
+    this.#clients.set(client.clientId, {
+      userId: randomUUID(),
+      admin: true,
+      ...client,
+    });
+  }
+
+  /** Changes a client's secret (rotation): the old secret stops working at once. */
+  rotateSecret(clientId: string, clientSecret: string): void {
+    const client = this.#clients.get(clientId);
+    if (!client) throw new Error(`no such client ${clientId}`);
+    client.clientSecret = clientSecret;
+  }
+
+  /** Adds a job; `ageMinutes` sets `updatedOn` that far in the past. Jobs added later are newer. */
+  addJob(
+    job: Partial<Omit<EmulatedJob, 'createdSeq'>> & { ageMinutes?: number } = {},
+  ): EmulatedJob {
+    const { ageMinutes, ...fields } = job;
+    const updatedOn =
+      fields.updatedOn ?? new Date(this.#now() - (ageMinutes ?? 0) * 60_000).toISOString();
+    const stored: EmulatedJob = {
+      id: randomUUID(),
+      query: 'select Id from Account',
+      queryStatus: 'accepted',
+      createdBy: DEFAULT_CLIENT.userId,
+      sourceData: 'LIVE',
+      remainingRetries: 3,
+      useIndexJoin: false,
+      ...fields,
+      updatedOn,
+      createdSeq: ++this.#seq,
+    };
+    this.#jobs.set(stored.id, stored);
+    return stored;
+  }
+
+  /** The stored job (a live reference), or undefined. */
+  job(id: string): EmulatedJob | undefined {
+    return this.#jobs.get(id);
+  }
+
+  /** Every stored job, newest first. */
+  jobs(): EmulatedJob[] {
+    return [...this.#jobs.values()].sort((a, b) => b.createdSeq - a.createdSeq);
+  }
+
+  /** Sets a job's status now (it finished, failed, or someone else cancelled it). */
+  setStatus(id: string, status: EmulatedStatus): void {
+    const job = this.#jobs.get(id);
+    if (!job) throw new Error(`no such job ${id}`);
+    job.queryStatus = status;
+    job.updatedOn = new Date(this.#now()).toISOString();
+  }
+
+  /** Removes a job (it will answer 404). */
+  deleteJob(id: string): void {
+    this.#jobs.delete(id);
+  }
+
+  /**
+   * Makes `id` reach `status` right after the emulator answers the next `route` request that
+   * shows it: `list` (finishes between the list and the re-read) or `get` (between the re-read
+   * and the cancel).
+   */
+  finishAfter(id: string, route: 'list' | 'get', status: EmulatedStatus = 'completed'): void {
+    this.#finishAfter.set(id, { route, status });
+  }
+
+  /** Injects `fault` into the next `times` requests matching `route` (and `jobId`). */
+  inject(fault: Fault, match: { route?: Route; jobId?: string; times?: number } = {}): void {
+    this.#faults.push({
+      route: match.route,
+      jobId: match.jobId,
+      remaining: match.times ?? 1,
+      fault,
+    });
+  }
+
+  /** Removes every pending fault. */
+  clearFaults(): void {
+    this.#faults.length = 0;
+  }
+
+  /** Expires every issued token now (the next API call gets 401). */
+  expireTokens(): void {
+    for (const token of this.#tokens.values()) token.expiresAt = this.#now() - 1;
+  }
+
+  /** Issued tokens (values), for leak tests. */
+  issuedTokens(): string[] {
+    return [...this.#tokens.keys()];
+  }
+
+  /** Recorded requests for one route. */
+  requestsTo(route: Route): RecordedRequest[] {
+    return this.requests.filter((request) => request.route === route);
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const receivedAt = this.#now();
+    const url = new URL(req.url ?? '/', 'http://emulator');
+    const body = await readBody(req);
+    const { route, jobId } = routeOf(req.method ?? 'GET', url.pathname);
+    const record: RecordedRequest = {
+      method: req.method ?? 'GET',
+      route,
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      headers: flattenHeaders(req),
+      body,
+      status: 0,
+      jobId,
+      receivedAt,
+      answeredAt: 0,
+    };
+    this.requests.push(record);
+    const reply = (status: number, payload: unknown, extra: Record<string, string> = {}) => {
+      record.status = status;
+      record.answeredAt = this.#now();
+      this.#send(req, res, status, payload, { ...extra, ...this.#commonHeaders(req, record) });
+    };
+
+    if (this.latencyMs > 0) await sleep(this.latencyMs);
+    const fault = route === 'unknown' ? undefined : this.#takeFault(route, jobId);
+    if (fault) {
+      const handled = await this.#applyFault(fault, req, res, record);
+      if (handled) return;
+    }
+
+    if (route === 'token') return this.#token(body, reply);
+    if (route === 'unknown') return reply(404, { message: `No route for ${req.method} ${url.pathname}` });
+
+    const client = this.#authenticate(req);
+    if (!client) return reply(401, { message: 'Authentication error' });
+    const limited = this.#rateLimit(client.clientId);
+    if (limited.exceeded) {
+      return reply(429, { code: 70, message: 'Too many requests' }, {
+        'retry-after': String(limited.reset),
+        ...limited.headers,
+      });
+    }
+    const entity = req.headers['zuora-entity-ids'];
+    const visible = (job: EmulatedJob) =>
+      job.entityId === undefined || entity === undefined || job.entityId === entity;
+
+    if (route === 'list') {
+      const status = url.searchParams.get('queryStatus');
+      const pageSize = Number(url.searchParams.get('pageSize') ?? 20);
+      if (status !== null && !['accepted', 'in_progress', 'completed', 'failed', 'cancelled'].includes(status)) {
+        return reply(400, { code: 1002, message: `Invalid queryStatus: ${status}` }, limited.headers);
+      }
+      if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > this.maxPageSize) {
+        return reply(400, { code: 1002, message: `pageSize must be between 1 and ${this.maxPageSize}` }, limited.headers);
+      }
+      const page = this.jobs()
+        .filter((job) => visible(job))
+        .filter((job) => client.admin || job.createdBy === client.userId)
+        .filter((job) => status === null || job.queryStatus === status)
+        .slice(0, pageSize);
+      reply(200, { data: page.map(publicJob) }, limited.headers);
+      for (const job of page) this.#maybeFinish(job, 'list');
+      return;
+    }
+
+    const job = jobId ? this.#jobs.get(jobId) : undefined;
+    if (!job || !visible(job)) {
+      return reply(404, { code: 1001, message: `No such query: ${jobId}` }, limited.headers);
+    }
+    record.jobStatusBefore = job.queryStatus;
+    if (!client.admin && job.createdBy !== client.userId) {
+      return reply(403, { code: 1009, message: `Access denied for restricted job ${job.id}` }, limited.headers);
+    }
+    if (route === 'get') {
+      reply(200, { data: publicJob(job) }, limited.headers);
+      this.#maybeFinish(job, 'get');
+      return;
+    }
+    // cancel
+    if (job.queryStatus !== 'accepted' && job.queryStatus !== 'in_progress') {
+      return reply(400, {
+        code: 1003,
+        message: `Query job ${job.id} is not in accepted or in_progress status`,
+      }, limited.headers);
+    }
+    job.queryStatus = 'cancelled';
+    job.updatedOn = new Date(this.#now()).toISOString();
+    reply(200, { data: publicJob(job) }, limited.headers);
+  }
+
+  #token(body: string, reply: (status: number, payload: unknown) => void): void {
+    const form = new URLSearchParams(body);
+    if (form.get('grant_type') !== 'client_credentials') {
+      return reply(400, { message: 'grant_type must be client_credentials' });
+    }
+    const client = this.#clients.get(form.get('client_id') ?? '');
+    if (!client || client.clientSecret !== form.get('client_secret')) {
+      return reply(401, { message: 'Bad credentials' });
+    }
+    const token = randomUUID().replaceAll('-', '');
+    this.#tokens.set(token, {
+      client,
+      expiresAt: this.#now() + this.tokenTtlSeconds * 1000,
+    });
+    reply(200, {
+      access_token: token,
+      token_type: 'bearer',
+      expires_in: this.tokenTtlSeconds,
+      scope: `user.${client.userId.replaceAll('-', '')} service.data-query.read tenant.9999`,
+      jti: randomUUID().replaceAll('-', ''),
+    });
+  }
+
+  #authenticate(req: IncomingMessage): EmulatedClient | undefined {
+    const header = req.headers.authorization ?? '';
+    const match = /^Bearer (\S+)$/.exec(header);
+    const token = match?.[1] ? this.#tokens.get(match[1]) : undefined;
+    if (!token || token.expiresAt <= this.#now()) return undefined;
+    return token.client;
+  }
+
+  #rateLimit(key: string) {
+    const now = this.#now();
+    const windowMs = this.rateLimitWindowSeconds * 1000;
+    let window = this.#windows.get(key);
+    if (!window || now - window.start >= windowMs) {
+      window = { start: now, count: 0 };
+      this.#windows.set(key, window);
+    }
+    window.count++;
+    const reset = Math.max(1, Math.ceil((window.start + windowMs - now) / 1000));
+    const remaining = Math.max(0, this.rateLimit - window.count);
+    return {
+      exceeded: window.count > this.rateLimit,
+      reset,
+      headers: {
+        'ratelimit-limit': String(this.rateLimit),
+        'ratelimit-remaining': String(remaining),
+        'ratelimit-reset': String(reset),
+      },
+    };
+  }
+
+  #maybeFinish(job: EmulatedJob, route: 'list' | 'get'): void {
+    const plan = this.#finishAfter.get(job.id);
+    if (plan?.route !== route) return;
+    this.#finishAfter.delete(job.id);
+    this.setStatus(job.id, plan.status);
+  }
+
+  #takeFault(route: Route, jobId: string | undefined): Fault | undefined {
+    const index = this.#faults.findIndex(
+      (rule) =>
+        (rule.route === undefined || rule.route === route) &&
+        (rule.jobId === undefined || rule.jobId === jobId),
+    );
+    if (index < 0) return undefined;
+    const rule = this.#faults[index] as FaultRule;
+    rule.remaining--;
+    if (rule.remaining <= 0) this.#faults.splice(index, 1);
+    return rule.fault;
+  }
+
+  /** Applies a fault; returns true when the request was answered (or dropped) by it. */
+  async #applyFault(
+    fault: Fault,
+    req: IncomingMessage,
+    res: ServerResponse,
+    record: RecordedRequest,
+  ): Promise<boolean> {
+    const common = this.#commonHeaders(req, record);
+    switch (fault.kind) {
+      case 'delay':
+        await sleep(fault.ms);
+        return false;
+      case 'drop':
+        record.answeredAt = this.#now();
+        req.socket.destroy();
+        return true;
+      case 'status': {
+        record.status = fault.status;
+        record.answeredAt = this.#now();
+        const headers: Record<string, string> = {
+          ...common,
+          'content-type': fault.contentType ?? 'application/json',
+        };
+        if (fault.retryAfter !== undefined) headers['retry-after'] = fault.retryAfter;
+        res.writeHead(fault.status, headers);
+        res.end(fault.body ?? JSON.stringify({ message: `Injected ${fault.status}` }));
+        return true;
+      }
+      case 'body':
+        record.status = fault.status ?? 200;
+        record.answeredAt = this.#now();
+        res.writeHead(record.status, {
+          ...common,
+          'content-type': fault.contentType ?? 'application/json',
+        });
+        res.end(fault.body);
+        return true;
+      case 'truncated-gzip': {
+        record.status = 200;
+        record.answeredAt = this.#now();
+        const full = gzipSync(JSON.stringify({ data: [...this.#jobs.values()].map(publicJob) }));
+        const cut = full.subarray(0, Math.floor(full.length / 2));
+        res.writeHead(200, {
+          ...common,
+          'content-type': 'application/json',
+          'content-encoding': 'gzip',
+          'content-length': String(cut.length),
+        });
+        res.end(cut);
+        return true;
+      }
+    }
+  }
+
+  #commonHeaders(req: IncomingMessage, _record: RecordedRequest): Record<string, string> {
+    const headers: Record<string, string> = { 'zuora-request-id': randomUUID() };
+    const track = req.headers['zuora-track-id'];
+    if (typeof track === 'string') headers['zuora-track-id'] = track;
+    return headers;
+  }
+
+  #send(
+    req: IncomingMessage,
+    res: ServerResponse,
+    status: number,
+    payload: unknown,
+    headers: Record<string, string>,
+  ): void {
+    let body: Buffer = Buffer.from(JSON.stringify(payload));
+    const out: Record<string, string> = { ...headers, 'content-type': 'application/json' };
+    const acceptsGzip = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
+    if (acceptsGzip && body.length > 1000) {
+      body = gzipSync(body);
+      out['content-encoding'] = 'gzip';
+    }
+    out['content-length'] = String(body.length);
+    res.writeHead(status, out);
+    res.end(body);
+  }
+}
+
+function publicJob(job: EmulatedJob): Record<string, unknown> {
+  const { entityId: _entity, createdSeq: _seq, ...visible } = job;
+  return visible;
+}
+
+function routeOf(method: string, path: string): { route: Route | 'unknown'; jobId?: string } {
+  if (path === '/oauth/token' && method === 'POST') return { route: 'token' };
+  if (path === '/query/jobs' && method === 'GET') return { route: 'list' };
+  const match = /^\/query\/jobs\/([^/]+)$/.exec(path);
+  if (match) {
+    const jobId = decodeURIComponent(match[1] as string);
+    if (method === 'GET') return { route: 'get', jobId };
+    if (method === 'DELETE') return { route: 'cancel', jobId };
+  }
+  return { route: 'unknown' };
+}
+
+function flattenHeaders(req: IncomingMessage): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [key, value] of Object.entries(req.headers)) {
+    if (value !== undefined) headers[key] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return headers;
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
