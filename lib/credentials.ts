@@ -16,6 +16,13 @@ import { parseWith, z } from './validation.ts';
 /** The secret could not be read or does not hold valid credentials. */
 export class CredentialsError extends Error {
   override name = 'CredentialsError';
+  /** `invalid`: the secret or settings are wrong (fix them); `unavailable`: could not read it. */
+  readonly reason: 'invalid' | 'unavailable';
+
+  constructor(message: string, options?: ErrorOptions & { reason?: 'invalid' | 'unavailable' }) {
+    super(message, options);
+    this.reason = options?.reason ?? 'invalid';
+  }
 }
 
 /** How long a secret value is trusted before it is read again. */
@@ -146,6 +153,7 @@ function describeSdkError(error: unknown, secretId: string): CredentialsError {
     default:
       return new CredentialsError(`Could not read secret ${secretId} from Secrets Manager (${name})`, {
         cause,
+        reason: 'unavailable',
       });
   }
 }

@@ -1,0 +1,26 @@
+/**
+ * Sweep function: invoked by the EventBridge Scheduler (`{"trigger":"schedule"}`) and by the
+ * `Sweep Query Jobs` event. Returns the run report.
+ */
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { parseSweepEvent } from '../lib/events.ts';
+import { newRunId, type Report } from '../lib/janitor/index.ts';
+import { deadlineOf, janitor, logFailure, logger, metrics, recordMetrics } from './shared.ts';
+
+const lambdaHandler = async (event: unknown, context: Context): Promise<Report> => {
+  const request = parseSweepEvent(event);
+  const runId = newRunId();
+  logger.appendKeys({ runId, trigger: request.trigger });
+  const report = await janitor
+    .sweep({ ...request, runId, deadline: deadlineOf(context) })
+    .catch(logFailure);
+  recordMetrics(report);
+  return report;
+};
+
+export const handler = middy(lambdaHandler)
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(logMetrics(metrics, { captureColdStartMetric: true }));

@@ -1,0 +1,148 @@
+/**
+ * The events the Lambda functions accept, validated before any Zuora call. A refused event
+ * throws {@link InvalidEventError} naming every problem; the asynchronous invocation then fails
+ * and the on-failure destination keeps the event.
+ */
+import { MIN_STALE_AFTER_MS } from './config.ts';
+import { parseDuration } from './duration.ts';
+import { parseWith, z } from './validation.ts';
+import { JOB_ID_PATTERN } from './zuora/model.ts';
+
+/** `detail-type` of the on-demand sweep event. */
+export const SWEEP_DETAIL_TYPE = 'Sweep Query Jobs';
+/** `detail-type` of the cancel-by-id event. */
+export const CANCEL_DETAIL_TYPE = 'Cancel Query Jobs';
+/** Default `source` of both events (the construct can change it). */
+export const DEFAULT_EVENT_SOURCE = 'query-janitor';
+/** Most job ids one cancel event may name. */
+export const MAX_JOB_IDS = 100;
+
+/** The event was refused; nothing was sent to Zuora. */
+export class InvalidEventError extends Error {
+  override name = 'InvalidEventError';
+}
+
+/** What a sweep should do, from the Scheduler input or a `Sweep Query Jobs` event. */
+export interface SweepRequest {
+  trigger: 'schedule' | 'sweep-event';
+  dryRun?: boolean | undefined;
+  staleAfterMs?: number | undefined;
+}
+
+/** What a `Cancel Query Jobs` event asks for. */
+export interface CancelRequest {
+  jobIds: string[];
+  reason?: string | undefined;
+  dryRun?: boolean | undefined;
+}
+
+const staleAfter = z.string().check(
+  z.maxLength(32),
+  z.refine((value) => {
+    const ms = parseDuration(value);
+    return ms !== undefined && ms >= MIN_STALE_AFTER_MS;
+  }, 'must be a duration of at least 5m, such as 90m, 2h, 1d or PT2H'),
+);
+
+/** The input the EventBridge Scheduler schedule sends (see the construct). */
+const scheduleInputSchema = z.strictObject({
+  trigger: z.literal('schedule'),
+  scheduledTime: z.optional(z.string().check(z.maxLength(64))),
+  executionId: z.optional(z.string().check(z.maxLength(128))),
+});
+
+const envelope = <D extends z.core.$ZodType>(detailType: string, detail: D) =>
+  z.looseObject({
+    'detail-type': z.literal(detailType),
+    source: z.string().check(z.minLength(1), z.maxLength(256)),
+    detail,
+  });
+
+const sweepEventSchema = envelope(
+  SWEEP_DETAIL_TYPE,
+  z.strictObject({ dryRun: z.optional(z.boolean()), staleAfter: z.optional(staleAfter) }),
+);
+
+const jobId = z.string().check(z.maxLength(36), z.regex(JOB_ID_PATTERN, 'must be a job UUID'));
+
+const cancelEventSchema = envelope(
+  CANCEL_DETAIL_TYPE,
+  z.strictObject({
+    jobIds: z.array(jobId).check(
+      z.minLength(1, 'must name at least one job id'),
+      z.maxLength(MAX_JOB_IDS, `must name at most ${MAX_JOB_IDS} job ids`),
+      z.refine(
+        (ids) => new Set(ids.map((id) => id.toLowerCase())).size === ids.length,
+        'must not repeat a job id',
+      ),
+    ),
+    reason: z.optional(z.string().check(z.maxLength(256))),
+    dryRun: z.optional(z.boolean()),
+  }),
+);
+
+function describeShape(event: unknown): string {
+  if (event === null) return 'null';
+  if (Array.isArray(event)) return 'an array';
+  return `a ${typeof event}`;
+}
+
+function requireObject(event: unknown, what: string): Record<string, unknown> {
+  if (typeof event !== 'object' || event === null || Array.isArray(event)) {
+    throw new InvalidEventError(`${what} must be a JSON object, got ${describeShape(event)}`);
+  }
+  return event as Record<string, unknown>;
+}
+
+/**
+ * Parses the sweep function's input: the Scheduler's `{"trigger":"schedule"}` or a
+ * `Sweep Query Jobs` EventBridge event.
+ */
+export function parseSweepEvent(event: unknown): SweepRequest {
+  const record = requireObject(event, 'Sweep input');
+  if ('detail-type' in record) {
+    if (record['detail-type'] !== SWEEP_DETAIL_TYPE) {
+      throw new InvalidEventError(
+        `The sweep function handles detail-type "${SWEEP_DETAIL_TYPE}" only`,
+      );
+    }
+    const parsed = parseWith(
+      sweepEventSchema,
+      record,
+      (problems) => new InvalidEventError(`Invalid ${SWEEP_DETAIL_TYPE} event: ${problems}`),
+    );
+    return {
+      trigger: 'sweep-event',
+      dryRun: parsed.detail.dryRun,
+      staleAfterMs:
+        parsed.detail.staleAfter === undefined ? undefined : parseDuration(parsed.detail.staleAfter),
+    };
+  }
+  parseWith(
+    scheduleInputSchema,
+    record,
+    (problems) =>
+      new InvalidEventError(
+        `Invalid sweep input: expected {"trigger":"schedule"} or a "${SWEEP_DETAIL_TYPE}" event: ${problems}`,
+      ),
+  );
+  return { trigger: 'schedule' };
+}
+
+/** Parses a `Cancel Query Jobs` EventBridge event. */
+export function parseCancelEvent(event: unknown): CancelRequest {
+  const record = requireObject(event, 'Cancel event');
+  if (record['detail-type'] !== CANCEL_DETAIL_TYPE) {
+    throw new InvalidEventError(`The cancel function handles detail-type "${CANCEL_DETAIL_TYPE}" only`);
+  }
+  const parsed = parseWith(
+    cancelEventSchema,
+    record,
+    (problems) => new InvalidEventError(`Invalid ${CANCEL_DETAIL_TYPE} event: ${problems}`),
+  );
+  return {
+    jobIds: parsed.detail.jobIds.map((id) => id.toLowerCase()),
+    reason: parsed.detail.reason,
+    dryRun: parsed.detail.dryRun,
+  };
+}

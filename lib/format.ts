@@ -1,0 +1,72 @@
+/** Human-readable tables for the CLI and the demo. */
+import { formatDuration } from './duration.ts';
+import type { JobListing, Report } from './janitor/index.ts';
+
+function table(headers: readonly string[], rows: readonly string[][]): string {
+  const widths = headers.map((header, column) =>
+    Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)),
+  );
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+      .join('  ')
+      .trimEnd();
+  return [line(headers), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n');
+}
+
+const age = (seconds: number | null) => (seconds === null ? '-' : formatDuration(seconds * 1000));
+
+/** One line: what the run did. */
+export function summarizeReport(report: Report): string {
+  const { counts } = report;
+  const mode = report.dryRun ? 'dry-run' : 'live';
+  const parts = [
+    `scanned ${counts.scanned}`,
+    `stale ${counts.stale}`,
+    report.dryRun ? `would cancel ${counts.wouldCancel}` : `cancelled ${counts.cancelled}`,
+    `already finished ${counts.alreadyFinished}`,
+    `not found ${counts.notFound}`,
+    `protected ${counts.protected}`,
+    `deferred ${counts.deferred}`,
+    `failed ${counts.failed}`,
+  ];
+  const truncated = report.truncated ? ' (truncated: older jobs may be hidden)' : '';
+  return `${report.trigger} ${mode} run ${report.runId}: ${parts.join(', ')} in ${report.durationMs} ms${truncated}`;
+}
+
+/** The report as a table of its jobs, then the summary line. */
+export function formatReport(report: Report): string {
+  const rows = report.jobs.map((job) => [
+    job.id,
+    job.status ?? '-',
+    age(job.ageSeconds),
+    job.createdBy ?? '-',
+    job.queryHash ?? '-',
+    job.outcome,
+    job.error ?? '',
+  ]);
+  const body =
+    rows.length > 0
+      ? table(['JOB', 'STATUS', 'AGE', 'CREATED BY', 'QUERY', 'OUTCOME', 'NOTE'], rows)
+      : 'No stale jobs.';
+  return `${body}\n${summarizeReport(report)}\n`;
+}
+
+/** `query-janitor list` as a table. */
+export function formatListing(listing: JobListing): string {
+  const rows = listing.jobs.map((job) => [
+    job.id,
+    job.entityId ?? '-',
+    job.status,
+    age(job.ageSeconds),
+    job.stale ? 'yes' : 'no',
+    job.protected ?? '',
+    job.createdBy ?? '-',
+  ]);
+  const body =
+    rows.length > 0
+      ? table(['JOB', 'ENTITY', 'STATUS', 'AGE', 'STALE', 'PROTECTED', 'CREATED BY'], rows)
+      : 'No accepted or in_progress jobs.';
+  const note = listing.truncated ? '\nA page came back full: older jobs may not be shown.' : '';
+  return `${body}${note}\n`;
+}

@@ -1,0 +1,173 @@
+/**
+ * The run report: the functions' return value and the CLI's `--json` output. Counts are derived
+ * from the job entries, so they always add up: `stale` equals the sum of the outcome counts.
+ */
+import { createHash } from 'node:crypto';
+import type { QueryJob, QueryStatus } from '../zuora/model.ts';
+import { ageSeconds } from './policy.ts';
+
+/** What happened to one stale or requested job. */
+export type Outcome =
+  | 'cancelled'
+  | 'would-cancel'
+  | 'already-finished'
+  | 'not-found'
+  | 'protected'
+  | 'deferred'
+  | 'failed';
+
+/** What started the run. */
+export type Trigger = 'schedule' | 'sweep-event' | 'cancel-event' | 'cli';
+
+/** One job in the report. Fields Zuora did not tell us (a job not found) are null. */
+export interface JobReport {
+  id: string;
+  status: QueryStatus | null;
+  updatedOn: string | null;
+  ageSeconds: number | null;
+  createdBy: string | null;
+  queryHash: string | null;
+  outcome: Outcome;
+  httpStatus?: number;
+  error?: string;
+}
+
+/** Outcome counters, plus `scanned` (every job listed) and `stale` (every job in `jobs`). */
+export interface ReportCounts {
+  scanned: number;
+  stale: number;
+  cancelled: number;
+  wouldCancel: number;
+  alreadyFinished: number;
+  notFound: number;
+  protected: number;
+  deferred: number;
+  failed: number;
+}
+
+/** A run's report. */
+export interface Report {
+  runId: string;
+  trigger: Trigger;
+  dryRun: boolean;
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  counts: ReportCounts;
+  /** A list page came back full at the end: older jobs may be hidden. */
+  truncated: boolean;
+  jobs: JobReport[];
+}
+
+const COUNT_OF: Record<Outcome, Exclude<keyof ReportCounts, 'scanned' | 'stale'>> = {
+  cancelled: 'cancelled',
+  'would-cancel': 'wouldCancel',
+  'already-finished': 'alreadyFinished',
+  'not-found': 'notFound',
+  protected: 'protected',
+  deferred: 'deferred',
+  failed: 'failed',
+};
+
+/** First 12 hex characters of the query's SHA-256: identifies a query without revealing it. */
+export function queryHash(query: string | undefined): string | null {
+  if (query === undefined) return null;
+  return createHash('sha256').update(query).digest('hex').slice(0, 12);
+}
+
+/** Builds a report; each job id gets exactly one outcome (the last recorded wins). */
+export class ReportBuilder {
+  readonly #jobs = new Map<string, JobReport>();
+  readonly #seen = new Set<string>();
+  readonly #started: number;
+  readonly #now: () => number;
+  readonly runId: string;
+  readonly trigger: Trigger;
+  readonly dryRun: boolean;
+  truncated = false;
+
+  constructor(runId: string, trigger: Trigger, dryRun: boolean, now: () => number = Date.now) {
+    this.runId = runId;
+    this.trigger = trigger;
+    this.dryRun = dryRun;
+    this.#now = now;
+    this.#started = now();
+  }
+
+  /** Counts jobs as scanned (each id once, however often it is listed). */
+  scanned(jobs: readonly Pick<QueryJob, 'id'>[]): void {
+    for (const job of jobs) this.#seen.add(job.id);
+  }
+
+  /** Records the outcome of a job we know (from a list or a read). */
+  record(
+    job: QueryJob,
+    outcome: Outcome,
+    extra: { httpStatus?: number | undefined; error?: string | undefined } = {},
+  ): JobReport {
+    const entry: JobReport = {
+      id: job.id,
+      status: job.queryStatus,
+      updatedOn: job.updatedOn,
+      ageSeconds: ageSeconds(job, this.#now()),
+      createdBy: job.createdBy ?? null,
+      queryHash: queryHash(job.query),
+      outcome,
+    };
+    return this.#put(entry, extra);
+  }
+
+  /** Records the outcome of a job known only by id (never read: not found, failed, deferred). */
+  recordId(
+    id: string,
+    outcome: Outcome,
+    extra: { httpStatus?: number | undefined; error?: string | undefined } = {},
+  ): JobReport {
+    const entry: JobReport = {
+      id,
+      status: null,
+      updatedOn: null,
+      ageSeconds: null,
+      createdBy: null,
+      queryHash: null,
+      outcome,
+    };
+    return this.#put(entry, extra);
+  }
+
+  #put(entry: JobReport, extra: { httpStatus?: number | undefined; error?: string | undefined }) {
+    if (extra.httpStatus !== undefined) entry.httpStatus = extra.httpStatus;
+    if (extra.error !== undefined) entry.error = extra.error;
+    this.#jobs.set(entry.id, entry);
+    return entry;
+  }
+
+  /** Finishes the report now. */
+  finish(): Report {
+    const finished = this.#now();
+    const jobs = [...this.#jobs.values()];
+    const counts: ReportCounts = {
+      scanned: this.#seen.size,
+      stale: jobs.length,
+      cancelled: 0,
+      wouldCancel: 0,
+      alreadyFinished: 0,
+      notFound: 0,
+      protected: 0,
+      deferred: 0,
+      failed: 0,
+    };
+    for (const job of jobs) counts[COUNT_OF[job.outcome]]++;
+    return {
+      runId: this.runId,
+      trigger: this.trigger,
+      dryRun: this.dryRun,
+      startedAt: new Date(this.#started).toISOString(),
+      finishedAt: new Date(finished).toISOString(),
+      durationMs: finished - this.#started,
+      counts,
+      truncated: this.truncated,
+      jobs,
+    };
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * The sweep: list `accepted` and `in_progress` jobs for each entity, plan, then re-read each
+ * planned job and cancel it only if it is still eligible.
+ *
+ * Zuora's list has no cursor and shows the newest jobs first, so a full page may hide older
+ * stuck jobs. Cancelled jobs leave the status filter, so after cancelling from a full page the
+ * sweep lists again, until a page is not full, the cap is spent or the deadline nears. A run
+ * that still ends on a full page is marked `truncated`.
+ */
+import { DEFAULT_PAGE_SIZE } from '../zuora/client.ts';
+import { CANCELLABLE_STATUSES, type CancellableStatus, type QueryJob } from '../zuora/model.ts';
+import { planSweep, recheck } from './policy.ts';
+import type { Report } from './report.ts';
+import { type JanitorDeps, Run, type RunOptions } from './run.ts';
+
+/** Rounds of re-listing at most: a guard, since each round must cancel something to continue. */
+const MAX_ROUNDS = 50;
+
+interface Source {
+  entityId: string | undefined;
+  status: CancellableStatus;
+}
+
+type ListedJob = QueryJob & { entityId: string | undefined };
+
+/** Runs one sweep and returns its report. Throws only if Zuora cannot be listed at all. */
+export async function sweep(
+  deps: JanitorDeps,
+  options: RunOptions & { pageSize?: number },
+): Promise<Report> {
+  const run = new Run(deps, options);
+  const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
+  const handled = new Set<string>();
+  let capLeft = run.config.maxCancelsPerRun;
+  let pending: Source[] = run.entities.flatMap((entityId) =>
+    CANCELLABLE_STATUSES.map((status) => ({ entityId, status })),
+  );
+
+  for (let round = 1; pending.length > 0; round++) {
+    const pages: Array<{ source: Source; full: boolean; ids: Set<string> }> = [];
+    const listed: ListedJob[] = [];
+    for (const source of pending) {
+      try {
+        const page = await run.client(source.entityId).listJobs(source.status, pageSize);
+        pages.push({ source, full: page.full, ids: new Set(page.jobs.map((job) => job.id)) });
+        for (const job of page.jobs) {
+          if (!handled.has(job.id)) listed.push({ ...job, entityId: source.entityId });
+        }
+      } catch (error) {
+        // The first listing is the run: without it there is nothing to report. Later ones only
+        // look for jobs hidden behind a full page; failing there leaves the run truncated.
+        if (round === 1) throw error;
+        run.log.warn('could not list again; older jobs may be hidden', {
+          entityId: source.entityId,
+          status: source.status,
+          error: (error as Error).message,
+        });
+        run.report.truncated = true;
+      }
+    }
+    run.report.scanned(listed);
+
+    const plan = planSweep(listed, {
+      now: run.now(),
+      rules: run.rules,
+      maxCancels: capLeft,
+      dryRun: run.dryRun,
+    });
+    for (const job of plan.protected) run.outcome(job, 'protected', { entityId: job.entityId });
+    for (const job of plan.deferred) {
+      run.outcome(job, 'deferred', { entityId: job.entityId, error: 'per-run cancel cap reached' });
+    }
+    for (const job of [...plan.fresh, ...plan.protected, ...plan.deferred]) handled.add(job.id);
+
+    const cancelled = new Set<string>();
+    await run.forEachLimited(plan.toCancel, async (job) => {
+      handled.add(job.id);
+      if (await cancelIfStillEligible(run, job)) cancelled.add(job.id);
+    });
+    capLeft -= cancelled.size;
+
+    const full = pages.filter((page) => page.full);
+    pending = full
+      .filter((page) => [...page.ids].some((id) => cancelled.has(id)))
+      .map((page) => page.source);
+    const stopping = capLeft <= 0 || run.outOfTime() || round >= MAX_ROUNDS;
+    // A full page we will not list again may hide older stale jobs.
+    if (full.length > pending.length || (pending.length > 0 && stopping)) {
+      run.report.truncated = true;
+    }
+    if (stopping) break;
+  }
+  if (run.report.truncated) {
+    run.log.warn('a list page came back full: older stale jobs may be hidden until a later run', {
+      pageSize,
+    });
+  }
+  return run.finish();
+}
+
+/** Re-reads a planned job and cancels it if still eligible; true when it was cancelled. */
+async function cancelIfStillEligible(run: Run, job: ListedJob): Promise<boolean> {
+  const { entityId } = job;
+  if (run.dryRun) {
+    // Nothing will be cancelled, so the list is recent enough to say what would be.
+    run.outcome(job, 'would-cancel', { entityId });
+    return false;
+  }
+  if (run.outOfTime()) {
+    run.outcome(job, 'deferred', { entityId, error: 'deadline reached' });
+    return false;
+  }
+  let current: QueryJob;
+  try {
+    current = await run.client(entityId).getJob(job.id);
+  } catch (error) {
+    run.outcomeOfError(job, error, entityId);
+    return false;
+  }
+  switch (recheck(current, { now: run.now(), rules: run.rules, requireStale: true })) {
+    case 'already-finished':
+      run.outcome(current, 'already-finished', { entityId });
+      return false;
+    case 'protected':
+      run.outcome(current, 'protected', { entityId });
+      return false;
+    case 'no-longer-stale':
+      run.outcome(current, 'deferred', { entityId, error: 'updated since it was listed' });
+      return false;
+    case 'eligible':
+      return (await run.cancel(current, entityId)) === 'cancelled';
+  }
+}

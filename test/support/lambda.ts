@@ -1,0 +1,100 @@
+import type { Context } from 'aws-lambda';
+import { vi } from 'vitest';
+import { SecretsManagerEmulator } from '../emulator/secrets-manager.ts';
+import { defaultClient, ZuoraEmulator } from '../emulator/zuora.ts';
+
+/** A Lambda-like context whose remaining time ends at `deadline`. */
+export function lambdaContext(remainingMs = 60_000): Context {
+  const end = Date.now() + remainingMs;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: 'query-janitor-sweep',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:query-janitor-sweep',
+    memoryLimitInMB: '256',
+    awsRequestId: crypto.randomUUID(),
+    logGroupName: '/aws/lambda/query-janitor-sweep',
+    logStreamName: '2026/11/28/[$LATEST]abc',
+    getRemainingTimeInMillis: () => end - Date.now(),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+/** The canonical secret for the emulator's default client. */
+export function secretFor(zuora: ZuoraEmulator, fields: Record<string, unknown> = {}): string {
+  return JSON.stringify({
+    clientId: defaultClient.clientId,
+    clientSecret: defaultClient.clientSecret,
+    baseUrl: zuora.url,
+    ...fields,
+  });
+}
+
+/** Both emulators, a secret in place, and the environment the functions read. */
+export async function startWorld(secretName = 'query-janitor/zuora') {
+  const zuora = await ZuoraEmulator.start();
+  const secrets = await SecretsManagerEmulator.start();
+  secrets.put(secretName, secretFor(zuora));
+  const env: Record<string, string> = {
+    ZUORA_SECRET_ID: secretName,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
+    JANITOR_DRY_RUN: 'false',
+  };
+  return {
+    zuora,
+    secrets,
+    env,
+    close: async () => {
+      await zuora.close();
+      await secrets.close();
+    },
+  };
+}
+
+type Handler = (event: unknown, context: Context) => Promise<unknown>;
+
+/**
+ * Imports a function module fresh with `env` applied (configuration is read at import, as on a
+ * cold start). Keys in `env` set to undefined are removed.
+ */
+export async function loadFunction(
+  name: 'sweep' | 'cancel',
+  env: Record<string, string | undefined>,
+): Promise<Handler> {
+  for (const [key, value] of Object.entries(env)) {
+    if (value === undefined) vi.stubEnv(key, undefined as unknown as string);
+    else vi.stubEnv(key, value);
+  }
+  vi.resetModules();
+  const module = (await import(`../../functions/${name}.ts`)) as { handler: Handler };
+  return module.handler;
+}
+
+/** Captures everything written to stdout and stderr while `fn` runs. */
+export async function captureOutput<T>(fn: () => Promise<T>): Promise<{ result?: T; error?: unknown; output: string }> {
+  const chunks: string[] = [];
+  const spies = [process.stdout, process.stderr].map((stream) =>
+    vi.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      chunks.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+      return true;
+    }),
+  );
+  try {
+    const result = await fn();
+    return { result, output: chunks.join('') };
+  } catch (error) {
+    return { error, output: chunks.join('') };
+  } finally {
+    for (const spy of spies) spy.mockRestore();
+  }
+}
+
+/** JSON records among captured lines (Powertools logs and EMF blobs). */
+export function jsonLines(output: string): Array<Record<string, unknown>> {
+  return output
+    .split('\n')
+    .filter((line) => line.trim().startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
