@@ -30,7 +30,12 @@ export const janitor = createJanitor({
     fallbackBaseUrl: config.baseUrl,
   }),
   tokens: new TokenCache(),
-  log: { debug: forward('debug'), info: forward('info'), warn: forward('warn'), error: forward('error') },
+  log: {
+    debug: forward('debug'),
+    info: forward('info'),
+    warn: forward('warn'),
+    error: forward('error'),
+  },
 });
 
 /** The run's deadline: the invocation's end, less a margin to return and flush metrics. */

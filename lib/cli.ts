@@ -6,13 +6,9 @@
  */
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config.ts';
-import {
-  CredentialsError,
-  SecretsManagerCredentials,
-  StaticCredentials,
-} from './credentials.ts';
+import { CredentialsError, SecretsManagerCredentials, StaticCredentials } from './credentials.ts';
 import { parseDuration } from './duration.ts';
-import { InvalidEventError, MAX_JOB_IDS, parseCancelEvent, CANCEL_DETAIL_TYPE } from './events.ts';
+import { CANCEL_DETAIL_TYPE, InvalidEventError, MAX_JOB_IDS, parseCancelEvent } from './events.ts';
 import { formatListing, formatReport } from './format.ts';
 import { createJanitor, describeError } from './janitor/index.ts';
 import { createStderrLogger, type Log } from './log.ts';
@@ -115,7 +111,9 @@ function parseCommandLine(argv: readonly string[]) {
   if (values['stale-after'] !== undefined) {
     staleAfterMs = parseDuration(values['stale-after']);
     if (staleAfterMs === undefined || staleAfterMs < 5 * 60_000) {
-      throw new UsageError('--stale-after must be a duration of at least 5m, such as 90m, 2h or PT2H');
+      throw new UsageError(
+        '--stale-after must be a duration of at least 5m, such as 90m, 2h or PT2H',
+      );
     }
   }
   return {

@@ -54,8 +54,14 @@ export function loadConfig(env: Env, options: { requireSecretId?: boolean } = {}
     const value = env[name]?.trim();
     return value ? value : undefined;
   };
-  const list = (name: string) =>
-    [...new Set((text(name) ?? '').split(',').map((item) => item.trim()).filter(Boolean))];
+  const list = (name: string) => [
+    ...new Set(
+      (text(name) ?? '')
+        .split(',')
+        .map((item) => item.trim())
+        .filter(Boolean),
+    ),
+  ];
 
   const secretId = text('ZUORA_SECRET_ID');
   if (options.requireSecretId && !secretId) {

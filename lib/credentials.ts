@@ -5,13 +5,10 @@
  * rejects the credentials), which is less than wiring `@aws-lambda-powertools/parameters` or a
  * middy middleware, and it works the same inside and outside Lambda.
  */
-import {
-  GetSecretValueCommand,
-  SecretsManagerClient,
-} from '@aws-sdk/client-secrets-manager';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { parseWith, z } from './validation.ts';
 import { parseBaseUrl } from './zuora/http.ts';
 import type { CredentialSource, ZuoraCredentials } from './zuora/model.ts';
-import { parseWith, z } from './validation.ts';
 
 /** The secret could not be read or does not hold valid credentials. */
 export class CredentialsError extends Error {
@@ -46,7 +43,9 @@ export function parseSecret(
   fallbackBaseUrl?: string,
 ): ZuoraCredentials {
   if (secretString === undefined) {
-    throw new CredentialsError(`Secret ${secretId} has no SecretString (binary secrets are not supported)`);
+    throw new CredentialsError(
+      `Secret ${secretId} has no SecretString (binary secrets are not supported)`,
+    );
   }
   let json: unknown;
   try {
@@ -57,7 +56,9 @@ export function parseSecret(
     );
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
-    throw new CredentialsError(`Secret ${secretId} must be a JSON object with clientId and clientSecret`);
+    throw new CredentialsError(
+      `Secret ${secretId} must be a JSON object with clientId and clientSecret`,
+    );
   }
   const fields = parseWith(
     secretSchema,
@@ -149,12 +150,18 @@ function describeSdkError(error: unknown, secretId: string): CredentialsError {
         { cause },
       );
     case 'DecryptionFailure':
-      return new CredentialsError(`Secret ${secretId} could not be decrypted (DecryptionFailure): grant kms:Decrypt on its key`, { cause });
+      return new CredentialsError(
+        `Secret ${secretId} could not be decrypted (DecryptionFailure): grant kms:Decrypt on its key`,
+        { cause },
+      );
     default:
-      return new CredentialsError(`Could not read secret ${secretId} from Secrets Manager (${name})`, {
-        cause,
-        reason: 'unavailable',
-      });
+      return new CredentialsError(
+        `Could not read secret ${secretId} from Secrets Manager (${name})`,
+        {
+          cause,
+          reason: 'unavailable',
+        },
+      );
   }
 }
 
@@ -162,7 +169,11 @@ function describeSdkError(error: unknown, secretId: string): CredentialsError {
 export class StaticCredentials implements CredentialSource {
   readonly #value: ZuoraCredentials;
 
-  constructor(fields: { clientId?: string | undefined; clientSecret?: string | undefined; baseUrl?: string | undefined }) {
+  constructor(fields: {
+    clientId?: string | undefined;
+    clientSecret?: string | undefined;
+    baseUrl?: string | undefined;
+  }) {
     const missing = (['clientId', 'clientSecret'] as const).filter((key) => !fields[key]?.trim());
     if (missing.length > 0) {
       throw new CredentialsError(`Missing Zuora credentials: ${missing.join(', ')}`);

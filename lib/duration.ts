@@ -9,9 +9,10 @@ export function parseDuration(text: string): number | undefined {
     const unit = (simple[2] as string).toLowerCase() as keyof typeof UNIT_MS;
     return Math.round(Number(simple[1]) * UNIT_MS[unit]);
   }
-  const iso = /^P(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$/i.exec(
-    value,
-  );
+  const iso =
+    /^P(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$/i.exec(
+      value,
+    );
   if (!iso || value.toUpperCase() === 'P' || /T$/i.test(value)) return undefined;
   const [, days, hours, minutes, seconds] = iso;
   return Math.round(

@@ -115,7 +115,9 @@ export function parseSweepEvent(event: unknown): SweepRequest {
       trigger: 'sweep-event',
       dryRun: parsed.detail.dryRun,
       staleAfterMs:
-        parsed.detail.staleAfter === undefined ? undefined : parseDuration(parsed.detail.staleAfter),
+        parsed.detail.staleAfter === undefined
+          ? undefined
+          : parseDuration(parsed.detail.staleAfter),
     };
   }
   parseWith(
@@ -133,7 +135,9 @@ export function parseSweepEvent(event: unknown): SweepRequest {
 export function parseCancelEvent(event: unknown): CancelRequest {
   const record = requireObject(event, 'Cancel event');
   if (record['detail-type'] !== CANCEL_DETAIL_TYPE) {
-    throw new InvalidEventError(`The cancel function handles detail-type "${CANCEL_DETAIL_TYPE}" only`);
+    throw new InvalidEventError(
+      `The cancel function handles detail-type "${CANCEL_DETAIL_TYPE}" only`,
+    );
   }
   const parsed = parseWith(
     cancelEventSchema,

@@ -11,7 +11,9 @@ function table(headers: readonly string[], rows: readonly string[][]): string {
       .map((cell, column) => cell.padEnd(widths[column] ?? 0))
       .join('  ')
       .trimEnd();
-  return [line(headers), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n');
+  return [line(headers), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join(
+    '\n',
+  );
 }
 
 const age = (seconds: number | null) => (seconds === null ? '-' : formatDuration(seconds * 1000));

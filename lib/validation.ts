@@ -3,8 +3,9 @@
  * formatted as one line that names every problem by its path. Messages describe expected
  * types and limits only; zod never echoes the rejected values, so secrets stay out.
  */
-import * as z from 'zod/mini';
+
 import { en } from 'zod/locales';
+import * as z from 'zod/mini';
 
 z.config(en());
 

@@ -56,7 +56,10 @@ export async function cancelJobs(
 /** Errors that mean the run could not talk to Zuora at all, rather than a per-job problem. */
 function isUnreachable(error: unknown): boolean {
   if (error instanceof ZuoraHttpError) return error.kind === 'unauthorized';
-  return error instanceof ZuoraNetworkError || (error instanceof Error && error.name === 'CredentialsError');
+  return (
+    error instanceof ZuoraNetworkError ||
+    (error instanceof Error && error.name === 'CredentialsError')
+  );
 }
 
 /** Reads a job in each configured entity in turn; undefined when no entity has it. */

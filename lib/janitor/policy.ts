@@ -32,7 +32,11 @@ export function ageSeconds(job: Pick<QueryJob, 'updatedOn'>, now: number): numbe
 }
 
 /** True when the job is cancellable and older than its status's threshold. */
-export function isStale(job: QueryJob, now: number, rules: Pick<PolicyRules, 'staleAfterMs'>): boolean {
+export function isStale(
+  job: QueryJob,
+  now: number,
+  rules: Pick<PolicyRules, 'staleAfterMs'>,
+): boolean {
   if (!isCancellableStatus(job.queryStatus)) return false;
   return now - Date.parse(job.updatedOn) > rules.staleAfterMs[job.queryStatus];
 }

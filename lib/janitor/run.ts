@@ -147,7 +147,11 @@ export class Run {
   outcome(
     job: QueryJob | string,
     outcome: Outcome,
-    extra: { httpStatus?: number | undefined; error?: string | undefined; entityId?: string | undefined } = {},
+    extra: {
+      httpStatus?: number | undefined;
+      error?: string | undefined;
+      entityId?: string | undefined;
+    } = {},
   ): Outcome {
     const { entityId, ...fields } = extra;
     const entry =
@@ -179,7 +183,11 @@ export class Run {
     const httpStatus = error instanceof ZuoraHttpError ? error.status : undefined;
     const kind = error instanceof ZuoraHttpError ? error.kind : undefined;
     const outcome: Outcome =
-      kind === 'already-finished' ? 'already-finished' : kind === 'not-found' ? 'not-found' : 'failed';
+      kind === 'already-finished'
+        ? 'already-finished'
+        : kind === 'not-found'
+          ? 'not-found'
+          : 'failed';
     return this.outcome(job, outcome, {
       httpStatus,
       error: outcome === 'failed' ? describeError(error) : undefined,
@@ -217,9 +225,8 @@ export class Run {
 }
 
 function withKeys(log: Log, keys: Record<string, unknown>): Log {
-  const wrap =
-    (write: Log['info']) => (message: string, attributes?: Record<string, unknown>) =>
-      write.call(log, message, { ...keys, ...attributes });
+  const wrap = (write: Log['info']) => (message: string, attributes?: Record<string, unknown>) =>
+    write.call(log, message, { ...keys, ...attributes });
   return {
     debug: wrap(log.debug),
     info: wrap(log.info),

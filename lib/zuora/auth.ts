@@ -4,7 +4,7 @@
  * callers share a single in-flight request for it.
  */
 import type { HttpTransport } from './http.ts';
-import { type ZuoraCredentials, tokenResponseSchema } from './model.ts';
+import { tokenResponseSchema, type ZuoraCredentials } from './model.ts';
 
 /** A token is replaced this long before Zuora would expire it. */
 export const TOKEN_REFRESH_MARGIN_MS = 5 * 60_000;

@@ -367,7 +367,12 @@ export class HttpTransport {
       try {
         return {
           done: true,
-          response: { data: request.parse(json), status: response.status, requestId, attempts: attempt },
+          response: {
+            data: request.parse(json),
+            status: response.status,
+            requestId,
+            attempts: attempt,
+          },
         };
       } catch (cause) {
         const problem = cause instanceof Error ? cause.message : 'unexpected shape';

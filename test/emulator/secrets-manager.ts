@@ -55,7 +55,11 @@ export class SecretsManagerEmulator {
         try {
           input = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
         } catch {
-          return answer(400, { __type: 'SerializationException', message: 'bad JSON' }, 'SerializationException');
+          return answer(
+            400,
+            { __type: 'SerializationException', message: 'bad JSON' },
+            'SerializationException',
+          );
         }
         const secretId = typeof input.SecretId === 'string' ? input.SecretId : '';
         const record: RecordedSecretRequest = {
@@ -83,7 +87,11 @@ export class SecretsManagerEmulator {
           );
         }
         if (!secret) {
-          return fail(400, 'ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
+          return fail(
+            400,
+            'ResourceNotFoundException',
+            "Secrets Manager can't find the specified secret.",
+          );
         }
         record.status = 200;
         answer(200, {
@@ -117,7 +125,8 @@ export class SecretsManagerEmulator {
   put(name: string, secretString: string): string {
     const existing = this.#secrets.get(name);
     const arn =
-      existing?.arn ?? `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${name}-${randomUUID().slice(0, 6)}`;
+      existing?.arn ??
+      `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${name}-${randomUUID().slice(0, 6)}`;
     this.#secrets.set(name, {
       name,
       arn,

@@ -297,16 +297,21 @@ export class ZuoraEmulator {
     }
 
     if (route === 'token') return this.#token(body, reply);
-    if (route === 'unknown') return reply(404, { message: `No route for ${req.method} ${url.pathname}` });
+    if (route === 'unknown')
+      return reply(404, { message: `No route for ${req.method} ${url.pathname}` });
 
     const client = this.#authenticate(req);
     if (!client) return reply(401, { message: 'Authentication error' });
     const limited = this.#rateLimit(client.clientId);
     if (limited.exceeded) {
-      return reply(429, { code: 70, message: 'Too many requests' }, {
-        'retry-after': String(limited.reset),
-        ...limited.headers,
-      });
+      return reply(
+        429,
+        { code: 70, message: 'Too many requests' },
+        {
+          'retry-after': String(limited.reset),
+          ...limited.headers,
+        },
+      );
     }
     const entity = req.headers['zuora-entity-ids'];
     const visible = (job: EmulatedJob) =>
@@ -315,11 +320,22 @@ export class ZuoraEmulator {
     if (route === 'list') {
       const status = url.searchParams.get('queryStatus');
       const pageSize = Number(url.searchParams.get('pageSize') ?? 20);
-      if (status !== null && !['accepted', 'in_progress', 'completed', 'failed', 'cancelled'].includes(status)) {
-        return reply(400, { code: 1002, message: `Invalid queryStatus: ${status}` }, limited.headers);
+      if (
+        status !== null &&
+        !['accepted', 'in_progress', 'completed', 'failed', 'cancelled'].includes(status)
+      ) {
+        return reply(
+          400,
+          { code: 1002, message: `Invalid queryStatus: ${status}` },
+          limited.headers,
+        );
       }
       if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > this.maxPageSize) {
-        return reply(400, { code: 1002, message: `pageSize must be between 1 and ${this.maxPageSize}` }, limited.headers);
+        return reply(
+          400,
+          { code: 1002, message: `pageSize must be between 1 and ${this.maxPageSize}` },
+          limited.headers,
+        );
       }
       const page = this.jobs()
         .filter((job) => visible(job))
@@ -337,7 +353,11 @@ export class ZuoraEmulator {
     }
     record.jobStatusBefore = job.queryStatus;
     if (!client.admin && job.createdBy !== client.userId) {
-      return reply(403, { code: 1009, message: `Access denied for restricted job ${job.id}` }, limited.headers);
+      return reply(
+        403,
+        { code: 1009, message: `Access denied for restricted job ${job.id}` },
+        limited.headers,
+      );
     }
     if (route === 'get') {
       reply(200, { data: publicJob(job) }, limited.headers);
@@ -346,10 +366,14 @@ export class ZuoraEmulator {
     }
     // cancel
     if (job.queryStatus !== 'accepted' && job.queryStatus !== 'in_progress') {
-      return reply(400, {
-        code: 1003,
-        message: `Query job ${job.id} is not in accepted or in_progress status`,
-      }, limited.headers);
+      return reply(
+        400,
+        {
+          code: 1003,
+          message: `Query job ${job.id} is not in accepted or in_progress status`,
+        },
+        limited.headers,
+      );
     }
     job.queryStatus = 'cancelled';
     job.updatedOn = new Date(this.#now()).toISOString();
@@ -359,11 +383,13 @@ export class ZuoraEmulator {
   #token(body: string, reply: (status: number, payload: unknown) => void): void {
     const form = new URLSearchParams(body);
     if (form.get('grant_type') !== 'client_credentials') {
-      return reply(400, { message: 'grant_type must be client_credentials' });
+      reply(400, { message: 'grant_type must be client_credentials' });
+      return;
     }
     const client = this.#clients.get(form.get('client_id') ?? '');
     if (!client || client.clientSecret !== form.get('client_secret')) {
-      return reply(401, { message: 'Bad credentials' });
+      reply(401, { message: 'Bad credentials' });
+      return;
     }
     const token = randomUUID().replaceAll('-', '');
     this.#tokens.set(token, {

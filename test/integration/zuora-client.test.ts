@@ -24,24 +24,30 @@ afterEach(async () => {
 });
 
 describe('retries', () => {
-  it.each([429, 500, 502, 503, 504])('retries HTTP %i up to the attempt cap (5 requests)', async (status) => {
-    // Arrange
-    zuora.inject({ kind: 'status', status }, { route: 'list', times: 99 });
-    const { client, sleeps } = clientFor(zuora);
+  it.each([429, 500, 502, 503, 504])(
+    'retries HTTP %i up to the attempt cap (5 requests)',
+    async (status) => {
+      // Arrange
+      zuora.inject({ kind: 'status', status }, { route: 'list', times: 99 });
+      const { client, sleeps } = clientFor(zuora);
 
-    // Act
-    const error = await client.listJobs('accepted').catch((e: unknown) => e);
+      // Act
+      const error = await client.listJobs('accepted').catch((e: unknown) => e);
 
-    // Assert
-    expect(error).toBeInstanceOf(ZuoraHttpError);
-    expect((error as ZuoraHttpError).status).toBe(status);
-    expect((error as ZuoraHttpError).attempts).toBe(5);
-    expect(zuora.requestsTo('list')).toHaveLength(5);
-    expect(sleeps).toHaveLength(4);
-  });
+      // Assert
+      expect(error).toBeInstanceOf(ZuoraHttpError);
+      expect((error as ZuoraHttpError).status).toBe(status);
+      expect((error as ZuoraHttpError).attempts).toBe(5);
+      expect(zuora.requestsTo('list')).toHaveLength(5);
+      expect(sleeps).toHaveLength(4);
+    },
+  );
 
   it.each([400, 403, 404])('never retries HTTP %i', async (status) => {
-    zuora.inject({ kind: 'status', status, body: JSON.stringify({ code: 1002, message: 'no' }) }, { route: 'list', times: 99 });
+    zuora.inject(
+      { kind: 'status', status, body: JSON.stringify({ code: 1002, message: 'no' }) },
+      { route: 'list', times: 99 },
+    );
     const { client, sleeps } = clientFor(zuora);
 
     const error = await client.listJobs('accepted').catch((e: unknown) => e);
@@ -154,7 +160,11 @@ describe('deadline', () => {
   it('cuts a slow request off at the deadline instead of overrunning it', async () => {
     zuora.latencyMs = 3_000;
     const deadline = Date.now() + 1_500;
-    const { client } = clientFor(zuora, { deadline, realSleep: true, retry: { minAttemptMs: 100 } });
+    const { client } = clientFor(zuora, {
+      deadline,
+      realSleep: true,
+      retry: { minAttemptMs: 100 },
+    });
 
     const error = await client.listJobs('accepted').catch((e: unknown) => e);
 
@@ -239,7 +249,11 @@ describe('tokens', () => {
   });
 
   it('reloads rotated credentials once when Zuora rejects the cached ones', async () => {
-    const stale = { clientId: defaultClient.clientId, clientSecret: 'old-secret-value', baseUrl: zuora.url };
+    const stale = {
+      clientId: defaultClient.clientId,
+      clientSecret: 'old-secret-value',
+      baseUrl: zuora.url,
+    };
     const current = { ...stale, clientSecret: defaultClient.clientSecret };
     let refreshes = 0;
     const credentials: CredentialSource = {
@@ -259,7 +273,11 @@ describe('tokens', () => {
   });
 
   it('stops after one reload when the credentials stay wrong', async () => {
-    const wrong = new StaticCredentials({ clientId: defaultClient.clientId, clientSecret: 'wrong-secret', baseUrl: zuora.url });
+    const wrong = new StaticCredentials({
+      clientId: defaultClient.clientId,
+      clientSecret: 'wrong-secret',
+      baseUrl: zuora.url,
+    });
     const { client } = clientFor(zuora, { credentials: wrong });
 
     const error = await client.listJobs('accepted').catch((e: unknown) => e);
@@ -272,7 +290,11 @@ describe('tokens', () => {
 
 describe('requests sent', () => {
   it('sends the bearer token, gzip, track id, entity and org headers', async () => {
-    const { client } = clientFor(zuora, { trackId: 'qj-run-42', entityId: 'entity-eu', orgIds: ['org-1', 'org-2'] });
+    const { client } = clientFor(zuora, {
+      trackId: 'qj-run-42',
+      entityId: 'entity-eu',
+      orgIds: ['org-1', 'org-2'],
+    });
 
     await client.listJobs('in_progress', 50);
 
@@ -298,7 +320,11 @@ describe('requests sent', () => {
   });
 
   it('decodes gzip-compressed pages and reports a full page', async () => {
-    for (let i = 0; i < 30; i++) zuora.addJob({ ageMinutes: 500 - i, query: `select Id, Name from Account where Id = '${i}'` });
+    for (let i = 0; i < 30; i++)
+      zuora.addJob({
+        ageMinutes: 500 - i,
+        query: `select Id, Name from Account where Id = '${i}'`,
+      });
     const { client } = clientFor(zuora);
 
     const page = await client.listJobs('accepted', 30);
@@ -374,11 +400,19 @@ describe('typed errors', () => {
     expect(zuora.requestsTo('cancel')).toHaveLength(1);
   });
 
-  it('reports 403 code 1009 for another user\'s job as forbidden', async () => {
-    zuora.addClient({ clientId: 'b7f1c1de-0000-4000-8000-00000000b001', clientSecret: 'non-admin-secret', admin: false });
+  it("reports 403 code 1009 for another user's job as forbidden", async () => {
+    zuora.addClient({
+      clientId: 'b7f1c1de-0000-4000-8000-00000000b001',
+      clientSecret: 'non-admin-secret',
+      admin: false,
+    });
     const job = zuora.addJob({ createdBy: defaultClient.userId });
     const { client } = clientFor(zuora, {
-      credentials: new StaticCredentials({ clientId: 'b7f1c1de-0000-4000-8000-00000000b001', clientSecret: 'non-admin-secret', baseUrl: zuora.url }),
+      credentials: new StaticCredentials({
+        clientId: 'b7f1c1de-0000-4000-8000-00000000b001',
+        clientSecret: 'non-admin-secret',
+        baseUrl: zuora.url,
+      }),
     });
 
     const error = await client.getJob(job.id).catch((e: unknown) => e);
@@ -398,13 +432,27 @@ describe('typed errors', () => {
 
   it.each([
     ['a non-JSON body', 'this is not json'],
-    ['a job with an unknown status', JSON.stringify({ data: { id: '11111111-1111-4111-8111-111111111111', queryStatus: 'paused', updatedOn: '2026-01-01T00:00:00Z' } })],
-    ['a job without an id', JSON.stringify({ data: { queryStatus: 'accepted', updatedOn: '2026-01-01T00:00:00Z' } })],
+    [
+      'a job with an unknown status',
+      JSON.stringify({
+        data: {
+          id: '11111111-1111-4111-8111-111111111111',
+          queryStatus: 'paused',
+          updatedOn: '2026-01-01T00:00:00Z',
+        },
+      }),
+    ],
+    [
+      'a job without an id',
+      JSON.stringify({ data: { queryStatus: 'accepted', updatedOn: '2026-01-01T00:00:00Z' } }),
+    ],
   ])('rejects %s with a typed response error', async (_name, body) => {
     zuora.inject({ kind: 'body', body }, { route: 'get' });
     const { client } = clientFor(zuora);
 
-    const error = await client.getJob('11111111-1111-4111-8111-111111111111').catch((e: unknown) => e);
+    const error = await client
+      .getJob('11111111-1111-4111-8111-111111111111')
+      .catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(ZuoraResponseError);
     expect(zuora.requestsTo('get')).toHaveLength(1);
@@ -412,7 +460,12 @@ describe('typed errors', () => {
 
   it('parses an HTML error page leniently and keeps the status', async () => {
     zuora.inject(
-      { kind: 'status', status: 502, contentType: 'text/html', body: '<html><body><h1>502 Bad Gateway</h1></body></html>' },
+      {
+        kind: 'status',
+        status: 502,
+        contentType: 'text/html',
+        body: '<html><body><h1>502 Bad Gateway</h1></body></html>',
+      },
       { route: 'list', times: 99 },
     );
     const { client } = clientFor(zuora);
@@ -434,8 +487,13 @@ describe('typed errors', () => {
   });
 
   it('refuses a plain-http base URL that is not loopback', () => {
-    expect(() => new StaticCredentials({ clientId: 'a', clientSecret: 'b', baseUrl: 'http://rest.zuora.com' })).toThrow(
-      /must use https/,
-    );
+    expect(
+      () =>
+        new StaticCredentials({
+          clientId: 'a',
+          clientSecret: 'b',
+          baseUrl: 'http://rest.zuora.com',
+        }),
+    ).toThrow(/must use https/);
   });
 });

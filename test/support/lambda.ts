@@ -73,7 +73,9 @@ export async function loadFunction(
 }
 
 /** Captures everything written to stdout and stderr while `fn` runs. */
-export async function captureOutput<T>(fn: () => Promise<T>): Promise<{ result?: T; error?: unknown; output: string }> {
+export async function captureOutput<T>(
+  fn: () => Promise<T>,
+): Promise<{ result?: T; error?: unknown; output: string }> {
   const chunks: string[] = [];
   const spies = [process.stdout, process.stderr].map((stream) =>
     vi.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {

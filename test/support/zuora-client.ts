@@ -5,8 +5,11 @@ import { ZuoraClient, type ZuoraClientOptions } from '../../lib/zuora/client.ts'
 import { defaultClient, type ZuoraEmulator } from '../emulator/zuora.ts';
 
 /** A log that keeps every record, for assertions. */
-export function recordingLog(): Log & { records: Array<{ level: string; message: string; attributes?: Record<string, unknown> }> } {
-  const records: Array<{ level: string; message: string; attributes?: Record<string, unknown> }> = [];
+export function recordingLog(): Log & {
+  records: Array<{ level: string; message: string; attributes?: Record<string, unknown> }>;
+} {
+  const records: Array<{ level: string; message: string; attributes?: Record<string, unknown> }> =
+    [];
   const at = (level: string) => (message: string, attributes?: Record<string, unknown>) => {
     records.push(attributes === undefined ? { level, message } : { level, message, attributes });
   };

@@ -1,0 +1,201 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { main } from '../../lib/cli.ts';
+import type { Report } from '../../lib/janitor/index.ts';
+import { defaultClient } from '../emulator/zuora.ts';
+import { startWorld } from '../support/lambda.ts';
+
+let world: Awaited<ReturnType<typeof startWorld>>;
+
+beforeEach(async () => {
+  world = await startWorld();
+});
+
+afterEach(async () => {
+  vi.unstubAllEnvs();
+  await world.close();
+});
+
+function envCredentials(): Record<string, string> {
+  return {
+    ZUORA_CLIENT_ID: defaultClient.clientId,
+    ZUORA_CLIENT_SECRET: defaultClient.clientSecret,
+    ZUORA_BASE_URL: world.zuora.url,
+  };
+}
+
+async function cli(argv: string[], env: Record<string, string | undefined> = envCredentials()) {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(argv, {
+    env: {
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'AKIDEMULATOR',
+      AWS_SECRET_ACCESS_KEY: 'x',
+      ...env,
+    },
+    stdout: (text) => {
+      stdout += text;
+    },
+    stderr: (text) => {
+      stderr += text;
+    },
+  });
+  return { code, stdout, stderr };
+}
+
+describe('query-janitor CLI', () => {
+  it('sweeps in dry-run by default and prints a table', async () => {
+    const job = world.zuora.addJob({ ageMinutes: 300 });
+
+    const { code, stdout } = await cli(['sweep']);
+
+    expect(code).toBe(0);
+    expect(stdout).toContain(job.id);
+    expect(stdout).toContain('would-cancel');
+    expect(stdout).toMatch(/cli dry-run run qj-[0-9a-f-]+: scanned 1, stale 1, would cancel 1/);
+    expect(world.zuora.requestsTo('cancel')).toEqual([]);
+  });
+
+  it('prints exactly the report on stdout with --json, logs on stderr', async () => {
+    world.zuora.addJob({ ageMinutes: 300 });
+
+    const { code, stdout, stderr } = await cli(['sweep', '--json', '--no-dry-run'], {
+      ...envCredentials(),
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+    });
+
+    const report = JSON.parse(stdout) as Report;
+    expect(code).toBe(0);
+    expect(report).toMatchObject({ trigger: 'cli', dryRun: false, counts: { cancelled: 1 } });
+    expect(Object.keys(report)).toEqual([
+      'runId',
+      'trigger',
+      'dryRun',
+      'startedAt',
+      'finishedAt',
+      'durationMs',
+      'counts',
+      'truncated',
+      'jobs',
+    ]);
+    expect(stderr).toContain('"message":"query job"');
+  });
+
+  it('goes live with JANITOR_DRY_RUN=false as with --no-dry-run', async () => {
+    const job = world.zuora.addJob({ ageMinutes: 300 });
+
+    const { code } = await cli(['sweep'], { ...envCredentials(), JANITOR_DRY_RUN: 'false' });
+
+    expect(code).toBe(0);
+    expect(world.zuora.job(job.id)?.queryStatus).toBe('cancelled');
+  });
+
+  it('honours --stale-after', async () => {
+    world.zuora.addJob({ ageMinutes: 20 });
+
+    const { stdout } = await cli(['sweep', '--json', '--stale-after', '15m']);
+
+    expect((JSON.parse(stdout) as Report).counts.wouldCancel).toBe(1);
+  });
+
+  it('lists running jobs with their verdict', async () => {
+    const stale = world.zuora.addJob({ ageMinutes: 300 });
+    const fresh = world.zuora.addJob({ ageMinutes: 3, queryStatus: 'in_progress' });
+
+    const { code, stdout } = await cli(['list', '--json']);
+
+    const listing = JSON.parse(stdout) as { jobs: Array<{ id: string; stale: boolean }> };
+    expect(code).toBe(0);
+    expect(listing.jobs.map((job) => [job.id, job.stale])).toEqual([
+      [stale.id, true],
+      [fresh.id, false],
+    ]);
+  });
+
+  it('cancels named jobs with the secret from --secret-id', async () => {
+    const job = world.zuora.addJob({ ageMinutes: 1 });
+    // The AWS SDK reads its endpoint from the process environment, as it does for real use.
+    vi.stubEnv('AWS_ENDPOINT_URL_SECRETS_MANAGER', world.secrets.url);
+
+    const { code, stdout } = await cli(
+      ['cancel', job.id, '--no-dry-run', '--secret-id', 'query-janitor/zuora'],
+      {},
+    );
+
+    expect(code).toBe(0);
+    expect(stdout).toContain('cancelled');
+    expect(world.zuora.job(job.id)?.queryStatus).toBe('cancelled');
+    expect(world.secrets.requests).toHaveLength(1);
+  });
+
+  it('exits 1 when some jobs failed', async () => {
+    const job = world.zuora.addJob({ ageMinutes: 300 });
+    world.zuora.inject(
+      { kind: 'status', status: 400, body: '{"code":1002,"message":"nope"}' },
+      { route: 'cancel', jobId: job.id },
+    );
+
+    const { code, stdout } = await cli(['sweep', '--no-dry-run']);
+
+    expect(code).toBe(1);
+    expect(stdout).toContain('failed');
+  });
+
+  it('exits 1 when Zuora cannot be reached', async () => {
+    const { code, stderr } = await cli(['list'], {
+      ...envCredentials(),
+      ZUORA_BASE_URL: 'http://127.0.0.1:9',
+    });
+
+    expect(code).toBe(1);
+    expect(stderr).toContain('could not reach Zuora');
+  });
+
+  it.each([
+    [['frobnicate'], 'unknown command'],
+    [[], 'a command is required'],
+    [['cancel'], '"cancel" takes 1 to 100 job ids'],
+    [['cancel', 'not-a-uuid'], 'must be a job UUID'],
+    [['sweep', '--stale-after', '2m'], '--stale-after must be a duration of at least 5m'],
+    [['sweep', '--bogus'], "Unknown option '--bogus'"],
+  ])('exits 2 for %j with a clear message', async (argv, message) => {
+    const { code, stderr } = await cli(argv);
+
+    expect(code).toBe(2);
+    expect(stderr).toContain(message);
+    expect(world.zuora.requests).toEqual([]);
+  });
+
+  it('exits 2 naming the variable for bad configuration', async () => {
+    const { code, stderr } = await cli(['sweep'], {
+      ...envCredentials(),
+      JANITOR_MAX_CANCELS_PER_RUN: 'lots',
+    });
+
+    expect(code).toBe(2);
+    expect(stderr).toContain('JANITOR_MAX_CANCELS_PER_RUN must be a whole number');
+  });
+
+  it('exits 2 when no credentials are given', async () => {
+    const { code, stderr } = await cli(['list'], {});
+
+    expect(code).toBe(2);
+    expect(stderr).toContain('no credentials');
+  });
+
+  it('runs as a real process through the package bin', async () => {
+    world.zuora.addJob({ ageMinutes: 300 });
+
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['bin/query-janitor.ts', 'sweep', '--json'],
+      {
+        env: { ...process.env, ...envCredentials() },
+      },
+    );
+
+    expect((JSON.parse(stdout) as Report).counts.wouldCancel).toBe(1);
+  });
+});

@@ -1,0 +1,163 @@
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  CredentialsError,
+  parseSecret,
+  refreshingOncePerRun,
+  SecretsManagerCredentials,
+} from '../../lib/credentials.ts';
+import { SecretsManagerEmulator } from '../emulator/secrets-manager.ts';
+
+let secrets: SecretsManagerEmulator;
+const VALUE = JSON.stringify({
+  clientId: 'id-1',
+  clientSecret: 'secret-1',
+  baseUrl: 'https://rest.zuora.com',
+});
+
+beforeEach(async () => {
+  secrets = await SecretsManagerEmulator.start();
+});
+
+afterEach(async () => {
+  await secrets.close();
+});
+
+function source(secretId: string, now?: () => number) {
+  const client = new SecretsManagerClient({ endpoint: secrets.url, maxAttempts: 1 });
+  return new SecretsManagerCredentials({ secretId, client, ...(now ? { now } : {}) });
+}
+
+describe('SecretsManagerCredentials', () => {
+  it('reads the secret through the AWS SDK and caches it for 5 minutes', async () => {
+    secrets.put('janitor', VALUE);
+    let now = 0;
+    const credentials = source('janitor', () => now);
+
+    const first = await credentials.get();
+    now = 4 * 60_000 + 59_000;
+    await credentials.get();
+    const cachedCalls = secrets.requests.length;
+    now = 5 * 60_000;
+    await credentials.get();
+
+    expect(first).toEqual({
+      clientId: 'id-1',
+      clientSecret: 'secret-1',
+      baseUrl: 'https://rest.zuora.com',
+    });
+    expect(cachedCalls).toBe(1);
+    expect(secrets.requests).toHaveLength(2);
+    expect(secrets.requests[0]).toMatchObject({
+      target: 'secretsmanager.GetSecretValue',
+      secretId: 'janitor',
+      signed: true,
+    });
+  });
+
+  it('finds the secret by ARN', async () => {
+    const arn = secrets.put('janitor', VALUE);
+
+    await expect(source(arn).get()).resolves.toMatchObject({ clientId: 'id-1' });
+  });
+
+  it('reads again at once on refresh, and only once per run through the run wrapper', async () => {
+    secrets.put('janitor', VALUE);
+    const credentials = source('janitor');
+    await credentials.get();
+    secrets.put('janitor', VALUE.replace('secret-1', 'secret-2'));
+    const run = refreshingOncePerRun(credentials);
+
+    const [a, b] = await Promise.all([run.refresh(), run.refresh()]);
+    await run.refresh();
+
+    expect(a.clientSecret).toBe('secret-2');
+    expect(b).toBe(a);
+    expect(secrets.requests).toHaveLength(2);
+    expect((await run.get()).clientSecret).toBe('secret-2');
+  });
+
+  it('says clearly that the secret does not exist', async () => {
+    await expect(source('missing').get()).rejects.toThrow(
+      'Secret missing was not found (ResourceNotFoundException)',
+    );
+  });
+
+  it('says clearly that access was denied', async () => {
+    secrets.put('janitor', VALUE);
+    secrets.deny('janitor');
+
+    await expect(source('janitor').get()).rejects.toThrow(
+      /Not allowed to read secret janitor \(AccessDeniedException\)/,
+    );
+  });
+
+  it('reports a throttled or failing service as unavailable', async () => {
+    secrets.put('janitor', VALUE);
+    secrets.failNext(500, 'InternalServiceError');
+
+    const error = await source('janitor')
+      .get()
+      .catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(CredentialsError);
+    expect((error as CredentialsError).reason).toBe('unavailable');
+  });
+});
+
+describe('parseSecret', () => {
+  it('falls back to ZUORA_BASE_URL when the secret has no baseUrl', () => {
+    expect(
+      parseSecret('{"clientId":"a","clientSecret":"b"}', 's', 'https://rest.eu.zuora.com').baseUrl,
+    ).toBe('https://rest.eu.zuora.com');
+  });
+
+  it.each([
+    ['not JSON', 'clientSecret=hunter2-canary', /is not valid JSON/],
+    ['an array', '["hunter2-canary"]', /must be a JSON object/],
+    [
+      'no clientId',
+      '{"clientSecret":"hunter2-canary","baseUrl":"https://rest.zuora.com"}',
+      /clientId/,
+    ],
+    [
+      'an empty clientSecret',
+      '{"clientId":"a","clientSecret":"  ","baseUrl":"https://rest.zuora.com"}',
+      /clientSecret: must be a non-empty string/,
+    ],
+    [
+      'a numeric clientSecret',
+      '{"clientId":"a","clientSecret":12345678,"baseUrl":"https://rest.zuora.com"}',
+      /clientSecret: .*expected string/,
+    ],
+    [
+      'an unknown field',
+      '{"clientId":"a","clientSecret":"hunter2-canary","baseUrl":"https://rest.zuora.com","password":"x"}',
+      /password/,
+    ],
+    [
+      'an http baseUrl',
+      '{"clientId":"a","clientSecret":"hunter2-canary","baseUrl":"http://rest.zuora.com"}',
+      /baseUrl .* must use https/,
+    ],
+    [
+      'no baseUrl anywhere',
+      '{"clientId":"a","clientSecret":"hunter2-canary"}',
+      /No Zuora base URL/,
+    ],
+  ])('refuses %s with a message naming the problem, never the value', (_name, value, message) => {
+    const error = (() => {
+      try {
+        parseSecret(value, 'janitor');
+      } catch (e) {
+        return e as Error;
+      }
+    })();
+
+    expect(error).toBeInstanceOf(CredentialsError);
+    expect(error?.message).toMatch(message);
+    expect(error?.message).toContain('janitor');
+    expect(error?.message).not.toContain('hunter2');
+    expect(JSON.stringify(error)).not.toContain('hunter2');
+  });
+});

@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest';
+import {
+  assertTrackId,
+  backoffDelay,
+  DEFAULT_RETRY_POLICY,
+  parseBaseUrl,
+  parseErrorBody,
+  parseRateLimit,
+  parseRetryAfter,
+} from '../../lib/zuora/http.ts';
+
+describe('parseRetryAfter', () => {
+  const now = Date.parse('2026-11-28T12:00:00Z');
+
+  it('reads delta seconds and HTTP dates', () => {
+    expect(parseRetryAfter('7', now)).toBe(7_000);
+    expect(parseRetryAfter('Sat, 28 Nov 2026 12:00:30 GMT', now)).toBe(30_000);
+    expect(parseRetryAfter('Sat, 28 Nov 2026 11:00:00 GMT', now)).toBe(0);
+  });
+
+  it.each([null, '', '-1', '1.5', 'soon', '12abc'])('ignores %j', (value) => {
+    expect(parseRetryAfter(value, now)).toBeUndefined();
+  });
+});
+
+describe('parseRateLimit', () => {
+  it('reads plain numbers and IETF draft lists, and ignores malformed values', () => {
+    expect(
+      parseRateLimit(
+        new Headers({
+          'RateLimit-Limit': '100, 100;w=60',
+          'RateLimit-Remaining': '3',
+          'RateLimit-Reset': '12',
+        }),
+      ),
+    ).toEqual({
+      limit: 100,
+      remaining: 3,
+      resetSeconds: 12,
+    });
+    expect(
+      parseRateLimit(
+        new Headers({
+          'RateLimit-Limit': 'lots',
+          'RateLimit-Remaining': '-2',
+          'RateLimit-Reset': '',
+        }),
+      ),
+    ).toEqual({});
+  });
+});
+
+describe('backoffDelay', () => {
+  it('is full jitter under an exponential ceiling capped at maxDelayMs', () => {
+    const top = () => 0.9999;
+    expect(backoffDelay(1, DEFAULT_RETRY_POLICY, top)).toBe(249);
+    expect(backoffDelay(3, DEFAULT_RETRY_POLICY, top)).toBe(999);
+    expect(backoffDelay(10, DEFAULT_RETRY_POLICY, top)).toBe(7_999);
+    expect(backoffDelay(4, DEFAULT_RETRY_POLICY, () => 0)).toBe(0);
+  });
+});
+
+describe('parseErrorBody', () => {
+  it.each([
+    ['{"code":1003,"message":"not in accepted"}', { code: 1003, message: 'not in accepted' }],
+    [
+      '{"success":false,"reasons":[{"code":53100320,"message":"bad term"}]}',
+      { code: 53100320, message: 'bad term' },
+    ],
+    [
+      '{"Success":false,"Errors":[{"Code":"INVALID_VALUE","Message":"bad"}]}',
+      { code: 'INVALID_VALUE', message: 'bad' },
+    ],
+    [
+      '{"FaultCode":"INVALID_SESSION","FaultMessage":"expired"}',
+      { code: 'INVALID_SESSION', message: 'expired' },
+    ],
+    ['<html><h1>503 Service Unavailable</h1></html>', { message: '503 Service Unavailable' }],
+    ['', {}],
+    ['[1,2]', {}],
+  ])('reads %s', (body, expected) => {
+    expect(parseErrorBody(body)).toEqual(expected);
+  });
+});
+
+describe('parseBaseUrl', () => {
+  it.each([
+    'https://rest.zuora.com',
+    'https://rest.sandbox.eu.zuora.com/',
+    'http://127.0.0.1:8080',
+    'http://localhost:3000',
+  ])('accepts %s', (url) => {
+    expect(() => parseBaseUrl(url)).not.toThrow();
+  });
+
+  it.each([
+    'http://rest.zuora.com',
+    'ftp://x',
+    'not a url',
+    'https://user:pw@rest.zuora.com',
+    'https://rest.zuora.com?x=1',
+  ])('refuses %s', (url) => {
+    expect(() => parseBaseUrl(url)).toThrow(/base URL/);
+  });
+});
+
+describe('assertTrackId', () => {
+  it('accepts a run id and refuses forbidden characters or length', () => {
+    expect(() => assertTrackId('qj-6a7e8feb-b491-4cf7-a9f1-bf3703467718')).not.toThrow();
+    for (const bad of ['a:b', 'a;b', 'a"b', "a'b", 'x'.repeat(65), '', 'caf\u00e9', 'a b']) {
+      expect(() => assertTrackId(bad)).toThrow(/Zuora-Track-Id/);
+    }
+  });
+});
