@@ -6,7 +6,8 @@
  * middy middleware, and it works the same inside and outside Lambda.
  */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { parseWith, z } from './validation.ts';
+import * as z from 'zod/mini';
+import { parseWith } from './validation.ts';
 import { parseBaseUrl } from './zuora/http.ts';
 import type { CredentialSource, ZuoraCredentials } from './zuora/model.ts';
 

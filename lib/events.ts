@@ -3,9 +3,11 @@
  * throws {@link InvalidEventError} naming every problem; the asynchronous invocation then fails
  * and the on-failure destination keeps the event.
  */
+
+import * as z from 'zod/mini';
 import { MIN_STALE_AFTER_MS } from './config.ts';
 import { parseDuration } from './duration.ts';
-import { parseWith, z } from './validation.ts';
+import { parseWith } from './validation.ts';
 import { JOB_ID_PATTERN } from './zuora/model.ts';
 
 /** `detail-type` of the on-demand sweep event. */

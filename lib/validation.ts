@@ -4,12 +4,11 @@
  * types and limits only; zod never echoes the rejected values, so secrets stay out.
  */
 
-import { en } from 'zod/locales';
 import * as z from 'zod/mini';
+import en from 'zod/v4/locales/en.js';
 
+// Only the English locale: importing 'zod/locales' would bundle every language.
 z.config(en());
-
-export { z };
 
 /** One line naming each issue: `detail.jobIds[2]: must be a UUID; detail: Unrecognized key: "x"`. */
 export function describeIssues(error: z.core.$ZodError): string {

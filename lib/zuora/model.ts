@@ -1,5 +1,6 @@
 /** Zuora Data Query types and the schemas that validate Zuora's responses. */
-import { z } from '../validation.ts';
+import * as z from 'zod/mini';
+import '../validation.ts';
 
 /** Every status Zuora reports for a Data Query job. */
 export const QUERY_STATUSES = [
