@@ -38,6 +38,7 @@ export function summarizeReport(report: Report): string {
 
 /** The report as a table of its jobs, then the summary line. */
 export function formatReport(report: Report): string {
+  const withNotes = report.jobs.some((job) => job.error !== undefined);
   const rows = report.jobs.map((job) => [
     job.id,
     job.status ?? '-',
@@ -45,12 +46,10 @@ export function formatReport(report: Report): string {
     job.createdBy ?? '-',
     job.queryHash ?? '-',
     job.outcome,
-    job.error ?? '',
+    ...(withNotes ? [job.error ?? ''] : []),
   ]);
-  const body =
-    rows.length > 0
-      ? table(['JOB', 'STATUS', 'AGE', 'CREATED BY', 'QUERY', 'OUTCOME', 'NOTE'], rows)
-      : 'No stale jobs.';
+  const headers = ['JOB', 'STATUS', 'AGE', 'CREATED BY', 'QUERY', 'OUTCOME', ...(withNotes ? ['NOTE'] : [])];
+  const body = rows.length > 0 ? table(headers, rows) : 'No stale jobs.';
   return `${body}\n${summarizeReport(report)}\n`;
 }
 

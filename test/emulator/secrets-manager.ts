@@ -104,7 +104,6 @@ export class SecretsManagerEmulator {
         });
       });
     });
-    this.#server.keepAliveTimeout = 1000;
   }
 
   /** Starts the emulator on 127.0.0.1 with an ephemeral port. */

@@ -140,8 +140,6 @@ export class ZuoraEmulator {
         res.end(JSON.stringify({ message: `emulator bug: ${String(error)}` }));
       });
     });
-    // Keep-alive sockets would hold the process open after close(); the client reconnects.
-    this.#server.keepAliveTimeout = 1000;
   }
 
   /** Starts an emulator on 127.0.0.1 with an ephemeral port. */

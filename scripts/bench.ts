@@ -1,0 +1,284 @@
+/**
+ * `npm run bench`: speed, size and cost of the janitor, one JSON line per figure. Every
+ * comparison is measured side by side in the same run (this machine is shared and noisy):
+ *
+ * - sweep: wall time of a live sweep over N stale jobs with 50 ms emulator latency, against
+ *   the lower bound (token + lists + 2·⌈N/c⌉)·L and against concurrency 1;
+ * - bundle: each function bundle as CDK synthesizes it (size, gzip size, median import time)
+ *   against an empty handler and a handler that only constructs the Secrets Manager client;
+ * - memory: peak RSS of a process running the sweep bundle over 1000 listed jobs;
+ * - requests: requests per cancel, and token requests across three warm invocations.
+ *
+ * `--quick` skips the slowest run (N = 1000 at concurrency 1); `--only=sweep|bundle|memory`
+ * runs one group.
+ */
+import { execFile } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { Worker } from 'node:worker_threads';
+import { gzipSync } from 'node:zlib';
+import { App } from 'aws-cdk-lib';
+import * as esbuild from 'esbuild';
+import { QueryJanitorStack } from '../infra/stack.ts';
+import { loadConfig } from '../lib/config.ts';
+import { StaticCredentials } from '../lib/credentials.ts';
+import { createJanitor } from '../lib/janitor/index.ts';
+import { silentLog } from '../lib/log.ts';
+import { TokenCache } from '../lib/zuora/auth.ts';
+import { SecretsManagerEmulator } from '../test/emulator/secrets-manager.ts';
+import { defaultClient, ZuoraEmulator } from '../test/emulator/zuora.ts';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const WORK = join(ROOT, '.bench');
+const quick = process.argv.includes('--quick');
+const LATENCY_MS = 50;
+
+const emit = (figure: Record<string, unknown>) => console.log(JSON.stringify(figure));
+const round = (value: number, digits = 2) => Number(value.toFixed(digits));
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] as number;
+};
+
+rmSync(WORK, { recursive: true, force: true });
+mkdirSync(WORK, { recursive: true });
+
+/** A Zuora emulator on its own thread (see emulator-worker.ts). */
+class EmulatorThread {
+  readonly url: string;
+  readonly #worker: Worker;
+
+  private constructor(worker: Worker, url: string) {
+    this.#worker = worker;
+    this.url = url;
+  }
+
+  static async start(latencyMs: number): Promise<EmulatorThread> {
+    const worker = new Worker(join(ROOT, 'scripts', 'emulator-worker.ts'), { workerData: { latencyMs } });
+    const { url } = (await once(worker, 'message'))[0] as { url: string };
+    return new EmulatorThread(worker, url);
+  }
+
+  async ask(message: Record<string, unknown>): Promise<unknown> {
+    this.#worker.postMessage(message);
+    return (await once(this.#worker, 'message'))[0];
+  }
+
+  async close(): Promise<void> {
+    this.#worker.postMessage({ close: true });
+    await once(this.#worker, 'exit');
+  }
+}
+
+async function sweepThroughput(): Promise<void> {
+  for (const n of [10, 100, 1000]) {
+    let sequentialMs: number | undefined;
+    for (const concurrency of [1, 4, 8]) {
+      if (quick && n === 1000 && concurrency === 1) continue;
+      const zuora = await EmulatorThread.start(LATENCY_MS);
+      await zuora.ask({ seed: n });
+      const janitor = createJanitor({
+        config: loadConfig({
+          JANITOR_DRY_RUN: 'false',
+          JANITOR_MAX_CANCELS_PER_RUN: String(n),
+          JANITOR_CONCURRENCY: String(concurrency),
+        }),
+        credentials: new StaticCredentials({
+          clientId: defaultClient.clientId,
+          clientSecret: defaultClient.clientSecret,
+          baseUrl: zuora.url,
+        }),
+        tokens: new TokenCache(),
+        log: silentLog,
+      });
+      const started = performance.now();
+      const report = await janitor.sweep({ trigger: 'cli', deadline: Date.now() + 15 * 60_000 });
+      const wallMs = performance.now() - started;
+      const stats = (await zuora.ask({ stats: true })) as { requests: number; token: number; list: number };
+      await zuora.close();
+      const lists = stats.list;
+      const tokens = stats.token;
+      const lowerBoundMs = (tokens + lists + 2 * Math.ceil(n / concurrency)) * LATENCY_MS;
+      if (concurrency === 1) sequentialMs = wallMs;
+      emit({
+        figure: 'sweep',
+        n,
+        concurrency,
+        latencyMs: LATENCY_MS,
+        wallMs: Math.round(wallMs),
+        requests: stats.requests,
+        listRequests: lists,
+        cancelled: report.counts.cancelled,
+        requestsPerCancel: round(stats.requests / Math.max(1, report.counts.cancelled)),
+        lowerBoundMs,
+        ratioToLowerBound: round(wallMs / lowerBoundMs, 3),
+        ratioToSequential: sequentialMs === undefined ? null : round(wallMs / sequentialMs, 3),
+      });
+    }
+  }
+}
+
+/** The esbuild options the construct uses, for the floors. */
+const BUNDLE_OPTIONS: esbuild.BuildOptions = {
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node24',
+  minify: true,
+  mainFields: ['module', 'main'],
+  alias: { '@aws-sdk/credential-provider-node': './functions/lambda-credentials.ts' },
+  absWorkingDir: ROOT,
+  logLevel: 'silent',
+};
+
+async function synthesizedBundles(): Promise<Record<string, string>> {
+  const outdir = join(WORK, 'cdk.out');
+  const app = new App({ outdir, context: { 'aws:cdk:enable-asset-metadata': true } });
+  const stack = new QueryJanitorStack(app, 'QueryJanitor');
+  const template = app.synth().getStackByName(stack.stackName).template as {
+    Resources: Record<string, { Type: string; Metadata?: Record<string, string> }>;
+  };
+  const bundles: Record<string, string> = {};
+  for (const [id, resource] of Object.entries(template.Resources)) {
+    if (resource.Type !== 'AWS::Lambda::Function') continue;
+    const name = id.includes('Sweep') ? 'sweep' : 'cancel';
+    bundles[name] = join(outdir, resource.Metadata?.['aws:asset:path'] as string, 'index.mjs');
+  }
+  return bundles;
+}
+
+async function floor(name: string, source: string): Promise<string> {
+  const entry = join(WORK, `${name}.ts`);
+  const outfile = join(WORK, name, 'index.mjs');
+  writeFileSync(entry, source);
+  await esbuild.build({ ...BUNDLE_OPTIONS, entryPoints: [entry], outfile });
+  return outfile;
+}
+
+async function importMs(bundle: string, runs: number): Promise<number> {
+  const script = `const t = performance.now(); await import(${JSON.stringify(bundle)}); process.stdout.write(String(performance.now() - t));`;
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
+      env: {
+        PATH: process.env.PATH ?? '',
+        AWS_REGION: 'us-east-1',
+        ZUORA_SECRET_ID: 'query-janitor/zuora',
+        POWERTOOLS_METRICS_NAMESPACE: 'QueryJanitor',
+      },
+    });
+    times.push(Number(stdout));
+  }
+  return median(times);
+}
+
+async function bundleFigures(bundles: Record<string, string>): Promise<void> {
+  const runs = quick ? 7 : 15;
+  const floors = {
+    'floor-empty': await floor('floor-empty', 'export const handler = async () => ({});\n'),
+    'floor-secrets-manager-client': await floor(
+      'floor-secrets-manager-client',
+      "import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';\nconst client = new SecretsManagerClient({});\nexport const handler = async () => client.config.region;\n",
+    ),
+  };
+  // Interleave the measurements so machine noise hits every bundle alike.
+  const all = { ...bundles, ...floors };
+  const samples: Record<string, number[]> = Object.fromEntries(Object.keys(all).map((name) => [name, []]));
+  for (let i = 0; i < runs; i++) {
+    for (const [name, path] of Object.entries(all)) samples[name]?.push(await importMs(path, 1));
+  }
+  const smFloor = median(samples['floor-secrets-manager-client'] as number[]);
+  const emptyFloor = median(samples['floor-empty'] as number[]);
+  for (const [name, path] of Object.entries(all)) {
+    const bytes = readFileSync(path);
+    const importMedianMs = median(samples[name] as number[]);
+    emit({
+      figure: 'bundle',
+      name,
+      bytes: bytes.length,
+      kb: round(bytes.length / 1024, 1),
+      gzipBytes: gzipSync(bytes, { level: 9 }).length,
+      gzipKb: round(gzipSync(bytes, { level: 9 }).length / 1024, 1),
+      importMedianMs: round(importMedianMs, 1),
+      runs,
+      ratioToSecretsManagerFloor: round(importMedianMs / smFloor, 3),
+      ratioToEmptyFloor: round(importMedianMs / emptyFloor, 3),
+    });
+  }
+}
+
+async function memoryAndWarmTokens(sweepBundle: string): Promise<void> {
+  const zuora = await ZuoraEmulator.start();
+  const secrets = await SecretsManagerEmulator.start();
+  secrets.put(
+    'query-janitor/zuora',
+    JSON.stringify({ clientId: defaultClient.clientId, clientSecret: defaultClient.clientSecret, baseUrl: zuora.url }),
+  );
+  for (let i = 0; i < 1000; i++) zuora.addJob({ ageMinutes: 300 + i, query: `select Id, Name from Account where Id = '${i}'` });
+  const script = `
+    const rssBefore = process.memoryUsage().rss;
+    const { handler } = await import(${JSON.stringify(sweepBundle)});
+    const end = Date.now() + 600000;
+    const context = { functionName: 'bench', awsRequestId: 'bench', getRemainingTimeInMillis: () => end - Date.now() };
+    const reports = [];
+    for (let i = 0; i < 3; i++) reports.push(await handler({ trigger: 'schedule' }, context));
+    process.stdout.write('\\nRESULT ' + JSON.stringify({
+      maxRssKb: process.resourceUsage().maxRSS,
+      rssBeforeKb: Math.round(rssBefore / 1024),
+      counts: reports.map((report) => report.counts),
+    }) + '\\n');`;
+  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
+    maxBuffer: 64 * 1024 * 1024,
+    env: {
+      PATH: process.env.PATH ?? '',
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'AKIDEMULATOR',
+      AWS_SECRET_ACCESS_KEY: 'emulator-only',
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
+      ZUORA_SECRET_ID: 'query-janitor/zuora',
+      JANITOR_DRY_RUN: 'false',
+      JANITOR_MAX_CANCELS_PER_RUN: '1000',
+      JANITOR_CONCURRENCY: '8',
+      POWERTOOLS_LOG_LEVEL: 'WARN',
+      POWERTOOLS_METRICS_NAMESPACE: 'QueryJanitorBench',
+    },
+  });
+  await zuora.close();
+  await secrets.close();
+  const result = JSON.parse(/^RESULT (.*)$/m.exec(stdout)?.[1] ?? '{}') as {
+    maxRssKb: number;
+    rssBeforeKb: number;
+    counts: Array<{ scanned: number; cancelled: number }>;
+  };
+  emit({
+    figure: 'memory',
+    jobsListed: result.counts[0]?.scanned,
+    cancelled: result.counts[0]?.cancelled,
+    peakRssMb: round(result.maxRssKb / 1024, 1),
+    rssAtStartMb: round(result.rssBeforeKb / 1024, 1),
+  });
+  emit({
+    figure: 'warm-tokens',
+    invocations: 3,
+    tokenRequests: zuora.requestsTo('token').length,
+    secretReads: secrets.requests.length,
+  });
+}
+
+const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length);
+if (!only || only === 'sweep') await sweepThroughput();
+if (!only || only !== 'sweep') {
+  const bundles = await synthesizedBundles();
+  if (!only || only === 'bundle') await bundleFigures(bundles);
+  if (!only || only === 'memory') await memoryAndWarmTokens(bundles.sweep as string);
+}
+emit({
+  figure: 'machine',
+  node: process.version,
+  cpus: (await import('node:os')).cpus().length,
+  cpuModel: (await import('node:os')).cpus()[0]?.model,
+  date: new Date().toISOString(),
+});
+rmSync(WORK, { recursive: true, force: true });
