@@ -48,7 +48,15 @@ export function formatReport(report: Report): string {
     job.outcome,
     ...(withNotes ? [job.error ?? ''] : []),
   ]);
-  const headers = ['JOB', 'STATUS', 'AGE', 'CREATED BY', 'QUERY', 'OUTCOME', ...(withNotes ? ['NOTE'] : [])];
+  const headers = [
+    'JOB',
+    'STATUS',
+    'AGE',
+    'CREATED BY',
+    'QUERY',
+    'OUTCOME',
+    ...(withNotes ? ['NOTE'] : []),
+  ];
   const body = rows.length > 0 ? table(headers, rows) : 'No stale jobs.';
   return `${body}\n${summarizeReport(report)}\n`;
 }

@@ -56,7 +56,9 @@ class EmulatorThread {
   }
 
   static async start(latencyMs: number): Promise<EmulatorThread> {
-    const worker = new Worker(join(ROOT, 'scripts', 'emulator-worker.ts'), { workerData: { latencyMs } });
+    const worker = new Worker(join(ROOT, 'scripts', 'emulator-worker.ts'), {
+      workerData: { latencyMs },
+    });
     const { url } = (await once(worker, 'message'))[0] as { url: string };
     return new EmulatorThread(worker, url);
   }
@@ -96,7 +98,11 @@ async function sweepThroughput(): Promise<void> {
       const started = performance.now();
       const report = await janitor.sweep({ trigger: 'cli', deadline: Date.now() + 15 * 60_000 });
       const wallMs = performance.now() - started;
-      const stats = (await zuora.ask({ stats: true })) as { requests: number; token: number; list: number };
+      const stats = (await zuora.ask({ stats: true })) as {
+        requests: number;
+        token: number;
+        list: number;
+      };
       await zuora.close();
       const lists = stats.list;
       const tokens = stats.token;
@@ -161,14 +167,18 @@ async function importMs(bundle: string, runs: number): Promise<number> {
   const script = `const t = performance.now(); await import(${JSON.stringify(bundle)}); process.stdout.write(String(performance.now() - t));`;
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
-    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
-      env: {
-        PATH: process.env.PATH ?? '',
-        AWS_REGION: 'us-east-1',
-        ZUORA_SECRET_ID: 'query-janitor/zuora',
-        POWERTOOLS_METRICS_NAMESPACE: 'QueryJanitor',
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--input-type=module', '-e', script],
+      {
+        env: {
+          PATH: process.env.PATH ?? '',
+          AWS_REGION: 'us-east-1',
+          ZUORA_SECRET_ID: 'query-janitor/zuora',
+          POWERTOOLS_METRICS_NAMESPACE: 'QueryJanitor',
+        },
       },
-    });
+    );
     times.push(Number(stdout));
   }
   return median(times);
@@ -185,7 +195,9 @@ async function bundleFigures(bundles: Record<string, string>): Promise<void> {
   };
   // Interleave the measurements so machine noise hits every bundle alike.
   const all = { ...bundles, ...floors };
-  const samples: Record<string, number[]> = Object.fromEntries(Object.keys(all).map((name) => [name, []]));
+  const samples: Record<string, number[]> = Object.fromEntries(
+    Object.keys(all).map((name) => [name, []]),
+  );
   for (let i = 0; i < runs; i++) {
     for (const [name, path] of Object.entries(all)) samples[name]?.push(await importMs(path, 1));
   }
@@ -209,14 +221,36 @@ async function bundleFigures(bundles: Record<string, string>): Promise<void> {
   }
 }
 
+/**
+ * The V8 flags the Lambda Node.js bootstrap derives from a function's memory: new space =
+ * memory / 10 split in two semi-spaces, old space = the rest. Without them V8 sizes its young
+ * generation from this machine's 24 GB and the figure would say little about Lambda.
+ */
+const lambdaV8Flags = (memoryMb: number) => [
+  `--max-semi-space-size=${Math.floor(memoryMb / 10 / 2)}`,
+  `--max-old-space-size=${memoryMb - Math.floor(memoryMb / 10)}`,
+];
+
 async function memoryAndWarmTokens(sweepBundle: string): Promise<void> {
+  // 256 MB is what the construct configures; 128 MB is the smallest Lambda size.
+  await memoryRun(sweepBundle, 'Lambda 256 MB', lambdaV8Flags(256));
+  await memoryRun(sweepBundle, 'Lambda 128 MB', lambdaV8Flags(128));
+  await memoryRun(sweepBundle, 'none (V8 sized from this machine)', []);
+}
+
+async function memoryRun(sweepBundle: string, label: string, flags: string[]): Promise<void> {
   const zuora = await ZuoraEmulator.start();
   const secrets = await SecretsManagerEmulator.start();
   secrets.put(
     'query-janitor/zuora',
-    JSON.stringify({ clientId: defaultClient.clientId, clientSecret: defaultClient.clientSecret, baseUrl: zuora.url }),
+    JSON.stringify({
+      clientId: defaultClient.clientId,
+      clientSecret: defaultClient.clientSecret,
+      baseUrl: zuora.url,
+    }),
   );
-  for (let i = 0; i < 1000; i++) zuora.addJob({ ageMinutes: 300 + i, query: `select Id, Name from Account where Id = '${i}'` });
+  for (let i = 0; i < 1000; i++)
+    zuora.addJob({ ageMinutes: 300 + i, query: `select Id, Name from Account where Id = '${i}'` });
   const script = `
     const rssBefore = process.memoryUsage().rss;
     const { handler } = await import(${JSON.stringify(sweepBundle)});
@@ -229,22 +263,26 @@ async function memoryAndWarmTokens(sweepBundle: string): Promise<void> {
       rssBeforeKb: Math.round(rssBefore / 1024),
       counts: reports.map((report) => report.counts),
     }) + '\\n');`;
-  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
-    maxBuffer: 64 * 1024 * 1024,
-    env: {
-      PATH: process.env.PATH ?? '',
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'AKIDEMULATOR',
-      AWS_SECRET_ACCESS_KEY: 'emulator-only',
-      AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
-      ZUORA_SECRET_ID: 'query-janitor/zuora',
-      JANITOR_DRY_RUN: 'false',
-      JANITOR_MAX_CANCELS_PER_RUN: '1000',
-      JANITOR_CONCURRENCY: '8',
-      POWERTOOLS_LOG_LEVEL: 'WARN',
-      POWERTOOLS_METRICS_NAMESPACE: 'QueryJanitorBench',
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [...flags, '--input-type=module', '-e', script],
+    {
+      maxBuffer: 64 * 1024 * 1024,
+      env: {
+        PATH: process.env.PATH ?? '',
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: 'AKIDEMULATOR',
+        AWS_SECRET_ACCESS_KEY: 'emulator-only',
+        AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
+        ZUORA_SECRET_ID: 'query-janitor/zuora',
+        JANITOR_DRY_RUN: 'false',
+        JANITOR_MAX_CANCELS_PER_RUN: '1000',
+        JANITOR_CONCURRENCY: '8',
+        POWERTOOLS_LOG_LEVEL: 'WARN',
+        POWERTOOLS_METRICS_NAMESPACE: 'QueryJanitorBench',
+      },
     },
-  });
+  );
   await zuora.close();
   await secrets.close();
   const result = JSON.parse(/^RESULT (.*)$/m.exec(stdout)?.[1] ?? '{}') as {
@@ -254,11 +292,13 @@ async function memoryAndWarmTokens(sweepBundle: string): Promise<void> {
   };
   emit({
     figure: 'memory',
+    v8Flags: flags.length > 0 ? `${label}: ${flags.join(' ')}` : label,
     jobsListed: result.counts[0]?.scanned,
     cancelled: result.counts[0]?.cancelled,
     peakRssMb: round(result.maxRssKb / 1024, 1),
     rssAtStartMb: round(result.rssBeforeKb / 1024, 1),
   });
+  if (label !== 'Lambda 256 MB') return;
   emit({
     figure: 'warm-tokens',
     invocations: 3,

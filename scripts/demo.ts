@@ -12,7 +12,11 @@ const secrets = await SecretsManagerEmulator.start();
 try {
   secrets.put(
     'query-janitor/zuora',
-    JSON.stringify({ clientId: defaultClient.clientId, clientSecret: defaultClient.clientSecret, baseUrl: zuora.url }),
+    JSON.stringify({
+      clientId: defaultClient.clientId,
+      clientSecret: defaultClient.clientSecret,
+      baseUrl: zuora.url,
+    }),
   );
   const tenant = seedDemoTenant(zuora);
   Object.assign(process.env, {
@@ -38,11 +42,16 @@ try {
   console.log(
     `  ${tenant.staleEligible.length + 1} stale (over 2h) and unprotected, ${tenant.protected.length} stale but protected (service user / nightly-export),`,
   );
-  console.log(`  ${tenant.fresh.length} fresh, ${tenant.finished.length} already completed, failed or cancelled.\n`);
+  console.log(
+    `  ${tenant.fresh.length} fresh, ${tenant.finished.length} already completed, failed or cancelled.\n`,
+  );
 
   const runs = [
     { title: '1. Dry run: what would be cancelled (nothing is)', dryRun: true },
-    { title: '2. Live run: cancel stale jobs, oldest first (one finishes on its own mid-run)', dryRun: false },
+    {
+      title: '2. Live run: cancel stale jobs, oldest first (one finishes on its own mid-run)',
+      dryRun: false,
+    },
     { title: '3. Live again: nothing left to do', dryRun: false },
   ];
   for (const [index, run] of runs.entries()) {
@@ -70,7 +79,9 @@ try {
     console.log(`   ${zuora.requests.length - before} requests to Zuora\n`);
   }
   const cancelled = zuora.jobs().filter((job) => job.queryStatus === 'cancelled').length;
-  console.log(`Done: ${cancelled} jobs are now cancelled in the emulated tenant (including the ones that were cancelled before).`);
+  console.log(
+    `Done: ${cancelled} jobs are now cancelled in the emulated tenant (including the ones that were cancelled before).`,
+  );
 } finally {
   await zuora.close();
   await secrets.close();

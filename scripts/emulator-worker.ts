@@ -6,7 +6,9 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { ZuoraEmulator } from '../test/emulator/zuora.ts';
 
-const zuora = await ZuoraEmulator.start({ latencyMs: (workerData as { latencyMs: number }).latencyMs });
+const zuora = await ZuoraEmulator.start({
+  latencyMs: (workerData as { latencyMs: number }).latencyMs,
+});
 parentPort?.postMessage({ url: zuora.url });
 parentPort?.on('message', async (message: { seed?: number; stats?: boolean; close?: boolean }) => {
   if (message.seed !== undefined) {

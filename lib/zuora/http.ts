@@ -326,12 +326,19 @@ export class HttpTransport {
     }
     let response: Response;
     let text: string;
+    // A timer we clear, not AbortSignal.timeout(): that one keeps the request (and its buffers)
+    // reachable until it fires, which for a 1000-job sweep is most of the heap.
+    const controller = new AbortController();
+    const timer = setTimeout(
+      () => controller.abort(new DOMException('request timed out', 'TimeoutError')),
+      timeout,
+    );
     try {
       response = await this.#fetch(url, {
         method: request.method,
         headers,
         body,
-        signal: AbortSignal.timeout(timeout),
+        signal: controller.signal,
       });
       // The body is read under the same timeout: a stalled or truncated body is a network fault.
       text = await response.text();
@@ -345,6 +352,8 @@ export class HttpTransport {
           { cause: scrubCause(cause, this.#redact) },
         ),
       };
+    } finally {
+      clearTimeout(timer);
     }
     const requestId = response.headers.get('zuora-request-id') ?? undefined;
     this.#updatePacing(parseRateLimit(response.headers));

@@ -17,9 +17,9 @@ export const ANALYSTS = [
 
 const QUERIES = [
   'SELECT Id, AccountNumber, Balance FROM Account WHERE Balance > 0',
-  'SELECT InvoiceNumber, Amount, DueDate FROM Invoice WHERE Status = \'Posted\'',
-  'SELECT * FROM Subscription WHERE Status = \'Active\'',
-  'SELECT PaymentNumber, Amount FROM Payment WHERE CreatedDate > \'2026-01-01\'',
+  "SELECT InvoiceNumber, Amount, DueDate FROM Invoice WHERE Status = 'Posted'",
+  "SELECT * FROM Subscription WHERE Status = 'Active'",
+  "SELECT PaymentNumber, Amount FROM Payment WHERE CreatedDate > '2026-01-01'",
   'SELECT Id FROM Usage WHERE Quantity > 1000',
 ];
 
