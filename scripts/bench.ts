@@ -192,6 +192,11 @@ async function bundleFigures(bundles: Record<string, string>): Promise<void> {
       'floor-secrets-manager-client',
       "import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';\nconst client = new SecretsManagerClient({});\nexport const handler = async () => client.config.region;\n",
     ),
+    // What the design asks every function to carry anyway: shows how much of the gap it is.
+    'floor-with-powertools': await floor(
+      'floor-with-powertools',
+      "import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';\nimport { Logger } from '@aws-lambda-powertools/logger';\nimport { Metrics } from '@aws-lambda-powertools/metrics';\nimport { logMetrics } from '@aws-lambda-powertools/metrics/middleware';\nimport middy from '@middy/core';\nconst client = new SecretsManagerClient({});\nconst metrics = new Metrics();\nnew Logger();\nexport const handler = middy(async () => client.config.region).use(logMetrics(metrics));\n",
+    ),
   };
   // Interleave the measurements so machine noise hits every bundle alike.
   const all = { ...bundles, ...floors };
@@ -203,6 +208,7 @@ async function bundleFigures(bundles: Record<string, string>): Promise<void> {
   }
   const smFloor = median(samples['floor-secrets-manager-client'] as number[]);
   const emptyFloor = median(samples['floor-empty'] as number[]);
+  const powertoolsFloor = median(samples['floor-with-powertools'] as number[]);
   for (const [name, path] of Object.entries(all)) {
     const bytes = readFileSync(path);
     const importMedianMs = median(samples[name] as number[]);
@@ -216,6 +222,7 @@ async function bundleFigures(bundles: Record<string, string>): Promise<void> {
       importMedianMs: round(importMedianMs, 1),
       runs,
       ratioToSecretsManagerFloor: round(importMedianMs / smFloor, 3),
+      ratioToPowertoolsFloor: round(importMedianMs / powertoolsFloor, 3),
       ratioToEmptyFloor: round(importMedianMs / emptyFloor, 3),
     });
   }

@@ -136,6 +136,13 @@ export class SecretsManagerEmulator {
     return arn;
   }
 
+  /** Forgets requests, denials and injected failures (secrets stay). */
+  reset(): void {
+    this.requests.length = 0;
+    this.#denied.clear();
+    this.#failures.length = 0;
+  }
+
   /** Makes `GetSecretValue` on `name` answer `AccessDeniedException`. */
   deny(name: string): void {
     this.#denied.add(name);

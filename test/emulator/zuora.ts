@@ -79,6 +79,8 @@ export interface RecordedRequest {
   jobId?: string | undefined;
   /** The job's status when the request was handled (get/cancel), before any change. */
   jobStatusBefore?: EmulatedStatus | undefined;
+  /** The job as stored when the request was handled (get/cancel), before any change. */
+  jobBefore?: Readonly<EmulatedJob> | undefined;
   receivedAt: number;
   answeredAt: number;
 }
@@ -94,6 +96,8 @@ export interface ZuoraEmulatorOptions {
   /** Requests per rate-limit window per client; `RateLimit-*` headers report it. */
   rateLimit?: number;
   rateLimitWindowSeconds?: number;
+  /** Prefix of minted access tokens (leak tests use a recognisable canary). */
+  tokenPrefix?: string;
   now?: () => number;
 }
 
@@ -115,6 +119,9 @@ export class ZuoraEmulator {
   maxPageSize: number;
   rateLimit: number;
   rateLimitWindowSeconds: number;
+  tokenPrefix: string;
+  /** Called after each request is answered (or dropped): chaos tests script events with it. */
+  onRequest: ((request: RecordedRequest) => void) | undefined;
   readonly #server: Server;
   readonly #now: () => number;
   readonly #jobs = new Map<string, EmulatedJob>();
@@ -132,6 +139,7 @@ export class ZuoraEmulator {
     this.maxPageSize = options.maxPageSize ?? 100;
     this.rateLimit = options.rateLimit ?? 10_000;
     this.rateLimitWindowSeconds = options.rateLimitWindowSeconds ?? 60;
+    this.tokenPrefix = options.tokenPrefix ?? '';
     this.#now = options.now ?? Date.now;
     this.#clients.set(DEFAULT_CLIENT.clientId, { ...DEFAULT_CLIENT });
     this.#server = createServer((req, res) => {
@@ -160,6 +168,20 @@ export class ZuoraEmulator {
   async close(): Promise<void> {
     this.#server.closeAllConnections();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+
+  /** Forgets jobs, requests, faults, tokens and extra clients: a fresh tenant on the same port. */
+  reset(): void {
+    this.#jobs.clear();
+    this.requests.length = 0;
+    this.#faults.length = 0;
+    this.#tokens.clear();
+    this.#finishAfter.clear();
+    this.#windows.clear();
+    this.#clients.clear();
+    this.#clients.set(DEFAULT_CLIENT.clientId, { ...DEFAULT_CLIENT });
+    this.latencyMs = 0;
+    this.onRequest = undefined;
   }
 
   /** Registers another OAuth client (for example a non-admin one, or rotated credentials). */
@@ -287,6 +309,23 @@ export class ZuoraEmulator {
       this.#send(req, res, status, payload, { ...extra, ...this.#commonHeaders(req, record) });
     };
 
+    try {
+      await this.#route(req, res, url, body, route, jobId, record, reply);
+    } finally {
+      this.onRequest?.(record);
+    }
+  }
+
+  async #route(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    body: string,
+    route: Route | 'unknown',
+    jobId: string | undefined,
+    record: RecordedRequest,
+    reply: (status: number, payload: unknown, extra?: Record<string, string>) => void,
+  ): Promise<void> {
     if (this.latencyMs > 0) await sleep(this.latencyMs);
     const fault = route === 'unknown' ? undefined : this.#takeFault(route, jobId);
     if (fault) {
@@ -350,6 +389,7 @@ export class ZuoraEmulator {
       return reply(404, { code: 1001, message: `No such query: ${jobId}` }, limited.headers);
     }
     record.jobStatusBefore = job.queryStatus;
+    record.jobBefore = { ...job };
     if (!client.admin && job.createdBy !== client.userId) {
       return reply(
         403,
@@ -389,7 +429,7 @@ export class ZuoraEmulator {
       reply(401, { message: 'Bad credentials' });
       return;
     }
-    const token = randomUUID().replaceAll('-', '');
+    const token = this.tokenPrefix + randomUUID().replaceAll('-', '');
     this.#tokens.set(token, {
       client,
       expiresAt: this.#now() + this.tokenTtlSeconds * 1000,

@@ -1,0 +1,391 @@
+/**
+ * Hostile input: malformed events for both functions, malformed secrets, bad configuration, and
+ * malformed Zuora responses. Each gets a clear error naming the problem, sends nothing it should
+ * not, carries no secret, and never leads to a wrong cancel.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { Report } from '../../lib/janitor/index.ts';
+import { defaultClient } from '../emulator/zuora.ts';
+import { cancelEvent, sweepEvent } from '../support/events.ts';
+import {
+  captureOutput,
+  lambdaContext,
+  loadFunction,
+  secretFor,
+  startWorld,
+} from '../support/lambda.ts';
+
+const CANARY = 'CANARY-client-secret-4b1d9e';
+const UUID = '3a3e85c4-96e7-486b-ae02-827120104301';
+const ids = (n: number) =>
+  Array.from({ length: n }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`);
+
+let world: Awaited<ReturnType<typeof startWorld>>;
+let sweep: Awaited<ReturnType<typeof loadFunction>>;
+let cancel: Awaited<ReturnType<typeof loadFunction>>;
+const tried = { events: 0, secrets: 0, configs: 0, responses: 0 };
+
+beforeAll(async () => {
+  world = await startWorld();
+  sweep = await loadFunction('sweep', world.env);
+  cancel = await loadFunction('cancel', world.env);
+});
+
+beforeEach(() => {
+  world.zuora.reset();
+  world.secrets.reset();
+  world.secrets.put('query-janitor/zuora', secretFor(world.zuora));
+});
+
+afterAll(async () => {
+  vi.unstubAllEnvs();
+  await world.close();
+  console.info(`hostile inputs tried: ${JSON.stringify(tried)}`);
+});
+
+/** Everything an error exposes: message, own fields, cause chain, stack. */
+function exposed(error: unknown): string {
+  const parts: string[] = [];
+  let current: unknown = error;
+  while (current instanceof Error) {
+    parts.push(
+      String(current),
+      current.stack ?? '',
+      JSON.stringify(current, Object.getOwnPropertyNames(current)),
+    );
+    current = current.cause;
+  }
+  return parts.join('\n');
+}
+
+const cancelCorpus: Array<[string, unknown, RegExp]> = [
+  ['null', null, /must be a JSON object, got null/],
+  ['a string (non-JSON payload)', 'cancel 3a3e85c4', /must be a JSON object, got a string/],
+  ['a number', 42, /got a number/],
+  ['an array', [cancelEvent({ jobIds: [UUID] })], /got an array/],
+  ['an empty object', {}, /handles detail-type "Cancel Query Jobs" only/],
+  ['the sweep detail-type', sweepEvent({}), /handles detail-type "Cancel Query Jobs" only/],
+  [
+    'a lower-case detail-type',
+    cancelEvent({ jobIds: [UUID] }, { 'detail-type': 'cancel query jobs' }),
+    /detail-type/,
+  ],
+  ['no detail', cancelEvent(undefined), /detail: /],
+  ['a null detail', cancelEvent(null), /detail/],
+  ['a string detail', cancelEvent('{"jobIds":[]}'), /detail/],
+  ['no jobIds', cancelEvent({ reason: 'x' }), /detail.jobIds/],
+  ['jobIds as a string', cancelEvent({ jobIds: UUID }), /detail.jobIds/],
+  ['an empty jobIds', cancelEvent({ jobIds: [] }), /at least one job id/],
+  ['101 ids', cancelEvent({ jobIds: ids(101) }), /at most 100 job ids/],
+  ['a duplicate id', cancelEvent({ jobIds: [UUID, UUID] }), /must not repeat a job id/],
+  [
+    'a duplicate id in another case',
+    cancelEvent({ jobIds: [UUID, UUID.toUpperCase()] }),
+    /must not repeat/,
+  ],
+  [
+    'a relative path',
+    cancelEvent({ jobIds: ['../../oauth/token'] }),
+    /jobIds\[0\]: must be a job UUID/,
+  ],
+  [
+    'an encoded slash',
+    cancelEvent({ jobIds: [`${UUID.slice(0, 30)}%2F..%2F`] }),
+    /must be a job UUID/,
+  ],
+  [
+    'a query string',
+    cancelEvent({ jobIds: [`${UUID}?pageSize=1000`] }),
+    /must be a job UUID|Too big/,
+  ],
+  ['a trailing newline', cancelEvent({ jobIds: [`${UUID}\n`] }), /must be a job UUID|Too big/],
+  ['surrounding spaces', cancelEvent({ jobIds: [` ${UUID.slice(1)}`] }), /must be a job UUID/],
+  ['a 64-character id', cancelEvent({ jobIds: ['a'.repeat(64)] }), /Too big|must be a job UUID/],
+  ['a numeric id', cancelEvent({ jobIds: [12345] }), /expected string/],
+  ['a null id', cancelEvent({ jobIds: [null] }), /expected string/],
+  ['a huge id', cancelEvent({ jobIds: ['x'.repeat(1_000_000)] }), /Too big/],
+  [
+    'a reason over 256 characters',
+    cancelEvent({ jobIds: [UUID], reason: 'r'.repeat(257) }),
+    /detail.reason/,
+  ],
+  ['a numeric reason', cancelEvent({ jobIds: [UUID], reason: 7 }), /detail.reason/],
+  ['dryRun as a string', cancelEvent({ jobIds: [UUID], dryRun: 'false' }), /detail.dryRun/],
+  [
+    'an extra detail field',
+    cancelEvent({ jobIds: [UUID], force: true }),
+    /Unrecognized key: "force"/,
+  ],
+  [
+    'a prototype key',
+    cancelEvent(JSON.parse(`{"jobIds":["${UUID}"],"__proto__":{"dryRun":false}}`)),
+    /Unrecognized key|__proto__/,
+  ],
+];
+
+const sweepCorpus: Array<[string, unknown, RegExp]> = [
+  ['null', null, /must be a JSON object, got null/],
+  ['an empty object', {}, /expected \{"trigger":"schedule"\}/],
+  ['a wrong trigger', { trigger: 'manual' }, /trigger/],
+  ['an unknown schedule field', { trigger: 'schedule', force: true }, /Unrecognized key: "force"/],
+  [
+    'the cancel detail-type',
+    cancelEvent({ jobIds: [UUID] }),
+    /handles detail-type "Sweep Query Jobs" only/,
+  ],
+  ['an unknown detail field', sweepEvent({ dryRun: false, cap: 1000 }), /Unrecognized key: "cap"/],
+  [
+    'staleAfter under the minimum',
+    sweepEvent({ staleAfter: '4m' }),
+    /staleAfter: must be a duration of at least 5m/,
+  ],
+  ['a malformed staleAfter', sweepEvent({ staleAfter: '2 hours' }), /staleAfter/],
+  ['a huge staleAfter', sweepEvent({ staleAfter: '9'.repeat(100_000) }), /staleAfter/],
+  ['dryRun as a number', sweepEvent({ dryRun: 0 }), /detail.dryRun/],
+];
+
+describe('malformed events', () => {
+  it.each(cancelCorpus)('the cancel function refuses %s', async (_name, event, message) => {
+    tried.events++;
+
+    const { error, output } = await captureOutput(() => cancel(event, lambdaContext()));
+
+    expect((error as Error)?.name).toBe('InvalidEventError');
+    expect((error as Error).message).toMatch(message);
+    expect((error as Error).message.length).toBeLessThan(600);
+    expect(world.zuora.requests).toEqual([]);
+    expect(world.secrets.requests).toEqual([]);
+    expect(output + exposed(error)).not.toContain(defaultClient.clientSecret);
+  });
+
+  it.each(sweepCorpus)('the sweep function refuses %s', async (_name, event, message) => {
+    tried.events++;
+
+    const { error } = await captureOutput(() => sweep(event, lambdaContext()));
+
+    expect((error as Error)?.name).toBe('InvalidEventError');
+    expect((error as Error).message).toMatch(message);
+    expect(world.zuora.requests).toEqual([]);
+    expect(world.secrets.requests).toEqual([]);
+  });
+});
+
+describe('malformed secrets', () => {
+  const secretCorpus: Array<[string, string, RegExp]> = [
+    ['empty', '', /is not valid JSON/],
+    ['plain text', CANARY, /is not valid JSON/],
+    [
+      'truncated JSON',
+      `{"clientId":"${defaultClient.clientId}","clientSecret":"${CANARY}"`,
+      /is not valid JSON/,
+    ],
+    ['a JSON string', JSON.stringify(CANARY), /must be a JSON object/],
+    ['a JSON array', JSON.stringify([defaultClient.clientId, CANARY]), /must be a JSON object/],
+    [
+      'no clientSecret',
+      JSON.stringify({ clientId: defaultClient.clientId, baseUrl: 'https://rest.zuora.com' }),
+      /clientSecret/,
+    ],
+    [
+      'no clientId',
+      JSON.stringify({ clientSecret: CANARY, baseUrl: 'https://rest.zuora.com' }),
+      /clientId/,
+    ],
+    [
+      'an empty clientId',
+      JSON.stringify({ clientId: '', clientSecret: CANARY }),
+      /clientId: must be a non-empty string/,
+    ],
+    [
+      'a numeric clientSecret',
+      JSON.stringify({ clientId: 'x', clientSecret: 12345678 }),
+      /clientSecret: .*expected string/,
+    ],
+    [
+      'snake_case fields',
+      JSON.stringify({ client_id: 'x', client_secret: CANARY }),
+      /client_id|client_secret|clientId/,
+    ],
+    [
+      'an extra password field',
+      JSON.stringify({ clientId: 'x', clientSecret: CANARY, password: CANARY }),
+      /Unrecognized key: "password"/,
+    ],
+    [
+      'an http baseUrl',
+      JSON.stringify({ clientId: 'x', clientSecret: CANARY, baseUrl: 'http://rest.zuora.com' }),
+      /baseUrl .*must use https/,
+    ],
+    [
+      'a baseUrl with credentials',
+      JSON.stringify({
+        clientId: 'x',
+        clientSecret: CANARY,
+        baseUrl: `https://u:${CANARY}@rest.zuora.com`,
+      }),
+      /must not contain credentials/,
+    ],
+  ];
+
+  it.each(secretCorpus)(
+    'a secret that is %s fails the run clearly, without Zuora calls or leaks',
+    async (_name, value, message) => {
+      tried.secrets++;
+      world.secrets.put('query-janitor/zuora', value);
+      // A fresh module: the warm one would still have the good secret cached.
+      const fresh = await loadFunction('sweep', world.env);
+
+      const { error, output } = await captureOutput(() =>
+        fresh({ trigger: 'schedule' }, lambdaContext()),
+      );
+
+      expect((error as Error)?.name).toBe('CredentialsError');
+      expect((error as Error).message).toMatch(message);
+      expect((error as Error).message).toContain('query-janitor/zuora');
+      expect(world.zuora.requests).toEqual([]);
+      expect(output + exposed(error)).not.toContain(CANARY);
+    },
+  );
+});
+
+describe('bad configuration', () => {
+  const configCorpus: Array<[string, Record<string, string | undefined>, string]> = [
+    ['no secret id', { ZUORA_SECRET_ID: undefined }, 'ZUORA_SECRET_ID is required'],
+    ['a blank secret id', { ZUORA_SECRET_ID: '   ' }, 'ZUORA_SECRET_ID is required'],
+    ['an http base URL', { ZUORA_BASE_URL: 'http://rest.zuora.com' }, 'ZUORA_BASE_URL'],
+    ['a base URL that is not a URL', { ZUORA_BASE_URL: 'rest.zuora.com' }, 'ZUORA_BASE_URL'],
+    ['dry-run as "maybe"', { JANITOR_DRY_RUN: 'maybe' }, 'JANITOR_DRY_RUN must be true or false'],
+    [
+      'a stale-after of 4m',
+      { JANITOR_STALE_AFTER: '4m' },
+      'JANITOR_STALE_AFTER must be at least 5m',
+    ],
+    [
+      'a stale-after of "2 hours"',
+      { JANITOR_STALE_AFTER: '2 hours' },
+      'JANITOR_STALE_AFTER must be a duration',
+    ],
+    [
+      'a per-status stale-after of PT1M',
+      { JANITOR_STALE_AFTER_IN_PROGRESS: 'PT1M' },
+      'JANITOR_STALE_AFTER_IN_PROGRESS must be at least 5m',
+    ],
+    [
+      'a cap of 0',
+      { JANITOR_MAX_CANCELS_PER_RUN: '0' },
+      'JANITOR_MAX_CANCELS_PER_RUN must be a whole number',
+    ],
+    ['a cap of -5', { JANITOR_MAX_CANCELS_PER_RUN: '-5' }, 'JANITOR_MAX_CANCELS_PER_RUN'],
+    [
+      'a fractional concurrency',
+      { JANITOR_CONCURRENCY: '2.5' },
+      'JANITOR_CONCURRENCY must be a whole number from 1 to 10',
+    ],
+    ['a concurrency of 11', { JANITOR_CONCURRENCY: '11' }, 'JANITOR_CONCURRENCY'],
+    [
+      'an invalid protect pattern',
+      { JANITOR_PROTECT_QUERY_PATTERN: '(?<' },
+      'JANITOR_PROTECT_QUERY_PATTERN is not a valid regular expression',
+    ],
+  ];
+
+  it.each(configCorpus)(
+    '%s fails the cold start with the variable named',
+    async (_name, env, message) => {
+      tried.configs++;
+
+      const error = await loadFunction('cancel', { ...world.env, ...env }).catch((e: unknown) => e);
+
+      expect((error as Error).name).toBe('ConfigError');
+      expect((error as Error).message).toContain(message);
+      expect(world.zuora.requests).toEqual([]);
+      expect(world.secrets.requests).toEqual([]);
+    },
+  );
+});
+
+describe('malformed Zuora responses', () => {
+  const responseCorpus: Array<[string, string, string]> = [
+    ['a non-JSON body', 'not json at all', 'text/plain'],
+    ['an HTML error page with 200', '<html><body>Service maintenance</body></html>', 'text/html'],
+    ['a job missing its fields', JSON.stringify({ data: { id: UUID } }), 'application/json'],
+    [
+      'an unknown status',
+      JSON.stringify({
+        data: { id: UUID, queryStatus: 'paused', updatedOn: '2020-01-01T00:00:00Z' },
+      }),
+      'application/json',
+    ],
+    [
+      'a job whose id is not a UUID',
+      JSON.stringify({
+        data: { id: '../x', queryStatus: 'accepted', updatedOn: '2020-01-01T00:00:00Z' },
+      }),
+      'application/json',
+    ],
+    [
+      'a bad date',
+      JSON.stringify({ data: { id: UUID, queryStatus: 'accepted', updatedOn: 'yesterday' } }),
+      'application/json',
+    ],
+    ['an empty body', '', 'application/json'],
+  ];
+
+  it.each(responseCorpus)(
+    'a read answering %s fails that job with a typed error and no cancel',
+    async (_name, body, contentType) => {
+      tried.responses++;
+      const job = world.zuora.addJob({ ageMinutes: 300 });
+      world.zuora.inject({ kind: 'body', body, contentType }, { route: 'get' });
+
+      const { result } = await captureOutput(() => sweep({ trigger: 'schedule' }, lambdaContext()));
+
+      const report = result as Report;
+      expect(report.jobs).toEqual([expect.objectContaining({ id: job.id, outcome: 'failed' })]);
+      expect(report.jobs[0]?.error).toMatch(/returned an invalid response/);
+      expect(world.zuora.requestsTo('cancel')).toEqual([]);
+    },
+  );
+
+  it.each(responseCorpus)(
+    'a list answering %s fails the run with a typed error',
+    async (_name, body, contentType) => {
+      tried.responses++;
+      world.zuora.addJob({ ageMinutes: 300 });
+      world.zuora.inject(
+        {
+          kind: 'body',
+          body: body.replace('"data":{', '"data":[{').replace(/}}$/, '}]}'),
+          contentType,
+        },
+        { route: 'list' },
+      );
+
+      const { error } = await captureOutput(() => sweep({ trigger: 'schedule' }, lambdaContext()));
+
+      expect((error as Error).name).toBe('ZuoraResponseError');
+      expect(world.zuora.requestsTo('cancel')).toEqual([]);
+    },
+  );
+
+  it('a truncated gzip list fails the run with a typed error and no cancel', async () => {
+    tried.responses++;
+    for (let i = 0; i < 20; i++) world.zuora.addJob({ ageMinutes: 300 });
+    world.zuora.inject({ kind: 'truncated-gzip' }, { route: 'list' });
+
+    const { error } = await captureOutput(() => sweep({ trigger: 'schedule' }, lambdaContext()));
+
+    expect((error as Error).name).toBe('ZuoraResponseError');
+    expect(world.zuora.requestsTo('cancel')).toEqual([]);
+  });
+
+  it('a cancel answering an unexpected 200 body is a failure, not a success', async () => {
+    tried.responses++;
+    const job = world.zuora.addJob({ ageMinutes: 300 });
+    world.zuora.inject({ kind: 'body', body: '{"ok":true}' }, { route: 'cancel' });
+
+    const { result } = await captureOutput(() => sweep({ trigger: 'schedule' }, lambdaContext()));
+
+    expect((result as Report).jobs[0]).toMatchObject({ id: job.id, outcome: 'failed' });
+  });
+});

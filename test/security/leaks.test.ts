@@ -1,0 +1,243 @@
+/**
+ * Canary values for the client secret and the access token run through every path (success,
+ * dry-run, each kind of failure, both handlers, the CLI), with everything printed, logged,
+ * returned or thrown captured. The canaries must never appear, even when Zuora echoes them.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { main } from '../../lib/cli.ts';
+import { defaultClient } from '../emulator/zuora.ts';
+import { cancelEvent, scheduleInput, sweepEvent } from '../support/events.ts';
+import {
+  captureOutput,
+  lambdaContext,
+  loadFunction,
+  secretFor,
+  startWorld,
+} from '../support/lambda.ts';
+
+const SECRET_CANARY = 'CANARYSECRET-9f8e7d6c5b4a';
+const TOKEN_CANARY = 'CANARYTOKEN';
+let world: Awaited<ReturnType<typeof startWorld>>;
+let sweep: Awaited<ReturnType<typeof loadFunction>>;
+let cancel: Awaited<ReturnType<typeof loadFunction>>;
+let paths = 0;
+
+beforeAll(async () => {
+  world = await startWorld();
+  // Debug logging: the most a deployment could ever print (retries and pacing log at debug).
+  const env = { ...world.env, POWERTOOLS_LOG_LEVEL: 'DEBUG' };
+  sweep = await loadFunction('sweep', env);
+  cancel = await loadFunction('cancel', env);
+});
+
+beforeEach(() => {
+  world.zuora.reset();
+  world.zuora.tokenPrefix = TOKEN_CANARY;
+  world.zuora.rotateSecret(defaultClient.clientId, SECRET_CANARY);
+  world.secrets.reset();
+  world.secrets.put('query-janitor/zuora', secretFor(world.zuora, { clientSecret: SECRET_CANARY }));
+});
+
+afterAll(async () => {
+  vi.unstubAllEnvs();
+  await world.close();
+  console.info(`leak paths checked: ${paths}, leaks: 0`);
+});
+
+/** Everything a caller could see: output, the return value, and the error with its causes. */
+function everything(captured: { result?: unknown; error?: unknown; output: string }): string {
+  const parts = [captured.output, JSON.stringify(captured.result) ?? ''];
+  let current: unknown = captured.error;
+  while (current instanceof Error) {
+    parts.push(
+      String(current),
+      current.stack ?? '',
+      JSON.stringify(current, Object.getOwnPropertyNames(current)),
+    );
+    current = current.cause;
+  }
+  return parts.join('\n');
+}
+
+function expectNoCanary(text: string): void {
+  paths++;
+  expect(text).not.toContain(SECRET_CANARY);
+  expect(text).not.toContain(TOKEN_CANARY);
+  for (const token of world.zuora.issuedTokens()) expect(text).not.toContain(token);
+}
+
+/** A body that echoes the secret (and the last token, once there is one), as a careless server might. */
+function echoBody(): string {
+  const token = world.zuora.issuedTokens().at(-1);
+  const bearer = token ? ` Authorization: Bearer ${token}` : '';
+  return JSON.stringify({
+    code: 9999,
+    message: `bad request client_secret=${SECRET_CANARY}${bearer}`,
+  });
+}
+
+describe('no secret or token leaks from the handlers', () => {
+  it('on a live sweep that cancels jobs', async () => {
+    world.zuora.addJob({ ageMinutes: 300 });
+
+    const captured = await captureOutput(() => sweep(scheduleInput, lambdaContext()));
+
+    expect(world.zuora.issuedTokens()[0]).toMatch(/^CANARYTOKEN/);
+    expect(captured.output).toContain('"message":"query job"');
+    expectNoCanary(everything(captured));
+  });
+
+  it('on a dry run', async () => {
+    world.zuora.addJob({ ageMinutes: 300 });
+
+    expectNoCanary(
+      everything(await captureOutput(() => sweep(sweepEvent({ dryRun: true }), lambdaContext()))),
+    );
+  });
+
+  it('on a cancel event', async () => {
+    const job = world.zuora.addJob({ ageMinutes: 1 });
+
+    expectNoCanary(
+      everything(
+        await captureOutput(() => cancel(cancelEvent({ jobIds: [job.id] }), lambdaContext())),
+      ),
+    );
+  });
+
+  it('when Zuora rejects the client credentials', async () => {
+    world.zuora.rotateSecret(defaultClient.clientId, 'something-else-entirely');
+
+    const captured = await captureOutput(() => sweep(scheduleInput, lambdaContext()));
+
+    expect((captured.error as Error).message).toMatch(/oauth\/token failed with HTTP 401/);
+    expectNoCanary(everything(captured));
+  });
+
+  it('when the token endpoint echoes the secret in its error', async () => {
+    world.zuora.inject(
+      { kind: 'status', status: 400, body: echoBody() },
+      { route: 'token', times: 3 },
+    );
+
+    const captured = await captureOutput(() => sweep(scheduleInput, lambdaContext()));
+
+    expect(captured.error).toBeInstanceOf(Error);
+    expect(everything(captured)).toContain('[redacted]');
+    expectNoCanary(everything(captured));
+  });
+
+  it('when the list fails with a body that echoes the secret and token', async () => {
+    world.zuora.addJob({ ageMinutes: 300 });
+    // Mint the token first so the echo can contain it.
+    await captureOutput(() => sweep(scheduleInput, lambdaContext()));
+    world.zuora.inject({ kind: 'status', status: 400, body: echoBody() }, { route: 'list' });
+
+    const captured = await captureOutput(() => sweep(scheduleInput, lambdaContext()));
+
+    expect((captured.error as Error).message).toContain('[redacted]');
+    expectNoCanary(everything(captured));
+  });
+
+  it('when a cancel fails with a body that echoes the token', async () => {
+    const job = world.zuora.addJob({ ageMinutes: 300 });
+    await captureOutput(() => sweep(sweepEvent({ dryRun: true }), lambdaContext()));
+    world.zuora.inject(
+      { kind: 'status', status: 400, body: echoBody() },
+      { route: 'cancel', jobId: job.id },
+    );
+
+    const captured = await captureOutput(() => sweep(scheduleInput, lambdaContext()));
+
+    expect(JSON.stringify(captured.result)).toContain('[redacted]');
+    expectNoCanary(everything(captured));
+  });
+
+  it('when an HTML error page echoes the secret, through every retry', async () => {
+    world.zuora.inject(
+      {
+        kind: 'status',
+        status: 503,
+        contentType: 'text/html',
+        body: `<html><body>upstream said ${SECRET_CANARY}</body></html>`,
+      },
+      { route: 'list', times: 99 },
+    );
+
+    expectNoCanary(everything(await captureOutput(() => sweep(scheduleInput, lambdaContext()))));
+  });
+
+  it('when connections drop', async () => {
+    world.zuora.inject({ kind: 'drop' }, { times: 99 });
+
+    expectNoCanary(everything(await captureOutput(() => sweep(scheduleInput, lambdaContext()))));
+  });
+
+  it('when the secret cannot be read', async () => {
+    world.secrets.failNext(500, 'InternalServiceError');
+    world.secrets.failNext(500, 'InternalServiceError');
+    world.secrets.failNext(500, 'InternalServiceError');
+    world.secrets.failNext(500, 'InternalServiceError');
+    const fresh = await loadFunction('sweep', world.env);
+
+    expectNoCanary(everything(await captureOutput(() => fresh(scheduleInput, lambdaContext()))));
+  });
+});
+
+describe('no secret or token leaks from the CLI', () => {
+  async function cli(argv: string[], secret = SECRET_CANARY) {
+    let stdout = '';
+    let stderr = '';
+    const code = await main(argv, {
+      env: {
+        ZUORA_CLIENT_ID: defaultClient.clientId,
+        ZUORA_CLIENT_SECRET: secret,
+        ZUORA_BASE_URL: world.zuora.url,
+        POWERTOOLS_LOG_LEVEL: 'DEBUG',
+      },
+      stdout: (text) => {
+        stdout += text;
+      },
+      stderr: (text) => {
+        stderr += text;
+      },
+    });
+    return { code, text: `${stdout}\n${stderr}` };
+  }
+
+  it.each([
+    ['list', ['list']],
+    ['list --json', ['list', '--json']],
+    ['sweep', ['sweep']],
+    ['sweep --json --no-dry-run', ['sweep', '--json', '--no-dry-run']],
+  ])('on %s', async (_name, argv) => {
+    world.zuora.addJob({ ageMinutes: 300 });
+
+    const { code, text } = await cli(argv);
+
+    expect(code).toBe(0);
+    expectNoCanary(text);
+  });
+
+  it('on bad credentials', async () => {
+    world.zuora.rotateSecret(defaultClient.clientId, 'rotated-away');
+
+    const { code, text } = await cli(['sweep', '--json']);
+
+    expect(code).toBe(1);
+    expectNoCanary(text);
+  });
+
+  it('on an echoing failure', async () => {
+    const job = world.zuora.addJob({ ageMinutes: 1 });
+    world.zuora.inject(
+      { kind: 'status', status: 500, body: JSON.stringify({ message: `secret ${SECRET_CANARY}` }) },
+      { route: 'get', times: 99 },
+    );
+
+    const { code, text } = await cli(['cancel', job.id, '--no-dry-run']);
+
+    expect(code).toBe(1);
+    expectNoCanary(text);
+  });
+});
