@@ -81,7 +81,7 @@ describe('deployment guard rails', () => {
         'Fn::GetAtt': [expect.stringMatching(/FailedEvents/), 'Arn'],
       });
     }
-    expect(invokeConfigs.some((config) => config.Properties.FunctionName.Ref === sweepId)).toBe(
+    expect(invokeConfigs.some((config) => config.Properties.FunctionName?.Ref === sweepId)).toBe(
       true,
     );
   });
