@@ -7,25 +7,22 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { parseCancelEvent } from '../lib/events.ts';
-import { newRunId, type Report } from '../lib/janitor/index.ts';
-import { deadlineOf, janitor, logFailure, logger, metrics, recordMetrics } from './shared.ts';
+import type { Report } from '../lib/janitor/index.ts';
+import { completeRun, deadlineOf, janitor, logger, metrics, startRun } from './shared.ts';
 
 const lambdaHandler = async (event: unknown, context: Context): Promise<Report> => {
-  const request = parseCancelEvent(event);
-  const runId = newRunId();
-  logger.appendKeys({ runId, trigger: 'cancel-event' });
-  logger.info('cancel requested', { jobIds: request.jobIds, reason: request.reason });
-  const report = await janitor
-    .cancel(request.jobIds, {
+  const { jobIds, reason, dryRun } = parseCancelEvent(event);
+  const runId = startRun('cancel-event');
+  logger.info('cancel requested', { jobIds, reason });
+  return completeRun(
+    janitor.cancel(jobIds, {
       trigger: 'cancel-event',
       runId,
-      dryRun: request.dryRun,
-      reason: request.reason,
+      dryRun,
+      reason,
       deadline: deadlineOf(context),
-    })
-    .catch(logFailure);
-  recordMetrics(report);
-  return report;
+    }),
+  );
 };
 
 export const handler = middy(lambdaHandler)

@@ -9,7 +9,7 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { loadConfig } from '../lib/config.ts';
 import { SecretsManagerCredentials } from '../lib/credentials.ts';
-import { createJanitor, describeError, type Report } from '../lib/janitor/index.ts';
+import { createJanitor, describeError, newRunId, type Report } from '../lib/janitor/index.ts';
 import { TokenCache } from '../lib/zuora/auth.ts';
 
 export const logger = new Logger({ serviceName: 'query-janitor' });
@@ -57,7 +57,7 @@ const METRIC_OF = {
 } as const;
 
 /** Emits the report's counts, truncation and duration as EMF metrics. */
-export function recordMetrics(report: Report): void {
+function recordMetrics(report: Report): void {
   for (const [count, name] of Object.entries(METRIC_OF)) {
     metrics.addMetric(name, MetricUnit.Count, report.counts[count as keyof typeof METRIC_OF]);
   }
@@ -65,8 +65,24 @@ export function recordMetrics(report: Report): void {
   metrics.addMetric('RunDuration', MetricUnit.Milliseconds, report.durationMs);
 }
 
-/** Logs a run that failed as a whole (no report) with a safe message, then rethrows. */
-export function logFailure(error: unknown): never {
-  logger.error('run failed', { error: describeError(error), errorName: (error as Error)?.name });
-  throw error;
+/** Starts a run: a new run id, added (with the trigger) to every log line of the invocation. */
+export function startRun(trigger: Report['trigger']): string {
+  const runId = newRunId();
+  logger.appendKeys({ runId, trigger });
+  return runId;
+}
+
+/**
+ * Waits for the run, emits its metrics and returns the report. A run that failed as a whole
+ * (no report) is logged with a safe message and rethrown, so the invocation fails.
+ */
+export async function completeRun(run: Promise<Report>): Promise<Report> {
+  try {
+    const report = await run;
+    recordMetrics(report);
+    return report;
+  } catch (error) {
+    logger.error('run failed', { error: describeError(error), errorName: (error as Error)?.name });
+    throw error;
+  }
 }

@@ -7,18 +7,13 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { parseSweepEvent } from '../lib/events.ts';
-import { newRunId, type Report } from '../lib/janitor/index.ts';
-import { deadlineOf, janitor, logFailure, logger, metrics, recordMetrics } from './shared.ts';
+import type { Report } from '../lib/janitor/index.ts';
+import { completeRun, deadlineOf, janitor, logger, metrics, startRun } from './shared.ts';
 
 const lambdaHandler = async (event: unknown, context: Context): Promise<Report> => {
   const request = parseSweepEvent(event);
-  const runId = newRunId();
-  logger.appendKeys({ runId, trigger: request.trigger });
-  const report = await janitor
-    .sweep({ ...request, runId, deadline: deadlineOf(context) })
-    .catch(logFailure);
-  recordMetrics(report);
-  return report;
+  const runId = startRun(request.trigger);
+  return completeRun(janitor.sweep({ ...request, runId, deadline: deadlineOf(context) }));
 };
 
 export const handler = middy(lambdaHandler)

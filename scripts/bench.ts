@@ -28,7 +28,7 @@ import { createJanitor } from '../lib/janitor/index.ts';
 import { silentLog } from '../lib/log.ts';
 import { TokenCache } from '../lib/zuora/auth.ts';
 import { SecretsManagerEmulator } from '../test/emulator/secrets-manager.ts';
-import { defaultClient, ZuoraEmulator } from '../test/emulator/zuora.ts';
+import { credentialsSecret, defaultClient, ZuoraEmulator } from '../test/emulator/zuora.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const WORK = join(ROOT, '.bench');
@@ -248,14 +248,7 @@ async function memoryAndWarmTokens(sweepBundle: string): Promise<void> {
 async function memoryRun(sweepBundle: string, label: string, flags: string[]): Promise<void> {
   const zuora = await ZuoraEmulator.start();
   const secrets = await SecretsManagerEmulator.start();
-  secrets.put(
-    'query-janitor/zuora',
-    JSON.stringify({
-      clientId: defaultClient.clientId,
-      clientSecret: defaultClient.clientSecret,
-      baseUrl: zuora.url,
-    }),
-  );
+  secrets.put('query-janitor/zuora', credentialsSecret(zuora.url));
   for (let i = 0; i < 1000; i++)
     zuora.addJob({ ageMinutes: 300 + i, query: `select Id, Name from Account where Id = '${i}'` });
   const script = `

@@ -5,19 +5,12 @@
  */
 import { SecretsManagerEmulator } from '../test/emulator/secrets-manager.ts';
 import { SERVICE_USER, seedDemoTenant } from '../test/emulator/tenant.ts';
-import { defaultClient, ZuoraEmulator } from '../test/emulator/zuora.ts';
+import { credentialsSecret, ZuoraEmulator } from '../test/emulator/zuora.ts';
 
 const zuora = await ZuoraEmulator.start();
 const secrets = await SecretsManagerEmulator.start();
 try {
-  secrets.put(
-    'query-janitor/zuora',
-    JSON.stringify({
-      clientId: defaultClient.clientId,
-      clientSecret: defaultClient.clientSecret,
-      baseUrl: zuora.url,
-    }),
-  );
+  secrets.put('query-janitor/zuora', credentialsSecret(zuora.url));
   const tenant = seedDemoTenant(zuora);
   Object.assign(process.env, {
     AWS_REGION: 'us-east-1',

@@ -358,43 +358,26 @@ export class HttpTransport {
     const requestId = response.headers.get('zuora-request-id') ?? undefined;
     this.#updatePacing(parseRateLimit(response.headers));
     if (response.ok) {
+      const invalid = (problem: string) => ({
+        done: false as const,
+        retryable: false,
+        error: new ZuoraResponseError({ ...target, status: response.status, requestId, problem }),
+      });
       let json: unknown;
       try {
         json = JSON.parse(text);
       } catch {
-        return {
-          done: false,
-          retryable: false,
-          error: new ZuoraResponseError({
-            ...target,
-            status: response.status,
-            requestId,
-            problem: 'body is not JSON',
-          }),
-        };
+        return invalid('body is not JSON');
       }
       try {
+        const data = request.parse(json);
         return {
           done: true,
-          response: {
-            data: request.parse(json),
-            status: response.status,
-            requestId,
-            attempts: attempt,
-          },
+          response: { data, status: response.status, requestId, attempts: attempt },
         };
       } catch (cause) {
         const problem = cause instanceof Error ? cause.message : 'unexpected shape';
-        return {
-          done: false,
-          retryable: false,
-          error: new ZuoraResponseError({
-            ...target,
-            status: response.status,
-            requestId,
-            problem: this.#redact(problem).slice(0, MAX_MESSAGE),
-          }),
-        };
+        return invalid(this.#redact(problem).slice(0, MAX_MESSAGE));
       }
     }
     const parsed = parseErrorBody(text);

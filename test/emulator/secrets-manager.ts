@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeServer, listenOnLoopback } from './loopback.ts';
 
 interface StoredSecret {
   name: string;
@@ -109,9 +109,7 @@ export class SecretsManagerEmulator {
   /** Starts the emulator on 127.0.0.1 with an ephemeral port. */
   static async start(): Promise<SecretsManagerEmulator> {
     const emulator = new SecretsManagerEmulator();
-    await new Promise<void>((resolve) => emulator.#server.listen(0, '127.0.0.1', resolve));
-    const { port } = emulator.#server.address() as AddressInfo;
-    emulator.#url = `http://127.0.0.1:${port}`;
+    emulator.#url = await listenOnLoopback(emulator.#server);
     return emulator;
   }
 
@@ -155,8 +153,7 @@ export class SecretsManagerEmulator {
 
   /** Stops listening. */
   async close(): Promise<void> {
-    this.#server.closeAllConnections();
-    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    await closeServer(this.#server);
   }
 
   #find(secretId: string): StoredSecret | undefined {

@@ -7,8 +7,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
+import { closeServer, listenOnLoopback } from './loopback.ts';
 
 /** Statuses a job can have. */
 export type EmulatedStatus =
@@ -111,6 +111,16 @@ const DEFAULT_CLIENT: EmulatedClient = {
 /** The emulator's default admin client (tests add others). */
 export const defaultClient: Readonly<EmulatedClient> = DEFAULT_CLIENT;
 
+/** A Secrets Manager `SecretString` holding the default client's credentials for `baseUrl`. */
+export function credentialsSecret(baseUrl: string, fields: Record<string, unknown> = {}): string {
+  return JSON.stringify({
+    clientId: DEFAULT_CLIENT.clientId,
+    clientSecret: DEFAULT_CLIENT.clientSecret,
+    baseUrl,
+    ...fields,
+  });
+}
+
 /** An emulated Zuora tenant on loopback. */
 export class ZuoraEmulator {
   readonly requests: RecordedRequest[] = [];
@@ -153,9 +163,7 @@ export class ZuoraEmulator {
   /** Starts an emulator on 127.0.0.1 with an ephemeral port. */
   static async start(options: ZuoraEmulatorOptions = {}): Promise<ZuoraEmulator> {
     const emulator = new ZuoraEmulator(options);
-    await new Promise<void>((resolve) => emulator.#server.listen(0, '127.0.0.1', resolve));
-    const { port } = emulator.#server.address() as AddressInfo;
-    emulator.#url = `http://127.0.0.1:${port}`;
+    emulator.#url = await listenOnLoopback(emulator.#server);
     return emulator;
   }
 
@@ -166,8 +174,7 @@ export class ZuoraEmulator {
 
   /** Stops listening and drops open connections. */
   async close(): Promise<void> {
-    this.#server.closeAllConnections();
-    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    await closeServer(this.#server);
   }
 
   /** Forgets jobs, requests, faults, tokens and extra clients: a fresh tenant on the same port. */

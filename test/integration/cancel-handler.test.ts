@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Report } from '../../lib/janitor/index.ts';
 import { cancelEvent } from '../support/events.ts';
 import {
@@ -6,19 +6,10 @@ import {
   jsonLines,
   lambdaContext,
   loadFunction,
-  startWorld,
+  useWorld,
 } from '../support/lambda.ts';
 
-let world: Awaited<ReturnType<typeof startWorld>>;
-
-beforeEach(async () => {
-  world = await startWorld();
-});
-
-afterEach(async () => {
-  vi.unstubAllEnvs();
-  await world.close();
-});
+const world = useWorld();
 
 const SERVICE_USER = 'c0ffee00-0000-4000-8000-00000000c0fe';
 const MISSING = '99999999-9999-4999-8999-999999999999';

@@ -1,21 +1,12 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { main } from '../../lib/cli.ts';
 import type { Report } from '../../lib/janitor/index.ts';
 import { defaultClient } from '../emulator/zuora.ts';
-import { startWorld } from '../support/lambda.ts';
+import { useWorld } from '../support/lambda.ts';
 
-let world: Awaited<ReturnType<typeof startWorld>>;
-
-beforeEach(async () => {
-  world = await startWorld();
-});
-
-afterEach(async () => {
-  vi.unstubAllEnvs();
-  await world.close();
-});
+const world = useWorld();
 
 function envCredentials(): Record<string, string> {
   return {

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Report } from '../../lib/janitor/index.ts';
 import { queryHash } from '../../lib/janitor/report.ts';
 import { defaultClient } from '../emulator/zuora.ts';
@@ -9,19 +9,10 @@ import {
   lambdaContext,
   loadFunction,
   secretFor,
-  startWorld,
+  useWorld,
 } from '../support/lambda.ts';
 
-let world: Awaited<ReturnType<typeof startWorld>>;
-
-beforeEach(async () => {
-  world = await startWorld();
-});
-
-afterEach(async () => {
-  vi.unstubAllEnvs();
-  await world.close();
-});
+const world = useWorld();
 
 const schedule = { trigger: 'schedule', scheduledTime: '2026-11-28T12:00:00Z' };
 const SERVICE_USER = 'c0ffee00-0000-4000-8000-00000000c0fe';

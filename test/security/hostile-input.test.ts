@@ -9,6 +9,7 @@ import { defaultClient } from '../emulator/zuora.ts';
 import { cancelEvent, sweepEvent } from '../support/events.ts';
 import {
   captureOutput,
+  exposedText,
   lambdaContext,
   loadFunction,
   secretFor,
@@ -42,21 +43,6 @@ afterAll(async () => {
   await world.close();
   console.info(`hostile inputs tried: ${JSON.stringify(tried)}`);
 });
-
-/** Everything an error exposes: message, own fields, cause chain, stack. */
-function exposed(error: unknown): string {
-  const parts: string[] = [];
-  let current: unknown = error;
-  while (current instanceof Error) {
-    parts.push(
-      String(current),
-      current.stack ?? '',
-      JSON.stringify(current, Object.getOwnPropertyNames(current)),
-    );
-    current = current.cause;
-  }
-  return parts.join('\n');
-}
 
 const cancelCorpus: Array<[string, unknown, RegExp]> = [
   ['null', null, /must be a JSON object, got null/],
@@ -155,7 +141,7 @@ describe('malformed events', () => {
     expect((error as Error).message.length).toBeLessThan(600);
     expect(world.zuora.requests).toEqual([]);
     expect(world.secrets.requests).toEqual([]);
-    expect(output + exposed(error)).not.toContain(defaultClient.clientSecret);
+    expect(output + exposedText(error)).not.toContain(defaultClient.clientSecret);
   });
 
   it.each(sweepCorpus)('the sweep function refuses %s', async (_name, event, message) => {
@@ -243,7 +229,7 @@ describe('malformed secrets', () => {
       expect((error as Error).message).toMatch(message);
       expect((error as Error).message).toContain('query-janitor/zuora');
       expect(world.zuora.requests).toEqual([]);
-      expect(output + exposed(error)).not.toContain(CANARY);
+      expect(output + exposedText(error)).not.toContain(CANARY);
     },
   );
 });

@@ -9,6 +9,7 @@ import { defaultClient } from '../emulator/zuora.ts';
 import { cancelEvent, scheduleInput, sweepEvent } from '../support/events.ts';
 import {
   captureOutput,
+  exposedText,
   lambdaContext,
   loadFunction,
   secretFor,
@@ -46,17 +47,9 @@ afterAll(async () => {
 
 /** Everything a caller could see: output, the return value, and the error with its causes. */
 function everything(captured: { result?: unknown; error?: unknown; output: string }): string {
-  const parts = [captured.output, JSON.stringify(captured.result) ?? ''];
-  let current: unknown = captured.error;
-  while (current instanceof Error) {
-    parts.push(
-      String(current),
-      current.stack ?? '',
-      JSON.stringify(current, Object.getOwnPropertyNames(current)),
-    );
-    current = current.cause;
-  }
-  return parts.join('\n');
+  return [captured.output, JSON.stringify(captured.result) ?? '', exposedText(captured.error)].join(
+    '\n',
+  );
 }
 
 function expectNoCanary(text: string): void {

@@ -1,7 +1,7 @@
 import type { Context } from 'aws-lambda';
-import { vi } from 'vitest';
+import { afterEach, beforeEach, vi } from 'vitest';
 import { SecretsManagerEmulator } from '../emulator/secrets-manager.ts';
-import { defaultClient, ZuoraEmulator } from '../emulator/zuora.ts';
+import { credentialsSecret, ZuoraEmulator } from '../emulator/zuora.ts';
 
 /** A Lambda-like context whose remaining time ends at `deadline`. */
 export function lambdaContext(remainingMs = 60_000): Context {
@@ -24,12 +24,7 @@ export function lambdaContext(remainingMs = 60_000): Context {
 
 /** The canonical secret for the emulator's default client. */
 export function secretFor(zuora: ZuoraEmulator, fields: Record<string, unknown> = {}): string {
-  return JSON.stringify({
-    clientId: defaultClient.clientId,
-    clientSecret: defaultClient.clientSecret,
-    baseUrl: zuora.url,
-    ...fields,
-  });
+  return credentialsSecret(zuora.url, fields);
 }
 
 /** Both emulators, a secret in place, and the environment the functions read. */
@@ -51,6 +46,40 @@ export async function startWorld(secretName = 'query-janitor/zuora') {
       await secrets.close();
     },
   };
+}
+
+/** Both emulators with a secret in place (see {@link startWorld}). */
+export type World = Awaited<ReturnType<typeof startWorld>>;
+
+/**
+ * A fresh world for each test of the calling file: started before each test, closed (and the
+ * environment restored) after it. The returned object is refilled in place.
+ */
+export function useWorld(): World {
+  const world = {} as World;
+  beforeEach(async () => {
+    Object.assign(world, await startWorld());
+  });
+  afterEach(async () => {
+    vi.unstubAllEnvs();
+    await world.close();
+  });
+  return world;
+}
+
+/** Everything an error exposes to a caller: message, own fields, stack, and its causes. */
+export function exposedText(error: unknown): string {
+  const parts: string[] = [];
+  let current: unknown = error;
+  while (current instanceof Error) {
+    parts.push(
+      String(current),
+      current.stack ?? '',
+      JSON.stringify(current, Object.getOwnPropertyNames(current)),
+    );
+    current = current.cause;
+  }
+  return parts.join('\n');
 }
 
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
