@@ -7,7 +7,7 @@
  */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import * as z from 'zod/mini';
-import { parseWith } from './validation.ts';
+import { lazySchema, parseWith } from './validation.ts';
 import { parseBaseUrl } from './zuora/http.ts';
 import type { CredentialSource, ZuoraCredentials } from './zuora/model.ts';
 
@@ -26,12 +26,13 @@ export class CredentialsError extends Error {
 /** How long a secret value is trusted before it is read again. */
 export const SECRET_MAX_AGE_MS = 5 * 60_000;
 
-const nonEmpty = z.string().check(z.trim(), z.minLength(1, 'must be a non-empty string'));
-
-const secretSchema = z.strictObject({
-  clientId: nonEmpty,
-  clientSecret: nonEmpty,
-  baseUrl: z.optional(nonEmpty),
+const secretSchema = lazySchema(() => {
+  const nonEmpty = z.string().check(z.trim(), z.minLength(1, 'must be a non-empty string'));
+  return z.strictObject({
+    clientId: nonEmpty,
+    clientSecret: nonEmpty,
+    baseUrl: z.optional(nonEmpty),
+  });
 });
 
 /**
@@ -62,7 +63,7 @@ export function parseSecret(
     );
   }
   const fields = parseWith(
-    secretSchema,
+    secretSchema(),
     json,
     (problems) => new CredentialsError(`Secret ${secretId} is invalid: ${problems}`),
   );

@@ -7,7 +7,7 @@
 import * as z from 'zod/mini';
 import { MIN_STALE_AFTER_MS } from './config.ts';
 import { parseDuration } from './duration.ts';
-import { parseWith } from './validation.ts';
+import { lazySchema, parseWith } from './validation.ts';
 import { JOB_ID_PATTERN } from './zuora/model.ts';
 
 /** `detail-type` of the on-demand sweep event. */
@@ -38,20 +38,14 @@ export interface CancelRequest {
   dryRun?: boolean | undefined;
 }
 
-const staleAfter = z.string().check(
-  z.maxLength(32),
-  z.refine((value) => {
-    const ms = parseDuration(value);
-    return ms !== undefined && ms >= MIN_STALE_AFTER_MS;
-  }, 'must be a duration of at least 5m, such as 90m, 2h, 1d or PT2H'),
-);
-
 /** The input the EventBridge Scheduler schedule sends (see the construct). */
-const scheduleInputSchema = z.strictObject({
-  trigger: z.literal('schedule'),
-  scheduledTime: z.optional(z.string().check(z.maxLength(64))),
-  executionId: z.optional(z.string().check(z.maxLength(128))),
-});
+const scheduleInputSchema = lazySchema(() =>
+  z.strictObject({
+    trigger: z.literal('schedule'),
+    scheduledTime: z.optional(z.string().check(z.maxLength(64))),
+    executionId: z.optional(z.string().check(z.maxLength(128))),
+  }),
+);
 
 const envelope = <D extends z.core.$ZodType>(detailType: string, detail: D) =>
   z.looseObject({
@@ -60,27 +54,42 @@ const envelope = <D extends z.core.$ZodType>(detailType: string, detail: D) =>
     detail,
   });
 
-const sweepEventSchema = envelope(
-  SWEEP_DETAIL_TYPE,
-  z.strictObject({ dryRun: z.optional(z.boolean()), staleAfter: z.optional(staleAfter) }),
+const sweepEventSchema = lazySchema(() =>
+  envelope(
+    SWEEP_DETAIL_TYPE,
+    z.strictObject({
+      dryRun: z.optional(z.boolean()),
+      staleAfter: z.optional(
+        z.string().check(
+          z.maxLength(32),
+          z.refine((value) => {
+            const ms = parseDuration(value);
+            return ms !== undefined && ms >= MIN_STALE_AFTER_MS;
+          }, 'must be a duration of at least 5m, such as 90m, 2h, 1d or PT2H'),
+        ),
+      ),
+    }),
+  ),
 );
 
-const jobId = z.string().check(z.maxLength(36), z.regex(JOB_ID_PATTERN, 'must be a job UUID'));
-
-const cancelEventSchema = envelope(
-  CANCEL_DETAIL_TYPE,
-  z.strictObject({
-    jobIds: z.array(jobId).check(
-      z.minLength(1, 'must name at least one job id'),
-      z.maxLength(MAX_JOB_IDS, `must name at most ${MAX_JOB_IDS} job ids`),
-      z.refine(
-        (ids) => new Set(ids.map((id) => id.toLowerCase())).size === ids.length,
-        'must not repeat a job id',
-      ),
-    ),
-    reason: z.optional(z.string().check(z.maxLength(256))),
-    dryRun: z.optional(z.boolean()),
-  }),
+const cancelEventSchema = lazySchema(() =>
+  envelope(
+    CANCEL_DETAIL_TYPE,
+    z.strictObject({
+      jobIds: z
+        .array(z.string().check(z.maxLength(36), z.regex(JOB_ID_PATTERN, 'must be a job UUID')))
+        .check(
+          z.minLength(1, 'must name at least one job id'),
+          z.maxLength(MAX_JOB_IDS, `must name at most ${MAX_JOB_IDS} job ids`),
+          z.refine(
+            (ids) => new Set(ids.map((id) => id.toLowerCase())).size === ids.length,
+            'must not repeat a job id',
+          ),
+        ),
+      reason: z.optional(z.string().check(z.maxLength(256))),
+      dryRun: z.optional(z.boolean()),
+    }),
+  ),
 );
 
 function describeShape(event: unknown): string {
@@ -109,7 +118,7 @@ export function parseSweepEvent(event: unknown): SweepRequest {
       );
     }
     const parsed = parseWith(
-      sweepEventSchema,
+      sweepEventSchema(),
       record,
       (problems) => new InvalidEventError(`Invalid ${SWEEP_DETAIL_TYPE} event: ${problems}`),
     );
@@ -123,7 +132,7 @@ export function parseSweepEvent(event: unknown): SweepRequest {
     };
   }
   parseWith(
-    scheduleInputSchema,
+    scheduleInputSchema(),
     record,
     (problems) =>
       new InvalidEventError(
@@ -142,7 +151,7 @@ export function parseCancelEvent(event: unknown): CancelRequest {
     );
   }
   const parsed = parseWith(
-    cancelEventSchema,
+    cancelEventSchema(),
     record,
     (problems) => new InvalidEventError(`Invalid ${CANCEL_DETAIL_TYPE} event: ${problems}`),
   );

@@ -34,3 +34,15 @@ export function parseWith<S extends z.core.$ZodType>(
   if (!result.success) throw makeError(describeIssues(result.error));
   return result.data;
 }
+
+/**
+ * Builds a schema on first use. zod constructs its internals eagerly, and a handful of schemas
+ * built at import would add several milliseconds to every cold start.
+ */
+export function lazySchema<S extends z.core.$ZodType>(build: () => S): () => S {
+  let schema: S | undefined;
+  return () => {
+    schema ??= build();
+    return schema;
+  };
+}

@@ -71,7 +71,7 @@ export class TokenCache {
         client_secret: credentials.clientSecret,
         grant_type: 'client_credentials',
       },
-      parse: (body) => tokenResponseSchema.parse(body),
+      parse: (body) => tokenResponseSchema().parse(body),
     });
     this.minted++;
     const lifetimeMs = response.data.expires_in * 1000;

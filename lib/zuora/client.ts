@@ -77,7 +77,7 @@ export class ZuoraClient {
       method: 'GET',
       path: '/query/jobs',
       query: { queryStatus: status, pageSize },
-      parse: (body) => jobListSchema.parse(body).data,
+      parse: (body) => jobListSchema().parse(body).data,
     });
     return { jobs: response, full: response.length >= pageSize };
   }
@@ -87,7 +87,7 @@ export class ZuoraClient {
     return this.#call({
       method: 'GET',
       path: jobPath(id),
-      parse: (body) => jobEnvelopeSchema.parse(body).data,
+      parse: (body) => jobEnvelopeSchema().parse(body).data,
     });
   }
 
@@ -99,7 +99,7 @@ export class ZuoraClient {
     return this.#call({
       method: 'DELETE',
       path: jobPath(id),
-      parse: (body) => jobEnvelopeSchema.parse(body).data,
+      parse: (body) => jobEnvelopeSchema().parse(body).data,
     });
   }
 

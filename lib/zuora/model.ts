@@ -1,6 +1,6 @@
 /** Zuora Data Query types and the schemas that validate Zuora's responses. */
 import * as z from 'zod/mini';
-import '../validation.ts';
+import { lazySchema } from '../validation.ts';
 
 /** Every status Zuora reports for a Data Query job. */
 export const QUERY_STATUSES = [
@@ -37,33 +37,33 @@ export interface CredentialSource {
   refresh(): Promise<ZuoraCredentials>;
 }
 
-const isoDate = z
-  .string()
-  .check(z.refine((value) => !Number.isNaN(Date.parse(value)), 'must be an ISO-8601 date'));
+const buildQueryJobSchema = () =>
+  z.looseObject({
+    id: z.string().check(z.regex(JOB_ID_PATTERN, 'must be a UUID')),
+    queryStatus: z.enum(QUERY_STATUSES),
+    updatedOn: z
+      .string()
+      .check(z.refine((value) => !Number.isNaN(Date.parse(value)), 'must be an ISO-8601 date')),
+    createdBy: z.optional(z.string()),
+    query: z.optional(z.string()),
+    sourceData: z.optional(z.string()),
+    remainingRetries: z.optional(z.number()),
+  });
 
 /** A Data Query job as the janitor uses it; other fields Zuora sends are ignored. */
-export const queryJobSchema = z.looseObject({
-  id: z.string().check(z.regex(JOB_ID_PATTERN, 'must be a UUID')),
-  queryStatus: z.enum(QUERY_STATUSES),
-  updatedOn: isoDate,
-  createdBy: z.optional(z.string()),
-  query: z.optional(z.string()),
-  sourceData: z.optional(z.string()),
-  remainingRetries: z.optional(z.number()),
-});
-
-/** A Data Query job. */
-export type QueryJob = z.infer<typeof queryJobSchema>;
+export type QueryJob = z.infer<ReturnType<typeof buildQueryJobSchema>>;
 
 /** `GET /query/jobs` → `{data: [...]}`. */
-export const jobListSchema = z.object({ data: z.array(queryJobSchema) });
+export const jobListSchema = lazySchema(() => z.object({ data: z.array(buildQueryJobSchema()) }));
 
 /** `GET|DELETE /query/jobs/{id}` → `{data: {...}}`. */
-export const jobEnvelopeSchema = z.object({ data: queryJobSchema });
+export const jobEnvelopeSchema = lazySchema(() => z.object({ data: buildQueryJobSchema() }));
 
 /** `POST /oauth/token` → `{access_token, expires_in, ...}`. */
-export const tokenResponseSchema = z.looseObject({
-  access_token: z.string().check(z.minLength(1)),
-  token_type: z.optional(z.string()),
-  expires_in: z.number().check(z.positive()),
-});
+export const tokenResponseSchema = lazySchema(() =>
+  z.looseObject({
+    access_token: z.string().check(z.minLength(1)),
+    token_type: z.optional(z.string()),
+    expires_in: z.number().check(z.positive()),
+  }),
+);
