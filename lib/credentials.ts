@@ -107,6 +107,7 @@ export class SecretsManagerCredentials implements CredentialSource {
   readonly #options: SecretsManagerCredentialsOptions;
   readonly #client: SecretsManagerClient;
   #cached: { value: ZuoraCredentials; at: number } | undefined;
+  #inflight: Promise<ZuoraCredentials> | undefined;
 
   constructor(options: SecretsManagerCredentialsOptions) {
     this.#options = options;
@@ -120,7 +121,15 @@ export class SecretsManagerCredentials implements CredentialSource {
     return this.refresh();
   }
 
-  async refresh(): Promise<ZuoraCredentials> {
+  /** Reads the secret now; concurrent callers share one `GetSecretValue`. */
+  refresh(): Promise<ZuoraCredentials> {
+    this.#inflight ??= this.#fetch().finally(() => {
+      this.#inflight = undefined;
+    });
+    return this.#inflight;
+  }
+
+  async #fetch(): Promise<ZuoraCredentials> {
     const { secretId } = this.#options;
     this.fetches++;
     let secretString: string | undefined;

@@ -49,9 +49,11 @@ export interface ClientStats {
 export class ZuoraClient {
   readonly #options: ZuoraClientOptions;
   readonly #redactor = new Redactor();
-  #session: { credentials: ZuoraCredentials; transport: HttpTransport } | undefined;
-  #stats: ClientStats = { requests: 0, retries: 0 };
-  #reloaded = false;
+  /** Every transport this client used (a credential reload starts a new one), for stats. */
+  readonly #transports: HttpTransport[] = [];
+  #session: Promise<Session> | undefined;
+  /** The one credential reload this client may do, shared by every caller that needs it. */
+  #reload: Promise<Session> | undefined;
 
   constructor(options: ZuoraClientOptions) {
     this.#options = options;
@@ -59,11 +61,13 @@ export class ZuoraClient {
 
   /** Requests sent so far (retries included). */
   get stats(): ClientStats {
-    const live = this.#session?.transport.stats ?? { requests: 0, retries: 0 };
-    return {
-      requests: this.#stats.requests + live.requests,
-      retries: this.#stats.retries + live.retries,
-    };
+    let requests = 0;
+    let retries = 0;
+    for (const transport of this.#transports) {
+      requests += transport.stats.requests;
+      retries += transport.stats.retries;
+    }
+    return { requests, retries };
   }
 
   /** Milliseconds left before the run's deadline. */
@@ -73,13 +77,13 @@ export class ZuoraClient {
 
   /** Lists jobs in `status`, newest first, one page of at most `pageSize`. */
   async listJobs(status: QueryStatus, pageSize = DEFAULT_PAGE_SIZE): Promise<JobPage> {
-    const response = await this.#call({
+    const jobs = await this.#call({
       method: 'GET',
       path: '/query/jobs',
       query: { queryStatus: status, pageSize },
       parse: (body) => jobListSchema().parse(body).data,
     });
-    return { jobs: response, full: response.length >= pageSize };
+    return { jobs, full: jobs.length >= pageSize };
   }
 
   /** Reads one job. A 404 throws a {@link ZuoraHttpError} of kind `not-found`. */
@@ -104,8 +108,7 @@ export class ZuoraClient {
   }
 
   async #call<T>(request: Omit<HttpRequest<T>, 'headers'>): Promise<T> {
-    const session = await this.#open();
-    const token = await this.#token(session);
+    const { session, token } = await this.#authorize();
     try {
       return (await session.transport.send({ ...request, headers: bearer(token) })).data;
     } catch (error) {
@@ -117,61 +120,64 @@ export class ZuoraClient {
         requestId: error.requestId,
       });
       this.#options.tokens.invalidate(token);
-      const fresh = await this.#token(session);
-      return (await session.transport.send({ ...request, headers: bearer(fresh) })).data;
+      const fresh = await this.#authorize();
+      return (await fresh.session.transport.send({ ...request, headers: bearer(fresh.token) }))
+        .data;
     }
   }
 
-  async #token(session: { credentials: ZuoraCredentials; transport: HttpTransport }) {
+  /** A session and a token for it; reloads the credentials once if Zuora refuses them. */
+  async #authorize(): Promise<{ session: Session; token: string }> {
+    this.#session ??= this.#options.credentials
+      .get()
+      .then((credentials) => this.#connect(credentials));
+    const session = await this.#session;
     try {
-      const token = await this.#options.tokens.get(session.transport, session.credentials);
-      this.#redactor.add(token);
-      return token;
+      return { session, token: await this.#mint(session) };
     } catch (error) {
-      const rejected =
+      const refused =
         error instanceof ZuoraHttpError && (error.status === 401 || error.status === 400);
-      if (!rejected || this.#reloaded) throw error;
-      // The client credentials were rejected: they may have been rotated since we cached them.
-      this.#options.log?.warn('Zuora rejected the client credentials; reloading the secret', {
-        status: error.status,
-        requestId: error.requestId,
-      });
-      const reloaded = await this.#reload();
-      const token = await this.#options.tokens.get(reloaded.transport, reloaded.credentials);
-      this.#redactor.add(token);
-      return token;
+      if (!refused || (this.#reload && (await this.#reload) === session)) throw error;
+      // The client credentials were refused: they may have been rotated since we cached them.
+      this.#reload ??= this.#reloadCredentials(error);
+      const reloaded = await this.#reload;
+      return { session: reloaded, token: await this.#mint(reloaded) };
     }
   }
 
-  async #open() {
-    if (this.#session) return this.#session;
-    const credentials = await this.#options.credentials.get();
-    this.#session = this.#connect(credentials);
-    return this.#session;
-  }
-
-  async #reload() {
-    this.#reloaded = true;
+  async #reloadCredentials(cause: ZuoraHttpError): Promise<Session> {
+    this.#options.log?.warn('Zuora refused the client credentials; reloading the secret', {
+      status: cause.status,
+      requestId: cause.requestId,
+    });
     const credentials = await this.#options.credentials.refresh();
-    const previous = this.#session;
-    if (previous) {
-      this.#stats.requests += previous.transport.stats.requests;
-      this.#stats.retries += previous.transport.stats.retries;
-    }
     this.#options.tokens.clear();
-    this.#session = this.#connect(credentials);
-    return this.#session;
+    const session = this.#connect(credentials);
+    this.#session = Promise.resolve(session);
+    return session;
   }
 
-  #connect(credentials: ZuoraCredentials) {
+  async #mint(session: Session): Promise<string> {
+    const token = await this.#options.tokens.get(session.transport, session.credentials);
+    this.#redactor.add(token);
+    return token;
+  }
+
+  #connect(credentials: ZuoraCredentials): Session {
     this.#redactor.add(credentials.clientSecret);
     const transport = new HttpTransport({
       ...this.#options,
       baseUrl: credentials.baseUrl,
       redact: this.#redactor.redact,
     });
+    this.#transports.push(transport);
     return { credentials, transport };
   }
+}
+
+interface Session {
+  credentials: ZuoraCredentials;
+  transport: HttpTransport;
 }
 
 function bearer(token: string): Record<string, string> {

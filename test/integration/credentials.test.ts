@@ -55,6 +55,15 @@ describe('SecretsManagerCredentials', () => {
     });
   });
 
+  it('shares one read between concurrent callers', async () => {
+    secrets.put('janitor', VALUE);
+    const credentials = source('janitor');
+
+    await Promise.all([credentials.get(), credentials.get(), credentials.refresh()]);
+
+    expect(secrets.requests).toHaveLength(1);
+  });
+
   it('finds the secret by ARN', async () => {
     const arn = secrets.put('janitor', VALUE);
 

@@ -272,6 +272,30 @@ describe('tokens', () => {
     expect(zuora.requestsTo('token').map((r) => r.status)).toEqual([401, 200]);
   });
 
+  it('shares one credential reload between concurrent callers', async () => {
+    const stale = {
+      clientId: defaultClient.clientId,
+      clientSecret: 'old-secret-value',
+      baseUrl: zuora.url,
+    };
+    let refreshes = 0;
+    const credentials: CredentialSource = {
+      get: async () => stale,
+      refresh: async () => {
+        refreshes++;
+        return { ...stale, clientSecret: defaultClient.clientSecret };
+      },
+    };
+    const { client } = clientFor(zuora, { credentials });
+
+    const pages = await Promise.all(Array.from({ length: 6 }, () => client.listJobs('accepted')));
+
+    expect(pages).toHaveLength(6);
+    expect(refreshes).toBe(1);
+    expect(zuora.requestsTo('token').map((r) => r.status)).toEqual([401, 200]);
+    expect(client.stats.requests).toBe(8);
+  });
+
   it('stops after one reload when the credentials stay wrong', async () => {
     const wrong = new StaticCredentials({
       clientId: defaultClient.clientId,
