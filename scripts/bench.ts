@@ -243,6 +243,77 @@ async function memoryAndWarmTokens(sweepBundle: string): Promise<void> {
   await memoryRun(sweepBundle, 'Lambda 256 MB', lambdaV8Flags(256));
   await memoryRun(sweepBundle, 'Lambda 128 MB', lambdaV8Flags(128));
   await memoryRun(sweepBundle, 'none (V8 sized from this machine)', []);
+  await memoryFloors(lambdaV8Flags(256));
+}
+
+/**
+ * Floors for the memory figure: the same 2000 reads and cancels as bare HTTP calls at
+ * concurrency 8 (no janitor, no validation, no logging), same V8 flags, the SDK client loaded:
+ * once with `fetch` (what the janitor uses) and once with `node:http` and a keep-alive agent.
+ */
+async function memoryFloors(flags: string[]): Promise<void> {
+  const send = {
+    fetch: `async (method, path, headers, body) => (await fetch(base + path, { method, headers, body })).text()`,
+    'node:http': `(() => {
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+      const url = new URL(base);
+      return (method, path, headers, body) => new Promise((resolve, reject) => {
+        const request = http.request({ host: url.hostname, port: url.port, path, method, headers, agent }, (response) => {
+          const stream = response.headers['content-encoding'] === 'gzip' ? response.pipe(zlib.createGunzip()) : response;
+          const chunks = [];
+          stream.on('data', (chunk) => chunks.push(chunk));
+          stream.on('end', () => resolve(Buffer.concat(chunks).toString()));
+          stream.on('error', reject);
+        });
+        request.on('error', reject);
+        request.end(body);
+      });
+    })()`,
+  };
+  for (const [client, sender] of Object.entries(send)) {
+    const zuora = await ZuoraEmulator.start();
+    for (let i = 0; i < 1000; i++) zuora.addJob({ ageMinutes: 300 + i });
+    const script = `
+      import http from 'node:http';
+      import zlib from 'node:zlib';
+      await import(${JSON.stringify(join(ROOT, 'node_modules/@aws-sdk/client-secrets-manager/dist-cjs/index.js'))});
+      const base = process.env.BASE;
+      const send = ${sender};
+      const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: process.env.ID, client_secret: process.env.SECRET }).toString();
+      const { access_token } = JSON.parse(await send('POST', '/oauth/token', { 'content-type': 'application/x-www-form-urlencoded' }, form));
+      const headers = { authorization: 'Bearer ' + access_token, 'accept-encoding': 'gzip' };
+      const ids = JSON.parse(process.env.IDS);
+      let next = 0;
+      const worker = async () => {
+        while (next < ids.length) {
+          const id = ids[next++];
+          for (const method of ['GET', 'DELETE']) JSON.parse(await send(method, '/query/jobs/' + id, headers));
+        }
+      };
+      await Promise.all(Array.from({ length: 8 }, worker));
+      process.stdout.write('\\nRESULT ' + process.resourceUsage().maxRSS + '\\n');`;
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [...flags, '--input-type=module', '-e', script],
+      {
+        env: {
+          PATH: process.env.PATH ?? '',
+          BASE: zuora.url,
+          ID: defaultClient.clientId,
+          SECRET: defaultClient.clientSecret,
+          IDS: JSON.stringify(zuora.jobs().map((job) => job.id)),
+        },
+      },
+    );
+    await zuora.close();
+    emit({
+      figure: 'memory-floor',
+      client,
+      what: '2000 bare reads and cancels at concurrency 8, no janitor',
+      v8Flags: flags.join(' '),
+      peakRssMb: round(Number(/^RESULT (\d+)$/m.exec(stdout)?.[1]) / 1024, 1),
+    });
+  }
 }
 
 async function memoryRun(sweepBundle: string, label: string, flags: string[]): Promise<void> {
