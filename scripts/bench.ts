@@ -238,12 +238,47 @@ const lambdaV8Flags = (memoryMb: number) => [
   `--max-old-space-size=${memoryMb - Math.floor(memoryMb / 10)}`,
 ];
 
+/** Peak RSS moves by ±10% between runs here: each figure is the median of three, interleaved. */
+const MEMORY_REPEATS = 3;
+
 async function memoryAndWarmTokens(sweepBundle: string): Promise<void> {
   // 256 MB is what the construct configures; 128 MB is the smallest Lambda size.
-  await memoryRun(sweepBundle, 'Lambda 256 MB', lambdaV8Flags(256));
-  await memoryRun(sweepBundle, 'Lambda 128 MB', lambdaV8Flags(128));
-  await memoryRun(sweepBundle, 'none (V8 sized from this machine)', []);
-  await memoryFloors(lambdaV8Flags(256));
+  const runs: Array<[string, () => Promise<number>]> = [
+    [
+      'sweep bundle over 1000 stale jobs, Lambda 256 MB flags',
+      () => memoryRun(sweepBundle, lambdaV8Flags(256), true),
+    ],
+    [
+      'sweep bundle over 1000 stale jobs, Lambda 128 MB flags',
+      () => memoryRun(sweepBundle, lambdaV8Flags(128)),
+    ],
+    [
+      'sweep bundle over 1000 stale jobs, no flags (V8 sized from this machine)',
+      () => memoryRun(sweepBundle, []),
+    ],
+    [
+      'floor: 1000 bare fetch reads and cancels (no janitor), Lambda 256 MB flags',
+      () => memoryFloor('fetch', lambdaV8Flags(256)),
+    ],
+    [
+      'floor: bare node:http, Lambda 256 MB flags',
+      () => memoryFloor('node:http', lambdaV8Flags(256)),
+    ],
+  ];
+  const samples = new Map<string, number[]>(runs.map(([name]) => [name, []]));
+  for (let i = 0; i < MEMORY_REPEATS; i++) {
+    for (const [name, run] of runs) samples.get(name)?.push(await run());
+  }
+  for (const [name, values] of samples) {
+    emit({
+      figure: 'memory',
+      what: name,
+      peakRssMedianMb: round(median(values) / 1024, 1),
+      peakRssMinMb: round(Math.min(...values) / 1024, 1),
+      peakRssMaxMb: round(Math.max(...values) / 1024, 1),
+      runs: values.length,
+    });
+  }
 }
 
 /**
@@ -251,7 +286,7 @@ async function memoryAndWarmTokens(sweepBundle: string): Promise<void> {
  * concurrency 8 (no janitor, no validation, no logging), same V8 flags, the SDK client loaded:
  * once with `fetch` (what the janitor uses) and once with `node:http` and a keep-alive agent.
  */
-async function memoryFloors(flags: string[]): Promise<void> {
+async function memoryFloor(client: 'fetch' | 'node:http', flags: string[]): Promise<number> {
   const send = {
     fetch: `async (method, path, headers, body) => (await fetch(base + path, { method, headers, body })).text()`,
     'node:http': `(() => {
@@ -270,7 +305,8 @@ async function memoryFloors(flags: string[]): Promise<void> {
       });
     })()`,
   };
-  for (const [client, sender] of Object.entries(send)) {
+  {
+    const sender = send[client];
     const zuora = await ZuoraEmulator.start();
     for (let i = 0; i < 1000; i++) zuora.addJob({ ageMinutes: 300 + i });
     const script = `
@@ -306,17 +342,16 @@ async function memoryFloors(flags: string[]): Promise<void> {
       },
     );
     await zuora.close();
-    emit({
-      figure: 'memory-floor',
-      client,
-      what: '2000 bare reads and cancels at concurrency 8, no janitor',
-      v8Flags: flags.join(' '),
-      peakRssMb: round(Number(/^RESULT (\d+)$/m.exec(stdout)?.[1]) / 1024, 1),
-    });
+    return Number(/^RESULT (\d+)$/m.exec(stdout)?.[1]);
   }
 }
 
-async function memoryRun(sweepBundle: string, label: string, flags: string[]): Promise<void> {
+/** Peak RSS (KB) of the sweep bundle over 1000 jobs, then two warm invocations in the same process. */
+async function memoryRun(
+  sweepBundle: string,
+  flags: string[],
+  reportWarmTokens = false,
+): Promise<number> {
   const zuora = await ZuoraEmulator.start();
   const secrets = await SecretsManagerEmulator.start();
   secrets.put('query-janitor/zuora', credentialsSecret(zuora.url));
@@ -361,22 +396,21 @@ async function memoryRun(sweepBundle: string, label: string, flags: string[]): P
     rssBeforeKb: number;
     counts: Array<{ scanned: number; cancelled: number }>;
   };
-  emit({
-    figure: 'memory',
-    v8Flags: flags.length > 0 ? `${label}: ${flags.join(' ')}` : label,
-    jobsListed: result.counts[0]?.scanned,
-    cancelled: result.counts[0]?.cancelled,
-    peakRssMb: round(result.maxRssKb / 1024, 1),
-    rssAtStartMb: round(result.rssBeforeKb / 1024, 1),
-  });
-  if (label !== 'Lambda 256 MB') return;
-  emit({
-    figure: 'warm-tokens',
-    invocations: 3,
-    tokenRequests: zuora.requestsTo('token').length,
-    secretReads: secrets.requests.length,
-  });
+  if (result.counts[0]?.cancelled !== 1000)
+    throw new Error('the memory run did not cancel 1000 jobs');
+  if (reportWarmTokens && !warmTokensReported) {
+    warmTokensReported = true;
+    emit({
+      figure: 'warm-tokens',
+      invocations: 3,
+      tokenRequests: zuora.requestsTo('token').length,
+      secretReads: secrets.requests.length,
+    });
+  }
+  return result.maxRssKb;
 }
+
+let warmTokensReported = false;
 
 const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length);
 if (!only || only === 'sweep') await sweepThroughput();
