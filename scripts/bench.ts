@@ -261,7 +261,7 @@ async function memoryAndWarmTokens(sweepBundle: string): Promise<void> {
       () => memoryFloor('fetch', lambdaV8Flags(256)),
     ],
     [
-      'floor: bare node:http, Lambda 256 MB flags',
+      'floor: 1000 bare node:http reads and cancels (no janitor), Lambda 256 MB flags',
       () => memoryFloor('node:http', lambdaV8Flags(256)),
     ],
   ];
