@@ -83,6 +83,8 @@ export interface RecordedRequest {
   jobBefore?: Readonly<EmulatedJob> | undefined;
   receivedAt: number;
   answeredAt: number;
+  /** The response body was sent gzip-compressed. */
+  gzipped?: boolean;
 }
 
 /** Options of {@link ZuoraEmulator.start}. */
@@ -313,7 +315,10 @@ export class ZuoraEmulator {
     const reply = (status: number, payload: unknown, extra: Record<string, string> = {}) => {
       record.status = status;
       record.answeredAt = this.#now();
-      this.#send(req, res, status, payload, { ...extra, ...this.#commonHeaders(req, record) });
+      record.gzipped = this.#send(req, res, status, payload, {
+        ...extra,
+        ...this.#commonHeaders(req, record),
+      });
     };
 
     try {
@@ -567,7 +572,7 @@ export class ZuoraEmulator {
     status: number,
     payload: unknown,
     headers: Record<string, string>,
-  ): void {
+  ): boolean {
     let body: Buffer = Buffer.from(JSON.stringify(payload));
     const out: Record<string, string> = { ...headers, 'content-type': 'application/json' };
     const acceptsGzip = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
@@ -578,6 +583,7 @@ export class ZuoraEmulator {
     out['content-length'] = String(body.length);
     res.writeHead(status, out);
     res.end(body);
+    return out['content-encoding'] === 'gzip';
   }
 }
 

@@ -353,6 +353,7 @@ describe('requests sent', () => {
 
     const page = await client.listJobs('accepted', 30);
 
+    expect(zuora.requestsTo('list')[0]?.gzipped).toBe(true);
     expect(page.jobs).toHaveLength(30);
     expect(page.full).toBe(true);
     expect(page.jobs[0]?.id).toBe(zuora.jobs()[0]?.id);
