@@ -317,7 +317,7 @@ export class ZuoraEmulator {
       record.answeredAt = this.#now();
       record.gzipped = this.#send(req, res, status, payload, {
         ...extra,
-        ...this.#commonHeaders(req, record),
+        ...this.#commonHeaders(req),
       });
     };
 
@@ -512,7 +512,7 @@ export class ZuoraEmulator {
     res: ServerResponse,
     record: RecordedRequest,
   ): Promise<boolean> {
-    const common = this.#commonHeaders(req, record);
+    const common = this.#commonHeaders(req);
     switch (fault.kind) {
       case 'delay':
         await sleep(fault.ms);
@@ -559,7 +559,7 @@ export class ZuoraEmulator {
     }
   }
 
-  #commonHeaders(req: IncomingMessage, _record: RecordedRequest): Record<string, string> {
+  #commonHeaders(req: IncomingMessage): Record<string, string> {
     const headers: Record<string, string> = { 'zuora-request-id': randomUUID() };
     const track = req.headers['zuora-track-id'];
     if (typeof track === 'string') headers['zuora-track-id'] = track;
