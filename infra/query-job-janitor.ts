@@ -229,13 +229,6 @@ export class QueryJobJanitor extends Construct {
       }),
     );
     this.secret.encryptionKey?.grantDecrypt(role);
-    Validations.of(role).acknowledge({
-      id:
-        'AwsSolutions-IAM5[Resource::<' +
-        Stack.of(this).getLogicalId(logGroup.node.defaultChild as logs.CfnLogGroup) +
-        '.Arn>:*]',
-      reason: "Log streams are created at run time under this function's own log group only.",
-    });
 
     const fn = new nodejs.NodejsFunction(this, id, {
       entry: path.join(ROOT, options.entry),
