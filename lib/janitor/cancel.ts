@@ -3,9 +3,9 @@
  * (for its status, owner and query hash), then cancel it if it is still `accepted` or
  * `in_progress` and not protected, whatever its age.
  */
+import { CredentialsError } from '../credentials.ts';
 import { ZuoraHttpError, ZuoraNetworkError } from '../zuora/errors.ts';
 import type { QueryJob } from '../zuora/model.ts';
-import { recheck } from './policy.ts';
 import type { Report } from './report.ts';
 import { type JanitorDeps, Run, type RunOptions } from './run.ts';
 
@@ -35,17 +35,7 @@ export async function cancelJobs(
       run.outcome(id, 'not-found', { httpStatus: 404 });
       return;
     }
-    const { job, entityId } = found;
-    switch (recheck(job, { now: run.now(), rules: run.rules, requireStale: false })) {
-      case 'already-finished':
-        run.outcome(job, 'already-finished', { entityId });
-        return;
-      case 'protected':
-        run.outcome(job, 'protected', { entityId });
-        return;
-      default:
-        await run.cancel(job, entityId);
-    }
+    await run.cancelIfEligible(found.job, found.entityId, false);
   });
   const report = run.finish();
   // Not one job could be read because Zuora or the secret was out of reach: fail the run.
@@ -56,10 +46,7 @@ export async function cancelJobs(
 /** Errors that mean the run could not talk to Zuora at all, rather than a per-job problem. */
 function isUnreachable(error: unknown): boolean {
   if (error instanceof ZuoraHttpError) return error.kind === 'unauthorized';
-  return (
-    error instanceof ZuoraNetworkError ||
-    (error instanceof Error && error.name === 'CredentialsError')
-  );
+  return error instanceof ZuoraNetworkError || error instanceof CredentialsError;
 }
 
 /** Reads a job in each configured entity in turn; undefined when no entity has it. */

@@ -5,14 +5,14 @@
 import { randomUUID } from 'node:crypto';
 import pLimit from 'p-limit';
 import type { JanitorConfig } from '../config.ts';
-import { refreshingOncePerRun } from '../credentials.ts';
+import { CredentialsError, refreshingOncePerRun } from '../credentials.ts';
 import type { Log } from '../log.ts';
 import type { TokenCache } from '../zuora/auth.ts';
 import { ZuoraClient } from '../zuora/client.ts';
 import { DeadlineExceededError, ZuoraError, ZuoraHttpError } from '../zuora/errors.ts';
 import type { RetryPolicy } from '../zuora/http.ts';
 import type { CredentialSource, QueryJob } from '../zuora/model.ts';
-import type { PolicyRules } from './policy.ts';
+import { type PolicyRules, recheck } from './policy.ts';
 import { type Outcome, type Report, ReportBuilder, type Trigger } from './report.ts';
 
 /** What the janitor needs from its host (Lambda handler, CLI, demo, tests). */
@@ -52,7 +52,7 @@ const JOB_RESERVE_MS = 2_000;
 /** Error text safe for reports and logs: our own errors are built without secrets. */
 export function describeError(error: unknown): string {
   if (error instanceof ZuoraError) return error.message;
-  if (error instanceof Error && error.name === 'CredentialsError') return error.message;
+  if (error instanceof CredentialsError) return error.message;
   return 'unexpected error';
 }
 
@@ -196,10 +196,26 @@ export class Run {
   }
 
   /**
-   * Cancels a job that was just checked to be eligible (or reports it would, in dry-run).
+   * Decides on a job just read from Zuora, and acts on it: cancels it only if it is still
+   * eligible (or reports it would, in dry-run), otherwise records why not. Sweeps
+   * (`requireStale`) and cancel requests both come through here, so the safety rule has one home.
    * The report keeps the status seen before the cancel.
    */
-  async cancel(job: QueryJob, entityId: string | undefined): Promise<Outcome> {
+  async cancelIfEligible(
+    job: QueryJob,
+    entityId: string | undefined,
+    requireStale: boolean,
+  ): Promise<Outcome> {
+    switch (recheck(job, { now: this.now(), rules: this.rules, requireStale })) {
+      case 'already-finished':
+        return this.outcome(job, 'already-finished', { entityId });
+      case 'protected':
+        return this.outcome(job, 'protected', { entityId });
+      case 'no-longer-stale':
+        return this.outcome(job, 'deferred', { entityId, error: 'updated since it was listed' });
+      case 'eligible':
+        break;
+    }
     if (this.dryRun) return this.outcome(job, 'would-cancel', { entityId });
     try {
       await this.client(entityId).cancelJob(job.id);

@@ -9,7 +9,7 @@
  */
 import { DEFAULT_PAGE_SIZE } from '../zuora/client.ts';
 import { CANCELLABLE_STATUSES, type CancellableStatus, type QueryJob } from '../zuora/model.ts';
-import { planSweep, recheck } from './policy.ts';
+import { planSweep } from './policy.ts';
 import type { Report } from './report.ts';
 import { type JanitorDeps, Run, type RunOptions } from './run.ts';
 
@@ -117,17 +117,5 @@ async function cancelIfStillEligible(run: Run, job: ListedJob): Promise<boolean>
     run.outcomeOfError(job, error, entityId);
     return false;
   }
-  switch (recheck(current, { now: run.now(), rules: run.rules, requireStale: true })) {
-    case 'already-finished':
-      run.outcome(current, 'already-finished', { entityId });
-      return false;
-    case 'protected':
-      run.outcome(current, 'protected', { entityId });
-      return false;
-    case 'no-longer-stale':
-      run.outcome(current, 'deferred', { entityId, error: 'updated since it was listed' });
-      return false;
-    case 'eligible':
-      return (await run.cancel(current, entityId)) === 'cancelled';
-  }
+  return (await run.cancelIfEligible(current, entityId, true)) === 'cancelled';
 }
