@@ -14,8 +14,6 @@ import { JOB_ID_PATTERN } from './zuora/model.ts';
 export const SWEEP_DETAIL_TYPE = 'Sweep Query Jobs';
 /** `detail-type` of the cancel-by-id event. */
 export const CANCEL_DETAIL_TYPE = 'Cancel Query Jobs';
-/** Default `source` of both events (the construct can change it). */
-export const DEFAULT_EVENT_SOURCE = 'query-janitor';
 /** Most job ids one cancel event may name. */
 export const MAX_JOB_IDS = 100;
 

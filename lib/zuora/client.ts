@@ -70,11 +70,6 @@ export class ZuoraClient {
     return { requests, retries };
   }
 
-  /** Milliseconds left before the run's deadline. */
-  remainingMs(): number {
-    return this.#options.deadline - (this.#options.now ?? Date.now)();
-  }
-
   /** Lists jobs in `status`, newest first, one page of at most `pageSize`. */
   async listJobs(status: QueryStatus, pageSize = DEFAULT_PAGE_SIZE): Promise<JobPage> {
     const jobs = await this.#call({

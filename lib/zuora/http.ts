@@ -250,21 +250,6 @@ export class HttpTransport {
       options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms).unref?.()));
   }
 
-  /** The validated base URL's origin and path, for logs. */
-  get baseUrl(): string {
-    return `${this.#base.origin}${this.#basePath}`;
-  }
-
-  /** Epoch milliseconds by which every request must have finished. */
-  get deadline(): number {
-    return this.#deadline;
-  }
-
-  /** Milliseconds left before the deadline. */
-  remainingMs(): number {
-    return this.#deadline - this.#now();
-  }
-
   /**
    * Sends `request`, retrying what is retryable while attempts and the deadline allow.
    * Throws {@link ZuoraHttpError}, {@link ZuoraNetworkError}, {@link ZuoraResponseError} or
