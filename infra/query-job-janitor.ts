@@ -34,6 +34,17 @@ export const CANCEL_DETAIL_TYPE = 'Cancel Query Jobs';
 /** Powertools service name: the `service` dimension of every metric. */
 export const SERVICE_NAME = 'query-janitor';
 
+/** Prefer ESM entry points, so the ESM bundle never hits a CommonJS dynamic require at run time. */
+export const BUNDLE_MAIN_FIELDS = ['module', 'main'];
+
+/**
+ * Module substitutions in the Lambda bundles: Lambda always has its credentials in the
+ * environment, so the SDK's full credential chain is replaced by the environment provider.
+ */
+export const BUNDLE_ALIASES: Readonly<Record<string, string>> = {
+  '@aws-sdk/credential-provider-node': './functions/lambda-credentials.ts',
+};
+
 /** Settings of {@link QueryJobJanitor}. Policy settings map to the `JANITOR_*` variables. */
 export interface QueryJobJanitorProps {
   /**
@@ -255,14 +266,12 @@ export class QueryJobJanitor extends Construct {
         minify: true,
         sourceMap: true,
         sourcesContent: false,
-        // Bundle the AWS SDK too (pinned, tree-shaken) and prefer ESM entry points, so the ESM
-        // bundle never hits a CommonJS dynamic require at run time.
+        // Bundle the AWS SDK too (pinned, tree-shaken).
         externalModules: [],
-        mainFields: ['module', 'main'],
-        // Lambda always has its credentials in the environment: skip the SDK's full chain.
-        esbuildArgs: {
-          '--alias:@aws-sdk/credential-provider-node': './functions/lambda-credentials.ts',
-        },
+        mainFields: BUNDLE_MAIN_FIELDS,
+        esbuildArgs: Object.fromEntries(
+          Object.entries(BUNDLE_ALIASES).map(([from, to]) => [`--alias:${from}`, to]),
+        ),
         forceDockerBundling: false,
       },
     });

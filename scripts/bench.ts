@@ -19,9 +19,8 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import { gzipSync } from 'node:zlib';
-import { App } from 'aws-cdk-lib';
 import * as esbuild from 'esbuild';
-import { QueryJanitorStack } from '../infra/stack.ts';
+import { BUNDLE_ALIASES, BUNDLE_MAIN_FIELDS } from '../infra/query-job-janitor.ts';
 import { loadConfig } from '../lib/config.ts';
 import { StaticCredentials } from '../lib/credentials.ts';
 import { createJanitor } from '../lib/janitor/index.ts';
@@ -29,6 +28,7 @@ import { silentLog } from '../lib/log.ts';
 import { TokenCache } from '../lib/zuora/auth.ts';
 import { SecretsManagerEmulator } from '../test/emulator/secrets-manager.ts';
 import { credentialsSecret, defaultClient, ZuoraEmulator } from '../test/emulator/zuora.ts';
+import { invokeBundle, synthesizeBundles } from '../test/support/bundles.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const WORK = join(ROOT, '.bench');
@@ -126,34 +126,18 @@ async function sweepThroughput(): Promise<void> {
   }
 }
 
-/** The esbuild options the construct uses, for the floors. */
+/** The esbuild options the construct uses, for the floors (same main fields and aliases). */
 const BUNDLE_OPTIONS: esbuild.BuildOptions = {
   bundle: true,
   platform: 'node',
   format: 'esm',
   target: 'node24',
   minify: true,
-  mainFields: ['module', 'main'],
-  alias: { '@aws-sdk/credential-provider-node': './functions/lambda-credentials.ts' },
+  mainFields: BUNDLE_MAIN_FIELDS,
+  alias: { ...BUNDLE_ALIASES },
   absWorkingDir: ROOT,
   logLevel: 'silent',
 };
-
-async function synthesizedBundles(): Promise<Record<string, string>> {
-  const outdir = join(WORK, 'cdk.out');
-  const app = new App({ outdir, context: { 'aws:cdk:enable-asset-metadata': true } });
-  const stack = new QueryJanitorStack(app, 'QueryJanitor');
-  const template = app.synth().getStackByName(stack.stackName).template as {
-    Resources: Record<string, { Type: string; Metadata?: Record<string, string> }>;
-  };
-  const bundles: Record<string, string> = {};
-  for (const [id, resource] of Object.entries(template.Resources)) {
-    if (resource.Type !== 'AWS::Lambda::Function') continue;
-    const name = id.includes('Sweep') ? 'sweep' : 'cancel';
-    bundles[name] = join(outdir, resource.Metadata?.['aws:asset:path'] as string, 'index.mjs');
-  }
-  return bundles;
-}
 
 async function floor(name: string, source: string): Promise<string> {
   const entry = join(WORK, `${name}.ts`);
@@ -357,28 +341,12 @@ async function memoryRun(
   secrets.put('query-janitor/zuora', credentialsSecret(zuora.url));
   for (let i = 0; i < 1000; i++)
     zuora.addJob({ ageMinutes: 300 + i, query: `select Id, Name from Account where Id = '${i}'` });
-  const script = `
-    const rssBefore = process.memoryUsage().rss;
-    const { handler } = await import(${JSON.stringify(sweepBundle)});
-    const end = Date.now() + 600000;
-    const context = { functionName: 'bench', awsRequestId: 'bench', getRemainingTimeInMillis: () => end - Date.now() };
-    const reports = [];
-    for (let i = 0; i < 3; i++) reports.push(await handler({ trigger: 'schedule' }, context));
-    process.stdout.write('\\nRESULT ' + JSON.stringify({
-      maxRssKb: process.resourceUsage().maxRSS,
-      rssBeforeKb: Math.round(rssBefore / 1024),
-      counts: reports.map((report) => report.counts),
-    }) + '\\n');`;
-  const { stdout } = await promisify(execFile)(
-    process.execPath,
-    [...flags, '--input-type=module', '-e', script],
+  const { invocations, maxRssKb } = await invokeBundle(
+    sweepBundle,
+    Array.from({ length: 3 }, () => ({ trigger: 'schedule' })),
     {
-      maxBuffer: 64 * 1024 * 1024,
+      nodeFlags: flags,
       env: {
-        PATH: process.env.PATH ?? '',
-        AWS_REGION: 'us-east-1',
-        AWS_ACCESS_KEY_ID: 'AKIDEMULATOR',
-        AWS_SECRET_ACCESS_KEY: 'emulator-only',
         AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
         ZUORA_SECRET_ID: 'query-janitor/zuora',
         JANITOR_DRY_RUN: 'false',
@@ -391,13 +359,9 @@ async function memoryRun(
   );
   await zuora.close();
   await secrets.close();
-  const result = JSON.parse(/^RESULT (.*)$/m.exec(stdout)?.[1] ?? '{}') as {
-    maxRssKb: number;
-    rssBeforeKb: number;
-    counts: Array<{ scanned: number; cancelled: number }>;
-  };
-  if (result.counts[0]?.cancelled !== 1000)
+  if (invocations[0]?.report?.counts.cancelled !== 1000) {
     throw new Error('the memory run did not cancel 1000 jobs');
+  }
   if (reportWarmTokens && !warmTokensReported) {
     warmTokensReported = true;
     emit({
@@ -407,7 +371,7 @@ async function memoryRun(
       secretReads: secrets.requests.length,
     });
   }
-  return result.maxRssKb;
+  return maxRssKb;
 }
 
 let warmTokensReported = false;
@@ -415,7 +379,7 @@ let warmTokensReported = false;
 const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length);
 if (!only || only === 'sweep') await sweepThroughput();
 if (!only || only !== 'sweep') {
-  const bundles = await synthesizedBundles();
+  const bundles = synthesizeBundles(join(WORK, 'cdk.out'));
   if (!only || only === 'bundle') await bundleFigures(bundles);
   if (!only || only === 'memory') await memoryAndWarmTokens(bundles.sweep as string);
 }

@@ -1,0 +1,94 @@
+/**
+ * The function bundles as CDK synthesizes them, and a way to invoke one in a fresh Node.js
+ * process with a Lambda-like context. Shared by the bundle test and the benchmark.
+ */
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { App } from 'aws-cdk-lib';
+import { QueryJanitorStack } from '../../infra/stack.ts';
+import type { Report } from '../../lib/janitor/index.ts';
+
+/** Synthesizes the stack into `outdir` with real bundling; returns each function's `index.mjs`. */
+export function synthesizeBundles(outdir: string): { sweep: string; cancel: string } {
+  const app = new App({ outdir, context: { 'aws:cdk:enable-asset-metadata': true } });
+  const stack = new QueryJanitorStack(app, 'QueryJanitor');
+  const template = app.synth().getStackByName(stack.stackName).template as {
+    Resources: Record<string, { Type: string; Metadata?: Record<string, string> }>;
+  };
+  const bundles = { sweep: '', cancel: '' };
+  for (const [id, resource] of Object.entries(template.Resources)) {
+    if (resource.Type !== 'AWS::Lambda::Function') continue;
+    const name = id.includes('SweepFunction') ? 'sweep' : 'cancel';
+    bundles[name] = join(outdir, resource.Metadata?.['aws:asset:path'] as string, 'index.mjs');
+  }
+  return bundles;
+}
+
+/** What one invocation returned or threw. */
+export interface BundleInvocation {
+  report?: Report;
+  error?: { name: string; message: string };
+}
+
+/** Options of {@link invokeBundle}. */
+export interface InvokeBundleOptions {
+  /** Added to a minimal environment (PATH, region and dummy AWS credentials). */
+  env?: Record<string, string>;
+  /** Node/V8 flags for the process (the benchmark passes Lambda's memory flags). */
+  nodeFlags?: string[];
+  cwd?: string;
+}
+
+/**
+ * Imports `bundle` in a fresh Node process and invokes its handler once per event, in order, in
+ * that one (warm) process. Returns each invocation's report or error and the process's peak RSS.
+ */
+export async function invokeBundle(
+  bundle: string,
+  events: readonly unknown[],
+  options: InvokeBundleOptions = {},
+): Promise<{ invocations: BundleInvocation[]; maxRssKb: number; stdout: string }> {
+  const script = `
+    const { handler } = await import(${JSON.stringify(bundle)});
+    const invocations = [];
+    for (const event of JSON.parse(process.env.EVENTS)) {
+      const end = Date.now() + 600000;
+      const context = {
+        functionName: 'query-janitor', functionVersion: '$LATEST', memoryLimitInMB: '256',
+        invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:query-janitor',
+        awsRequestId: crypto.randomUUID(), getRemainingTimeInMillis: () => end - Date.now(),
+      };
+      try {
+        invocations.push({ report: await handler(event, context) });
+      } catch (error) {
+        invocations.push({ error: { name: error.name, message: error.message } });
+      }
+    }
+    process.stdout.write('\\nRESULT ' + JSON.stringify({ invocations, maxRssKb: process.resourceUsage().maxRSS }) + '\\n');`;
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [...(options.nodeFlags ?? []), '--input-type=module', '-e', script],
+    {
+      maxBuffer: 64 * 1024 * 1024,
+      ...(options.cwd ? { cwd: options.cwd } : {}),
+      env: {
+        PATH: process.env.PATH ?? '',
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: 'AKIDEMULATOR',
+        AWS_SECRET_ACCESS_KEY: 'emulator-only',
+        AWS_LAMBDA_FUNCTION_NAME: 'query-janitor',
+        POWERTOOLS_SERVICE_NAME: 'query-janitor',
+        POWERTOOLS_METRICS_NAMESPACE: 'QueryJanitor',
+        ...options.env,
+        EVENTS: JSON.stringify(events),
+      },
+    },
+  );
+  const result = /^RESULT (.*)$/m.exec(stdout)?.[1];
+  if (!result) throw new Error(`the bundle process printed no result:\n${stdout}`);
+  return {
+    ...(JSON.parse(result) as { invocations: BundleInvocation[]; maxRssKb: number }),
+    stdout,
+  };
+}
