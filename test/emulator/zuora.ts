@@ -59,6 +59,11 @@ export type Fault =
   | { kind: 'truncated-gzip' }
   | { kind: 'body'; status?: number; body: string; contentType?: string };
 
+/** A Data Query error response (`{code, message}` with `status`), for {@link ZuoraEmulator.inject}. */
+export function queryError(status: number, code: number, message: string): Fault {
+  return { kind: 'status', status, body: JSON.stringify({ code, message }) };
+}
+
 interface FaultRule {
   route: Route | undefined;
   jobId: string | undefined;

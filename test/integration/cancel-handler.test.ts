@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Report } from '../../lib/janitor/index.ts';
+import { queryError } from '../emulator/zuora.ts';
 import { cancelEvent } from '../support/events.ts';
 import {
   captureOutput,
@@ -98,14 +99,7 @@ describe('cancel handler', () => {
 
   it('reports a job another user owns (403) as failed', async () => {
     const job = world.zuora.addJob({ ageMinutes: 1 });
-    world.zuora.inject(
-      {
-        kind: 'status',
-        status: 403,
-        body: JSON.stringify({ code: 1009, message: 'Access denied' }),
-      },
-      { route: 'get' },
-    );
+    world.zuora.inject(queryError(403, 1009, 'Access denied'), { route: 'get' });
 
     const { report } = await invoke(cancelEvent({ jobIds: [job.id] }));
 

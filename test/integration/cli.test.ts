@@ -3,7 +3,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it, vi } from 'vitest';
 import { main } from '../../lib/cli.ts';
 import type { Report } from '../../lib/janitor/index.ts';
-import { defaultClient } from '../emulator/zuora.ts';
+import { defaultClient, queryError } from '../emulator/zuora.ts';
 import { useWorld } from '../support/lambda.ts';
 
 const world = useWorld();
@@ -123,10 +123,7 @@ describe('query-janitor CLI', () => {
 
   it('exits 1 when some jobs failed', async () => {
     const job = world.zuora.addJob({ ageMinutes: 300 });
-    world.zuora.inject(
-      { kind: 'status', status: 400, body: '{"code":1002,"message":"nope"}' },
-      { route: 'cancel', jobId: job.id },
-    );
+    world.zuora.inject(queryError(400, 1002, 'nope'), { route: 'cancel', jobId: job.id });
 
     const { code, stdout } = await cli(['sweep', '--no-dry-run']);
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Report } from '../../lib/janitor/index.ts';
 import { queryHash } from '../../lib/janitor/report.ts';
-import { defaultClient } from '../emulator/zuora.ts';
+import { defaultClient, queryError } from '../emulator/zuora.ts';
 import { sweepEvent } from '../support/events.ts';
 import {
   captureOutput,
@@ -196,14 +196,7 @@ describe('sweep handler', () => {
 
   it('reports a job that vanished before the cancel as not-found', async () => {
     const job = world.zuora.addJob({ ageMinutes: 300 });
-    world.zuora.inject(
-      {
-        kind: 'status',
-        status: 404,
-        body: JSON.stringify({ code: 1001, message: 'No such query' }),
-      },
-      { route: 'get', jobId: job.id },
-    );
+    world.zuora.inject(queryError(404, 1001, 'No such query'), { route: 'get', jobId: job.id });
 
     const { report } = await invoke({});
 

@@ -10,7 +10,7 @@ import {
   ZuoraResponseError,
 } from '../../lib/zuora/errors.ts';
 import type { CredentialSource } from '../../lib/zuora/model.ts';
-import { defaultClient, ZuoraEmulator } from '../emulator/zuora.ts';
+import { defaultClient, queryError, ZuoraEmulator } from '../emulator/zuora.ts';
 import { clientFor } from '../support/zuora-client.ts';
 
 let zuora: ZuoraEmulator;
@@ -44,10 +44,7 @@ describe('retries', () => {
   );
 
   it.each([400, 403, 404])('never retries HTTP %i', async (status) => {
-    zuora.inject(
-      { kind: 'status', status, body: JSON.stringify({ code: 1002, message: 'no' }) },
-      { route: 'list', times: 99 },
-    );
+    zuora.inject(queryError(status, 1002, 'no'), { route: 'list', times: 99 });
     const { client, sleeps } = clientFor(zuora);
 
     const error = await client.listJobs('accepted').catch((e: unknown) => e);
