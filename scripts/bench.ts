@@ -26,8 +26,8 @@ import { StaticCredentials } from '../lib/credentials.ts';
 import { createJanitor } from '../lib/janitor/index.ts';
 import { silentLog } from '../lib/log.ts';
 import { TokenCache } from '../lib/zuora/auth.ts';
-import { SecretsManagerEmulator } from '../test/emulator/secrets-manager.ts';
-import { credentialsSecret, defaultClient, ZuoraEmulator } from '../test/emulator/zuora.ts';
+import { startWorld } from '../test/emulator/world.ts';
+import { defaultClient, ZuoraEmulator } from '../test/emulator/zuora.ts';
 import { invokeBundle, synthesizeBundles } from '../test/support/bundles.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -336,9 +336,8 @@ async function memoryRun(
   flags: string[],
   reportWarmTokens = false,
 ): Promise<number> {
-  const zuora = await ZuoraEmulator.start();
-  const secrets = await SecretsManagerEmulator.start();
-  secrets.put('query-janitor/zuora', credentialsSecret(zuora.url));
+  const world = await startWorld();
+  const { zuora, secrets } = world;
   for (let i = 0; i < 1000; i++)
     zuora.addJob({ ageMinutes: 300 + i, query: `select Id, Name from Account where Id = '${i}'` });
   const { invocations, maxRssKb } = await invokeBundle(
@@ -347,9 +346,7 @@ async function memoryRun(
     {
       nodeFlags: flags,
       env: {
-        AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
-        ZUORA_SECRET_ID: 'query-janitor/zuora',
-        JANITOR_DRY_RUN: 'false',
+        ...world.env,
         JANITOR_MAX_CANCELS_PER_RUN: '1000',
         JANITOR_CONCURRENCY: '8',
         POWERTOOLS_LOG_LEVEL: 'WARN',
@@ -357,8 +354,7 @@ async function memoryRun(
       },
     },
   );
-  await zuora.close();
-  await secrets.close();
+  await world.close();
   if (invocations[0]?.report?.counts.cancelled !== 1000) {
     throw new Error('the memory run did not cancel 1000 jobs');
   }

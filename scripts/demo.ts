@@ -3,21 +3,17 @@
  * Starts the Zuora and Secrets Manager emulators on loopback, seeds 36 jobs, then invokes the
  * real sweep handler three times: dry-run, live, and live again (which finds nothing to do).
  */
-import { SecretsManagerEmulator } from '../test/emulator/secrets-manager.ts';
 import { SERVICE_USER, seedDemoTenant } from '../test/emulator/tenant.ts';
-import { credentialsSecret, ZuoraEmulator } from '../test/emulator/zuora.ts';
+import { startWorld } from '../test/emulator/world.ts';
 
-const zuora = await ZuoraEmulator.start();
-const secrets = await SecretsManagerEmulator.start();
+const world = await startWorld();
+const { zuora } = world;
 try {
-  secrets.put('query-janitor/zuora', credentialsSecret(zuora.url));
   const tenant = seedDemoTenant(zuora);
-  Object.assign(process.env, {
+  Object.assign(process.env, world.env, {
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'AKIDEMULATOR',
     AWS_SECRET_ACCESS_KEY: 'emulator-only',
-    AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
-    ZUORA_SECRET_ID: 'query-janitor/zuora',
     JANITOR_DRY_RUN: 'true',
     JANITOR_STALE_AFTER: '2h',
     JANITOR_PROTECT_CREATED_BY: SERVICE_USER,
@@ -76,6 +72,5 @@ try {
     `Done: ${cancelled} jobs are now cancelled in the emulated tenant (including the ones that were cancelled before).`,
   );
 } finally {
-  await zuora.close();
-  await secrets.close();
+  await world.close();
 }

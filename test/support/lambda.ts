@@ -1,7 +1,9 @@
 import type { Context } from 'aws-lambda';
 import { afterEach, beforeEach, vi } from 'vitest';
-import { SecretsManagerEmulator } from '../emulator/secrets-manager.ts';
-import { credentialsSecret, ZuoraEmulator } from '../emulator/zuora.ts';
+import { startWorld, type World } from '../emulator/world.ts';
+import { credentialsSecret, type ZuoraEmulator } from '../emulator/zuora.ts';
+
+export { startWorld, type World };
 
 /** A Lambda-like context whose remaining time ends at `deadline`. */
 export function lambdaContext(remainingMs = 60_000): Context {
@@ -26,30 +28,6 @@ export function lambdaContext(remainingMs = 60_000): Context {
 export function secretFor(zuora: ZuoraEmulator, fields: Record<string, unknown> = {}): string {
   return credentialsSecret(zuora.url, fields);
 }
-
-/** Both emulators, a secret in place, and the environment the functions read. */
-export async function startWorld(secretName = 'query-janitor/zuora') {
-  const zuora = await ZuoraEmulator.start();
-  const secrets = await SecretsManagerEmulator.start();
-  secrets.put(secretName, secretFor(zuora));
-  const env: Record<string, string> = {
-    ZUORA_SECRET_ID: secretName,
-    AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
-    JANITOR_DRY_RUN: 'false',
-  };
-  return {
-    zuora,
-    secrets,
-    env,
-    close: async () => {
-      await zuora.close();
-      await secrets.close();
-    },
-  };
-}
-
-/** Both emulators with a secret in place (see {@link startWorld}). */
-export type World = Awaited<ReturnType<typeof startWorld>>;
 
 /**
  * A fresh world for each test of the calling file: started before each test, closed (and the
