@@ -28,7 +28,7 @@ import { silentLog } from '../lib/log.ts';
 import { TokenCache } from '../lib/zuora/auth.ts';
 import { startWorld } from '../test/emulator/world.ts';
 import { defaultClient, ZuoraEmulator } from '../test/emulator/zuora.ts';
-import { invokeBundle, synthesizeBundles } from '../test/support/bundles.ts';
+import { invokeBundle, PEAK_RSS_KB_SCRIPT, synthesizeBundles } from '../test/support/bundles.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const WORK = join(ROOT, '.bench');
@@ -311,7 +311,7 @@ async function memoryFloor(client: 'fetch' | 'node:http', flags: string[]): Prom
         }
       };
       await Promise.all(Array.from({ length: 8 }, worker));
-      process.stdout.write('\\nRESULT ' + process.resourceUsage().maxRSS + '\\n');`;
+      process.stdout.write('\\nRESULT ' + ${PEAK_RSS_KB_SCRIPT} + '\\n');`;
     const { stdout } = await promisify(execFile)(
       process.execPath,
       [...flags, '--input-type=module', '-e', script],

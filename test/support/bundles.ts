@@ -25,6 +25,15 @@ export function synthesizeBundles(outdir: string): { sweep: string; cancel: stri
   return bundles;
 }
 
+/**
+ * JavaScript (for a child's ES module script) that evaluates to the child's own peak RSS in KB.
+ * Not `process.resourceUsage().maxRSS`: Linux carries the parent's resident size over a
+ * fork/exec into the child's `ru_maxrss`, so a child of a 600 MB parent reports 600 MB.
+ * `VmHWM` is the high-water mark of the child's own address space.
+ */
+export const PEAK_RSS_KB_SCRIPT =
+  "Number(/VmHWM:\\s+(\\d+) kB/.exec((await import('node:fs')).readFileSync('/proc/self/status', 'utf8'))[1])";
+
 /** What one invocation returned or threw. */
 export interface BundleInvocation {
   report?: Report;
@@ -65,7 +74,7 @@ export async function invokeBundle(
         invocations.push({ error: { name: error.name, message: error.message } });
       }
     }
-    process.stdout.write('\\nRESULT ' + JSON.stringify({ invocations, maxRssKb: process.resourceUsage().maxRSS }) + '\\n');`;
+    process.stdout.write('\\nRESULT ' + JSON.stringify({ invocations, maxRssKb: ${PEAK_RSS_KB_SCRIPT} }) + '\\n');`;
   const { stdout } = await promisify(execFile)(
     process.execPath,
     [...(options.nodeFlags ?? []), '--input-type=module', '-e', script],
