@@ -5,9 +5,8 @@
  * configuration error.
  */
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from './config.ts';
+import { ConfigError, loadConfig, parseStaleAfter } from './config.ts';
 import { CredentialsError, SecretsManagerCredentials, StaticCredentials } from './credentials.ts';
-import { parseDuration } from './duration.ts';
 import { CANCEL_DETAIL_TYPE, InvalidEventError, MAX_JOB_IDS, parseCancelEvent } from './events.ts';
 import { formatListing, formatReport } from './format.ts';
 import { createJanitor, describeError } from './janitor/index.ts';
@@ -109,8 +108,8 @@ function parseCommandLine(argv: readonly string[]) {
   }
   let staleAfterMs: number | undefined;
   if (values['stale-after'] !== undefined) {
-    staleAfterMs = parseDuration(values['stale-after']);
-    if (staleAfterMs === undefined || staleAfterMs < 5 * 60_000) {
+    staleAfterMs = parseStaleAfter(values['stale-after']);
+    if (staleAfterMs === undefined) {
       throw new UsageError(
         '--stale-after must be a duration of at least 5m, such as 90m, 2h or PT2H',
       );

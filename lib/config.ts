@@ -8,6 +8,15 @@ import type { CancellableStatus } from './zuora/model.ts';
 
 /** Shortest stale-after threshold accepted: younger jobs are too likely still wanted. */
 export const MIN_STALE_AFTER_MS = 5 * 60_000;
+/**
+ * Parses a stale-after threshold given per run (a sweep event, `--stale-after`): a duration of
+ * at least {@link MIN_STALE_AFTER_MS}, in milliseconds, or undefined.
+ */
+export function parseStaleAfter(text: string): number | undefined {
+  const ms = parseDuration(text);
+  return ms !== undefined && ms >= MIN_STALE_AFTER_MS ? ms : undefined;
+}
+
 /** Highest `JANITOR_CONCURRENCY`: Zuora's tenant-wide concurrency is shared with everyone. */
 export const MAX_CONCURRENCY = 10;
 

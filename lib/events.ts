@@ -5,8 +5,7 @@
  */
 
 import * as z from 'zod/mini';
-import { MIN_STALE_AFTER_MS } from './config.ts';
-import { parseDuration } from './duration.ts';
+import { parseStaleAfter } from './config.ts';
 import { lazySchema, parseWith } from './validation.ts';
 import { JOB_ID_PATTERN } from './zuora/model.ts';
 
@@ -60,10 +59,10 @@ const sweepEventSchema = lazySchema(() =>
       staleAfter: z.optional(
         z.string().check(
           z.maxLength(32),
-          z.refine((value) => {
-            const ms = parseDuration(value);
-            return ms !== undefined && ms >= MIN_STALE_AFTER_MS;
-          }, 'must be a duration of at least 5m, such as 90m, 2h, 1d or PT2H'),
+          z.refine(
+            (value) => parseStaleAfter(value) !== undefined,
+            'must be a duration of at least 5m, such as 90m, 2h, 1d or PT2H',
+          ),
         ),
       ),
     }),
@@ -126,7 +125,7 @@ export function parseSweepEvent(event: unknown): SweepRequest {
       staleAfterMs:
         parsed.detail.staleAfter === undefined
           ? undefined
-          : parseDuration(parsed.detail.staleAfter),
+          : parseStaleAfter(parsed.detail.staleAfter),
     };
   }
   parseWith(
