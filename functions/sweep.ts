@@ -8,7 +8,8 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { parseSweepEvent } from '../lib/events.ts';
 import type { Report } from '../lib/janitor/index.ts';
-import { completeRun, deadlineOf, janitor, logger, metrics, startRun } from './shared.ts';
+import { completeRun, deadlineOf, janitor, startRun } from './janitor.ts';
+import { logger, metrics } from './observability.ts';
 
 const lambdaHandler = async (event: unknown, context: Context): Promise<Report> => {
   const request = parseSweepEvent(event);

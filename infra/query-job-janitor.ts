@@ -4,20 +4,16 @@
  * queue that keeps every refused or failed event, alarms and a dashboard. Safe by default:
  * dry-run on, least-privilege IAM, nothing retried blindly.
  *
- * This file imports no runtime code; the few names it shares with `lib/` (event detail-types,
- * metric names, variable names) are contracts and are tested on both sides.
+ * This file wires the parts together; `janitor-function.ts` builds each function and
+ * `monitoring.ts` the alarms and dashboard. From `lib/` it imports the contract only (names,
+ * limits and the settings schema), never runtime code.
  */
-import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { CfnOutput, Duration, RemovalPolicy, SecretValue, Stack, Validations } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
@@ -25,56 +21,30 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-
-/** Detail-types of the custom events (the functions' contract). */
-export const SWEEP_DETAIL_TYPE = 'Sweep Query Jobs';
-export const CANCEL_DETAIL_TYPE = 'Cancel Query Jobs';
-/** Powertools service name: the `service` dimension of every metric. */
-export const SERVICE_NAME = 'query-janitor';
-
-/** Prefer ESM entry points, so the ESM bundle never hits a CommonJS dynamic require at run time. */
-export const BUNDLE_MAIN_FIELDS = ['module', 'main'];
-
-/**
- * Module substitutions in the Lambda bundles: Lambda always has its credentials in the
- * environment, so the SDK's full credential chain is replaced by the environment provider.
- */
-export const BUNDLE_ALIASES: Readonly<Record<string, string>> = {
-  '@aws-sdk/credential-provider-node': './functions/lambda-credentials.ts',
-};
+import {
+  CANCEL_DETAIL_TYPE,
+  DEFAULT_EVENT_SOURCE,
+  SERVICE_NAME,
+  SWEEP_DETAIL_TYPE,
+} from '../lib/contract/names.ts';
+import { type JanitorSettings, parseSettings } from '../lib/contract/settings.ts';
+import { settingsToEnv } from '../lib/contract/settings-env.ts';
+import { JanitorFunction } from './janitor-function.ts';
+import { addMonitoring } from './monitoring.ts';
 
 /** Settings of {@link QueryJobJanitor}. Policy settings map to the `JANITOR_*` variables. */
-export interface QueryJobJanitorProps {
+export interface QueryJobJanitorProps extends Omit<JanitorSettings, 'secretId'> {
   /**
    * The secret holding `{"clientId","clientSecret","baseUrl"?}`.
    * @default a new secret with empty fields, for ops to fill (its name is a stack output)
    */
   readonly secret?: secretsmanager.ISecret;
-  /** Zuora base URL used when the secret has none (`ZUORA_BASE_URL`). */
-  readonly baseUrl?: string;
   /** @default every 15 minutes */
   readonly schedule?: scheduler.ScheduleExpression;
   /** Period of `schedule`, used for the sweep's maximum event age and alarm periods. @default 15 minutes */
   readonly schedulePeriod?: Duration;
   /** `source` of the custom events. @default 'query-janitor' */
   readonly eventSource?: string;
-  /** Report what would be cancelled, cancel nothing. @default true */
-  readonly dryRun?: boolean;
-  /** `JANITOR_STALE_AFTER`, e.g. '2h', '90m', 'PT2H'. @default '2h' */
-  readonly staleAfter?: string;
-  readonly staleAfterAccepted?: string;
-  readonly staleAfterInProgress?: string;
-  /** @default 25 */
-  readonly maxCancelsPerRun?: number;
-  /** Cancels in flight at once, 1 to 10. @default 4 */
-  readonly concurrency?: number;
-  readonly protectCreatedBy?: readonly string[];
-  readonly protectQueryPattern?: string;
-  readonly onlyCreatedBy?: readonly string[];
-  readonly entityIds?: readonly string[];
-  readonly orgIds?: readonly string[];
   /** Where alarms notify. @default no notification (alarms still show in CloudWatch) */
   readonly alarmTopic?: sns.ITopic;
   /** @default 'QueryJanitor' */
@@ -88,20 +58,18 @@ export interface QueryJobJanitorProps {
 /** The janitor: sweep and cancel functions, schedule, rules, failed-event queue, alarms. */
 export class QueryJobJanitor extends Construct {
   readonly secret: secretsmanager.ISecret;
-  readonly sweepFunction: nodejs.NodejsFunction;
-  readonly cancelFunction: nodejs.NodejsFunction;
+  readonly sweepFunction: lambda.Function;
+  readonly cancelFunction: lambda.Function;
   /** Keeps refused and failed events (on-failure destination and dead-letter queue). */
   readonly failedEvents: sqs.Queue;
-  readonly alarms: cloudwatch.Alarm[] = [];
-  readonly #logRetention: logs.RetentionDays;
+  readonly alarms: cloudwatch.Alarm[];
 
   constructor(scope: Construct, id: string, props: QueryJobJanitorProps = {}) {
     super(scope, id);
-    validate(props);
-    this.#logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
+    const settings = settingsOf(props);
     const schedulePeriod = props.schedulePeriod ?? Duration.minutes(15);
     const namespace = props.metricsNamespace ?? 'QueryJanitor';
-    const eventSource = props.eventSource ?? 'query-janitor';
+    const eventSource = props.eventSource ?? DEFAULT_EVENT_SOURCE;
 
     this.secret = props.secret ?? this.#createSecret();
 
@@ -116,21 +84,34 @@ export class QueryJobJanitor extends Construct {
         'This queue is itself the dead-letter and on-failure destination; ops inspect and redrive it by hand.',
     });
 
-    const environment = environmentFor(props, this.secret, namespace);
-    this.sweepFunction = this.#function('SweepFunction', {
+    const environment: Record<string, string> = {
+      ...settingsToEnv({ ...settings, secretId: this.secret.secretArn }),
+      // Unset means dry-run too; the template says so explicitly.
+      JANITOR_DRY_RUN: String(settings.dryRun ?? true),
+      POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+      POWERTOOLS_METRICS_NAMESPACE: namespace,
+      POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO',
+    };
+    const common = {
+      environment,
+      secret: this.secret,
+      failedEvents: this.failedEvents,
+      logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+    };
+    this.sweepFunction = new JanitorFunction(this, 'SweepFunction', {
+      ...common,
       entry: 'functions/sweep.ts',
       description: 'Cancels stale Zuora Data Query jobs (scheduled and on demand)',
       timeout: Duration.minutes(5),
-      environment,
       // Overlapping sweeps would race each other for the same jobs: one at a time.
       reservedConcurrentExecutions: 1,
       maxEventAge: schedulePeriod,
     });
-    this.cancelFunction = this.#function('CancelFunction', {
+    this.cancelFunction = new JanitorFunction(this, 'CancelFunction', {
+      ...common,
       entry: 'functions/cancel.ts',
       description: 'Cancels named Zuora Data Query jobs on request',
       timeout: Duration.minutes(2),
-      environment,
       maxEventAge: Duration.hours(1),
     });
 
@@ -178,8 +159,14 @@ export class QueryJobJanitor extends Construct {
       });
     }
 
-    this.#alarms(props.alarmTopic, namespace, schedulePeriod);
-    this.#dashboard(namespace, schedulePeriod);
+    this.alarms = addMonitoring(this, {
+      sweepFunction: this.sweepFunction,
+      cancelFunction: this.cancelFunction,
+      failedEvents: this.failedEvents,
+      namespace,
+      period: schedulePeriod,
+      alarmTopic: props.alarmTopic,
+    });
   }
 
   #createSecret(): secretsmanager.Secret {
@@ -205,235 +192,36 @@ export class QueryJobJanitor extends Construct {
     });
     return secret;
   }
-
-  #function(
-    id: 'SweepFunction' | 'CancelFunction',
-    options: {
-      entry: string;
-      description: string;
-      timeout: Duration;
-      environment: Record<string, string>;
-      maxEventAge: Duration;
-      reservedConcurrentExecutions?: number;
-    },
-  ): nodejs.NodejsFunction {
-    const logGroup = new logs.LogGroup(this, `${id}Logs`, {
-      retention: this.#logRetention,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    // A role of our own: logs for this function's group, the secret, and nothing else.
-    const role = new iam.Role(this, `${id}Role`, {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `query-janitor ${id}`,
-    });
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        resources: [logGroup.logGroupArn],
-      }),
-    );
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ['secretsmanager:GetSecretValue'],
-        // A secret imported by name has only a partial ARN: match its 6-character suffix.
-        resources: [this.secret.secretFullArn ?? `${this.secret.secretArn}-??????`],
-      }),
-    );
-    this.secret.encryptionKey?.grantDecrypt(role);
-
-    const fn = new nodejs.NodejsFunction(this, id, {
-      entry: path.join(ROOT, options.entry),
-      handler: 'handler',
-      projectRoot: ROOT,
-      depsLockFilePath: path.join(ROOT, 'package-lock.json'),
-      description: options.description,
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
-      memorySize: 256,
-      timeout: options.timeout,
-      role,
-      logGroup,
-      loggingFormat: lambda.LoggingFormat.JSON,
-      environment: { ...options.environment, NODE_OPTIONS: '--enable-source-maps' },
-      reservedConcurrentExecutions: options.reservedConcurrentExecutions,
-      // The code retries Zuora calls itself; a replayed run could double-act, so never retry.
-      retryAttempts: 0,
-      maxEventAge: options.maxEventAge,
-      onFailure: new destinations.SqsDestination(this.failedEvents),
-      bundling: {
-        format: nodejs.OutputFormat.ESM,
-        target: 'node24',
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        // Bundle the AWS SDK too (pinned, tree-shaken).
-        externalModules: [],
-        mainFields: BUNDLE_MAIN_FIELDS,
-        esbuildArgs: Object.fromEntries(
-          Object.entries(BUNDLE_ALIASES).map(([from, to]) => [`--alias:${from}`, to]),
-        ),
-        forceDockerBundling: false,
-      },
-    });
-    Validations.of(fn).acknowledge({
-      id: 'AwsSolutions-L1',
-      reason: 'Node.js 24 is the runtime this code is built and tested for.',
-    });
-    return fn;
-  }
-
-  #alarms(topic: sns.ITopic | undefined, namespace: string, period: Duration): void {
-    const add = (id: string, description: string, metric: cloudwatch.IMetric) => {
-      const alarm = new cloudwatch.Alarm(this, id, {
-        alarmDescription: description,
-        metric,
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
-      if (topic) {
-        alarm.addAlarmAction(new cloudwatchActions.SnsAction(topic));
-        alarm.addOkAction(new cloudwatchActions.SnsAction(topic));
-      }
-      this.alarms.push(alarm);
-    };
-    add(
-      'SweepErrorsAlarm',
-      'The sweep function failed: Zuora or Secrets Manager unreachable, bad credentials or configuration. See its logs.',
-      this.sweepFunction.metricErrors({ period, statistic: 'Sum' }),
-    );
-    add(
-      'CancelErrorsAlarm',
-      'The cancel function failed or refused an event. See its logs and the failed-events queue.',
-      this.cancelFunction.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
-    );
-    add(
-      'FailedEventsAlarm',
-      'Events were refused or failed and are kept in the failed-events queue: inspect, fix, redrive or delete.',
-      this.failedEvents.metricApproximateNumberOfMessagesVisible({
-        period: Duration.minutes(5),
-        statistic: 'Maximum',
-      }),
-    );
-    add(
-      'CancelFailuresAlarm',
-      'Some jobs could not be cancelled (report outcome "failed"). See the "query job" log records with outcome failed.',
-      new cloudwatch.Metric({
-        namespace,
-        metricName: 'JobsFailed',
-        dimensionsMap: { service: SERVICE_NAME },
-        statistic: 'Sum',
-        period,
-      }),
-    );
-  }
-
-  #dashboard(namespace: string, period: Duration): void {
-    const count = (metricName: string, label: string) =>
-      new cloudwatch.Metric({
-        namespace,
-        metricName,
-        dimensionsMap: { service: SERVICE_NAME },
-        statistic: 'Sum',
-        period,
-        label,
-      });
-    const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
-      defaultInterval: Duration.days(7),
-    });
-    dashboard.addWidgets(
-      new cloudwatch.GraphWidget({
-        title: 'Query jobs per sweep',
-        width: 12,
-        left: [
-          count('JobsScanned', 'scanned'),
-          count('JobsStale', 'stale'),
-          count('JobsCancelled', 'cancelled'),
-          count('JobsWouldCancel', 'would cancel'),
-          count('JobsDeferred', 'deferred'),
-          count('JobsProtected', 'protected'),
-          count('JobsFailed', 'failed'),
-        ],
-      }),
-      new cloudwatch.GraphWidget({
-        title: 'Errors and kept events',
-        width: 12,
-        left: [
-          this.sweepFunction.metricErrors({ period }),
-          this.cancelFunction.metricErrors({ period }),
-          count('RunTruncated', 'truncated runs'),
-        ],
-        right: [this.failedEvents.metricApproximateNumberOfMessagesVisible({ period })],
-      }),
-      new cloudwatch.AlarmStatusWidget({ title: 'Alarms', width: 24, alarms: this.alarms }),
-    );
-  }
 }
 
 function logicalId(construct: Construct): string {
   return Stack.of(construct).getLogicalId(construct.node.defaultChild as lambda.CfnFunction);
 }
 
-function environmentFor(
-  props: QueryJobJanitorProps,
-  secret: secretsmanager.ISecret,
-  namespace: string,
-): Record<string, string> {
-  const env: Record<string, string | undefined> = {
-    ZUORA_SECRET_ID: secret.secretArn,
-    ZUORA_BASE_URL: props.baseUrl,
-    ZUORA_ENTITY_IDS: props.entityIds?.join(','),
-    ZUORA_ORG_IDS: props.orgIds?.join(','),
-    JANITOR_DRY_RUN: String(props.dryRun ?? true),
-    JANITOR_STALE_AFTER: props.staleAfter,
-    JANITOR_STALE_AFTER_ACCEPTED: props.staleAfterAccepted,
-    JANITOR_STALE_AFTER_IN_PROGRESS: props.staleAfterInProgress,
-    JANITOR_MAX_CANCELS_PER_RUN: props.maxCancelsPerRun?.toString(),
-    JANITOR_CONCURRENCY: props.concurrency?.toString(),
-    JANITOR_PROTECT_CREATED_BY: props.protectCreatedBy?.join(','),
-    JANITOR_PROTECT_QUERY_PATTERN: props.protectQueryPattern,
-    JANITOR_ONLY_CREATED_BY: props.onlyCreatedBy?.join(','),
-    POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
-    POWERTOOLS_METRICS_NAMESPACE: namespace,
-    POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO',
-  };
-  return Object.fromEntries(
-    Object.entries(env).filter(
-      (entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== '',
-    ),
-  );
-}
+const SETTING_PROPS = [
+  'baseUrl',
+  'entityIds',
+  'orgIds',
+  'dryRun',
+  'staleAfter',
+  'staleAfterAccepted',
+  'staleAfterInProgress',
+  'maxCancelsPerRun',
+  'concurrency',
+  'protectCreatedBy',
+  'protectQueryPattern',
+  'onlyCreatedBy',
+] as const satisfies ReadonlyArray<keyof JanitorSettings>;
 
-const DURATION = /^(\d+(\.\d+)?[smhd]|P(\d+D)?(T(\d+H)?(\d+M)?(\d+S)?)?)$/i;
-
-/** Catches mistakes at synth time rather than at the functions' first cold start. */
-function validate(props: QueryJobJanitorProps): void {
-  const problems: string[] = [];
-  for (const key of ['staleAfter', 'staleAfterAccepted', 'staleAfterInProgress'] as const) {
-    const value = props[key];
-    if (value !== undefined && !DURATION.test(value)) {
-      problems.push(`${key} must be a duration such as 90m, 2h, 1d or PT2H (got "${value}")`);
-    }
-  }
-  if (
-    props.concurrency !== undefined &&
-    !(Number.isInteger(props.concurrency) && props.concurrency >= 1 && props.concurrency <= 10)
-  ) {
-    problems.push('concurrency must be a whole number from 1 to 10');
-  }
-  if (
-    props.maxCancelsPerRun !== undefined &&
-    !(Number.isInteger(props.maxCancelsPerRun) && props.maxCancelsPerRun >= 1)
-  ) {
-    problems.push('maxCancelsPerRun must be a whole number of at least 1');
-  }
-  if (props.protectQueryPattern !== undefined) {
-    try {
-      new RegExp(props.protectQueryPattern);
-    } catch {
-      problems.push('protectQueryPattern must be a valid regular expression');
-    }
-  }
-  if (problems.length > 0) throw new Error(`QueryJobJanitor: ${problems.join('; ')}`);
+/**
+ * The janitor settings among the props, checked at synth with the schema the functions use at
+ * start-up: a value that would fail every cold start fails the synth instead.
+ */
+function settingsOf(props: QueryJobJanitorProps): JanitorSettings {
+  const settings = Object.fromEntries(
+    SETTING_PROPS.filter((key) => props[key] !== undefined).map((key) => [key, props[key]]),
+  ) as JanitorSettings;
+  const result = parseSettings(settings);
+  if (!result.ok) throw new Error(`QueryJobJanitor: ${result.problems.join('; ')}`);
+  return settings;
 }

@@ -5,14 +5,17 @@
  * configuration error.
  */
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig, parseStaleAfter } from './config.ts';
-import { CredentialsError, SecretsManagerCredentials, StaticCredentials } from './credentials.ts';
-import { CANCEL_DETAIL_TYPE, InvalidEventError, MAX_JOB_IDS, parseCancelEvent } from './events.ts';
+import { SecretsManagerCredentials } from './aws/secrets-manager.ts';
+import { ConfigError, loadConfig } from './config.ts';
+import { MAX_JOB_IDS } from './contract/limits.ts';
+import { CANCEL_DETAIL_TYPE, SERVICE_NAME } from './contract/names.ts';
+import { parseStaleAfter } from './contract/settings.ts';
+import { InvalidEventError, parseCancelEvent } from './events.ts';
 import { formatListing, formatReport } from './format.ts';
 import { createJanitor, describeError } from './janitor/index.ts';
 import { createStderrLogger, type Log } from './log.ts';
 import { TokenCache } from './zuora/auth.ts';
-import type { CredentialSource } from './zuora/model.ts';
+import { type CredentialSource, CredentialsError, StaticCredentials } from './zuora/credentials.ts';
 
 /** Exit codes. */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
@@ -66,7 +69,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   }
   const log = createStderrLogger({
     level: io.env.POWERTOOLS_LOG_LEVEL ?? 'warn',
-    keys: { service: 'query-janitor' },
+    keys: { service: io.env.POWERTOOLS_SERVICE_NAME ?? SERVICE_NAME },
     write: io.stderr,
   });
   try {

@@ -5,16 +5,11 @@
  */
 
 import * as z from 'zod/mini';
-import { parseStaleAfter } from './config.ts';
-import { lazySchema, parseWith } from './validation.ts';
+import { MAX_JOB_IDS, MAX_REASON_LENGTH } from './contract/limits.ts';
+import { CANCEL_DETAIL_TYPE, SWEEP_DETAIL_TYPE } from './contract/names.ts';
+import { parseStaleAfter } from './contract/settings.ts';
+import { lazySchema, parseWith } from './contract/validation.ts';
 import { JOB_ID_PATTERN } from './zuora/model.ts';
-
-/** `detail-type` of the on-demand sweep event. */
-export const SWEEP_DETAIL_TYPE = 'Sweep Query Jobs';
-/** `detail-type` of the cancel-by-id event. */
-export const CANCEL_DETAIL_TYPE = 'Cancel Query Jobs';
-/** Most job ids one cancel event may name. */
-export const MAX_JOB_IDS = 100;
 
 /** The event was refused; nothing was sent to Zuora. */
 export class InvalidEventError extends Error {
@@ -83,7 +78,7 @@ const cancelEventSchema = lazySchema(() =>
             'must not repeat a job id',
           ),
         ),
-      reason: z.optional(z.string().check(z.maxLength(256))),
+      reason: z.optional(z.string().check(z.maxLength(MAX_REASON_LENGTH))),
       dryRun: z.optional(z.boolean()),
     }),
   ),

@@ -1,5 +1,5 @@
 /** Human-readable tables for the CLI and the demo. */
-import { formatDuration } from './duration.ts';
+import { formatDuration } from './contract/duration.ts';
 import type { JobListing, Report } from './janitor/index.ts';
 
 function table(headers: readonly string[], rows: readonly string[][]): string {

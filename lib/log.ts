@@ -45,3 +45,35 @@ export function createStderrLogger(options: {
   };
   return { debug: emit('debug'), info: emit('info'), warn: emit('warn'), error: emit('error') };
 }
+
+/** Adds `keys` to every record written through `log`. */
+export function withKeys(log: Log, keys: Record<string, unknown>): Log {
+  const wrap = (write: Log['info']) => (message: string, attributes?: Record<string, unknown>) =>
+    write.call(log, message, { ...keys, ...attributes });
+  return {
+    debug: wrap(log.debug),
+    info: wrap(log.info),
+    warn: wrap(log.warn),
+    error: wrap(log.error),
+  };
+}
+
+/** A logger whose methods take a message and any number of extra objects (Powertools' Logger). */
+export interface VariadicLogger {
+  debug(message: string, ...extra: Array<Record<string, unknown>>): void;
+  info(message: string, ...extra: Array<Record<string, unknown>>): void;
+  warn(message: string, ...extra: Array<Record<string, unknown>>): void;
+  error(message: string, ...extra: Array<Record<string, unknown>>): void;
+}
+
+/** Adapts a {@link VariadicLogger} to {@link Log}, passing attributes only when there are some. */
+export function fromVariadic(logger: VariadicLogger): Log {
+  const forward = (level: keyof Log) => (message: string, attributes?: Record<string, unknown>) =>
+    attributes ? logger[level](message, attributes) : logger[level](message);
+  return {
+    debug: forward('debug'),
+    info: forward('info'),
+    warn: forward('warn'),
+    error: forward('error'),
+  };
+}

@@ -21,7 +21,6 @@ try {
     // The handler's own JSON logs and metrics would bury the tables; errors still show.
     POWERTOOLS_LOG_LEVEL: 'ERROR',
     POWERTOOLS_METRICS_DISABLED: 'true',
-    POWERTOOLS_SERVICE_NAME: 'query-janitor',
     POWERTOOLS_METRICS_NAMESPACE: 'QueryJanitorDemo',
   });
   const { handler } = await import('../functions/sweep.ts');

@@ -1,11 +1,9 @@
 /**
- * Cancel by id (the `Cancel Query Jobs` event and `query-janitor cancel`): read each job first
- * (for its status, owner and query hash), then cancel it if it is still `accepted` or
+ * Cancel by id (the `Cancel Query Jobs` event and `query-janitor cancel`): each named job is read
+ * first (for its status, owner and query hash), then cancelled if it is still `accepted` or
  * `in_progress` and not protected, whatever its age.
  */
-import { CredentialsError } from '../credentials.ts';
-import { ZuoraHttpError, ZuoraNetworkError } from '../zuora/errors.ts';
-import type { QueryJob } from '../zuora/model.ts';
+import { cancelIfEligible } from './decide.ts';
 import type { Report } from './report.ts';
 import { type JanitorDeps, Run, type RunOptions } from './run.ts';
 
@@ -17,49 +15,10 @@ export async function cancelJobs(
 ): Promise<Report> {
   const run = new Run(deps, options);
   run.report.scanned(jobIds.map((id) => ({ id })));
-  const unreachable: unknown[] = [];
-  await run.forEachLimited(jobIds, async (id) => {
-    if (run.outOfTime()) {
-      run.outcome(id, 'deferred', { error: 'deadline reached' });
-      return;
-    }
-    let found: { job: QueryJob; entityId: string | undefined } | undefined;
-    try {
-      found = await find(run, id);
-    } catch (error) {
-      if (isUnreachable(error)) unreachable.push(error);
-      run.outcomeOfError(id, error);
-      return;
-    }
-    if (!found) {
-      run.outcome(id, 'not-found', { httpStatus: 404 });
-      return;
-    }
-    await run.cancelIfEligible(found.job, found.entityId, false);
-  });
+  await run.forEachLimited(jobIds, (id) => cancelIfEligible(run, { id }));
   const report = run.finish();
   // Not one job could be read because Zuora or the secret was out of reach: fail the run.
-  if (jobIds.length > 0 && unreachable.length === jobIds.length) throw unreachable[0];
+  const [first] = run.unreachable;
+  if (jobIds.length > 0 && run.unreachable.length === jobIds.length) throw first;
   return report;
-}
-
-/** Errors that mean the run could not talk to Zuora at all, rather than a per-job problem. */
-function isUnreachable(error: unknown): boolean {
-  if (error instanceof ZuoraHttpError) return error.kind === 'unauthorized';
-  return error instanceof ZuoraNetworkError || error instanceof CredentialsError;
-}
-
-/** Reads a job in each configured entity in turn; undefined when no entity has it. */
-async function find(
-  run: Run,
-  id: string,
-): Promise<{ job: QueryJob; entityId: string | undefined } | undefined> {
-  for (const entityId of run.entities) {
-    try {
-      return { job: await run.client(entityId).getJob(id), entityId };
-    } catch (error) {
-      if (!(error instanceof ZuoraHttpError && error.kind === 'not-found')) throw error;
-    }
-  }
-  return undefined;
 }

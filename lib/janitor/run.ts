@@ -5,14 +5,23 @@
 import { randomUUID } from 'node:crypto';
 import pLimit from 'p-limit';
 import type { JanitorConfig } from '../config.ts';
-import { CredentialsError, refreshingOncePerRun } from '../credentials.ts';
-import type { Log } from '../log.ts';
+import { type Log, withKeys } from '../log.ts';
 import type { TokenCache } from '../zuora/auth.ts';
 import { ZuoraClient } from '../zuora/client.ts';
-import { DeadlineExceededError, ZuoraError, ZuoraHttpError } from '../zuora/errors.ts';
-import type { RetryPolicy } from '../zuora/http.ts';
-import type { CredentialSource, QueryJob } from '../zuora/model.ts';
-import { type PolicyRules, recheck } from './policy.ts';
+import {
+  type CredentialSource,
+  CredentialsError,
+  refreshingOncePerRun,
+} from '../zuora/credentials.ts';
+import {
+  DeadlineExceededError,
+  ZuoraError,
+  ZuoraHttpError,
+  ZuoraNetworkError,
+} from '../zuora/errors.ts';
+import type { QueryJob } from '../zuora/model.ts';
+import type { RetryPolicy } from '../zuora/retry.ts';
+import type { PolicyRules } from './policy.ts';
 import { type Outcome, type Report, ReportBuilder, type Trigger } from './report.ts';
 
 /** What the janitor needs from its host (Lambda handler, CLI, demo, tests). */
@@ -61,6 +70,9 @@ export function newRunId(): string {
   return `qj-${randomUUID()}`;
 }
 
+/** A job as listed or read in one entity (undefined: the default entity). */
+export type EntityJob = QueryJob & { readonly entityId: string | undefined };
+
 /** One run in progress. */
 export class Run {
   readonly runId: string;
@@ -71,6 +83,8 @@ export class Run {
   readonly report: ReportBuilder;
   readonly log: Log;
   readonly now: () => number;
+  /** Errors that meant Zuora or the secret could not be reached at all (not a per-job problem). */
+  readonly unreachable: unknown[] = [];
   readonly #deps: JanitorDeps;
   readonly #credentials: CredentialSource;
   readonly #clients = new Map<string, ZuoraClient>();
@@ -138,7 +152,7 @@ export class Run {
   }
 
   /** Runs `work` over `items` with at most `JANITOR_CONCURRENCY` in flight. */
-  async forEachLimited<T>(items: readonly T[], work: (item: T) => Promise<void>): Promise<void> {
+  async forEachLimited<T>(items: readonly T[], work: (item: T) => Promise<unknown>): Promise<void> {
     const limit = pLimit(this.config.concurrency);
     await Promise.all(items.map((item) => limit(() => work(item))));
   }
@@ -177,6 +191,7 @@ export class Run {
 
   /** Records the outcome of a failed call on a job: races are outcomes, the rest failures. */
   outcomeOfError(job: QueryJob | string, error: unknown, entityId?: string): Outcome {
+    if (isUnreachable(error)) this.unreachable.push(error);
     if (error instanceof DeadlineExceededError) {
       return this.outcome(job, 'deferred', { error: 'deadline reached', entityId });
     }
@@ -195,36 +210,6 @@ export class Run {
     });
   }
 
-  /**
-   * Decides on a job just read from Zuora, and acts on it: cancels it only if it is still
-   * eligible (or reports it would, in dry-run), otherwise records why not. Sweeps
-   * (`requireStale`) and cancel requests both come through here, so the safety rule has one home.
-   * The report keeps the status seen before the cancel.
-   */
-  async cancelIfEligible(
-    job: QueryJob,
-    entityId: string | undefined,
-    requireStale: boolean,
-  ): Promise<Outcome> {
-    switch (recheck(job, { now: this.now(), rules: this.rules, requireStale })) {
-      case 'already-finished':
-        return this.outcome(job, 'already-finished', { entityId });
-      case 'protected':
-        return this.outcome(job, 'protected', { entityId });
-      case 'no-longer-stale':
-        return this.outcome(job, 'deferred', { entityId, error: 'updated since it was listed' });
-      case 'eligible':
-        break;
-    }
-    if (this.dryRun) return this.outcome(job, 'would-cancel', { entityId });
-    try {
-      await this.client(entityId).cancelJob(job.id);
-      return this.outcome(job, 'cancelled', { entityId });
-    } catch (error) {
-      return this.outcomeOfError(job, error, entityId);
-    }
-  }
-
   /** Finishes the report and logs the summary. */
   finish(): Report {
     const report = this.report.finish();
@@ -240,13 +225,8 @@ export class Run {
   }
 }
 
-function withKeys(log: Log, keys: Record<string, unknown>): Log {
-  const wrap = (write: Log['info']) => (message: string, attributes?: Record<string, unknown>) =>
-    write.call(log, message, { ...keys, ...attributes });
-  return {
-    debug: wrap(log.debug),
-    info: wrap(log.info),
-    warn: wrap(log.warn),
-    error: wrap(log.error),
-  };
+/** Errors that mean the run could not talk to Zuora at all, rather than a per-job problem. */
+function isUnreachable(error: unknown): boolean {
+  if (error instanceof ZuoraHttpError) return error.kind === 'unauthorized';
+  return error instanceof ZuoraNetworkError || error instanceof CredentialsError;
 }

@@ -8,10 +8,11 @@
  * that still ends on a full page is marked `truncated`.
  */
 import { DEFAULT_PAGE_SIZE } from '../zuora/client.ts';
-import { CANCELLABLE_STATUSES, type CancellableStatus, type QueryJob } from '../zuora/model.ts';
+import { CANCELLABLE_STATUSES, type CancellableStatus } from '../zuora/model.ts';
+import { cancelIfEligible } from './decide.ts';
 import { planSweep } from './policy.ts';
 import type { Report } from './report.ts';
-import { type JanitorDeps, Run, type RunOptions } from './run.ts';
+import { type EntityJob, type JanitorDeps, Run, type RunOptions } from './run.ts';
 
 /** Rounds of re-listing at most: a guard, since each round must cancel something to continue. */
 const MAX_ROUNDS = 50;
@@ -20,8 +21,6 @@ interface Source {
   entityId: string | undefined;
   status: CancellableStatus;
 }
-
-type ListedJob = QueryJob & { entityId: string | undefined };
 
 /** Runs one sweep and returns its report. Throws only if Zuora cannot be listed at all. */
 export async function sweep(
@@ -38,7 +37,7 @@ export async function sweep(
 
   for (let round = 1; pending.length > 0; round++) {
     const pages: Array<{ source: Source; full: boolean; ids: Set<string> }> = [];
-    const listed: ListedJob[] = [];
+    const listed: EntityJob[] = [];
     for (const source of pending) {
       try {
         const page = await run.client(source.entityId).listJobs(source.status, pageSize);
@@ -75,7 +74,7 @@ export async function sweep(
     const cancelled = new Set<string>();
     await run.forEachLimited(plan.toCancel, async (job) => {
       handled.add(job.id);
-      if (await cancelIfStillEligible(run, job)) cancelled.add(job.id);
+      if ((await cancelIfEligible(run, { listed: job })) === 'cancelled') cancelled.add(job.id);
     });
     capLeft -= cancelled.size;
 
@@ -96,26 +95,4 @@ export async function sweep(
     });
   }
   return run.finish();
-}
-
-/** Re-reads a planned job and cancels it if still eligible; true when it was cancelled. */
-async function cancelIfStillEligible(run: Run, job: ListedJob): Promise<boolean> {
-  const { entityId } = job;
-  if (run.dryRun) {
-    // Nothing will be cancelled, so the list is recent enough to say what would be.
-    run.outcome(job, 'would-cancel', { entityId });
-    return false;
-  }
-  if (run.outOfTime()) {
-    run.outcome(job, 'deferred', { entityId, error: 'deadline reached' });
-    return false;
-  }
-  let current: QueryJob;
-  try {
-    current = await run.client(entityId).getJob(job.id);
-  } catch (error) {
-    run.outcomeOfError(job, error, entityId);
-    return false;
-  }
-  return (await run.cancelIfEligible(current, entityId, true)) === 'cancelled';
 }

@@ -3,8 +3,10 @@
  * hour, so one token serves a whole warm container until it is close to expiry, and concurrent
  * callers share a single in-flight request for it.
  */
+
+import type { ZuoraCredentials } from './credentials.ts';
 import type { HttpTransport } from './http.ts';
-import { tokenResponseSchema, type ZuoraCredentials } from './model.ts';
+import { tokenResponseSchema } from './model.ts';
 
 /** A token is replaced this long before Zuora would expire it. */
 export const TOKEN_REFRESH_MARGIN_MS = 5 * 60_000;
@@ -20,8 +22,6 @@ interface CachedToken {
  * in Lambda) and hand it to every run's client.
  */
 export class TokenCache {
-  /** How many tokens this cache has minted; the benchmark and tests read it. */
-  minted = 0;
   #token: CachedToken | undefined;
   #inflight: { key: string; promise: Promise<CachedToken> } | undefined;
   readonly #now: () => number;
@@ -73,7 +73,6 @@ export class TokenCache {
       },
       parse: (body) => tokenResponseSchema().parse(body),
     });
-    this.minted++;
     const lifetimeMs = response.data.expires_in * 1000;
     // Short-lived tokens (under 10 minutes) are used for half their life instead.
     const usable = Math.max(lifetimeMs - TOKEN_REFRESH_MARGIN_MS, lifetimeMs / 2);

@@ -5,16 +5,20 @@
  */
 import type { Log } from '../log.ts';
 import type { TokenCache } from './auth.ts';
+import type { CredentialSource, ZuoraCredentials } from './credentials.ts';
 import { ZuoraError, ZuoraHttpError } from './errors.ts';
-import { type HttpRequest, HttpTransport, type HttpTransportOptions } from './http.ts';
 import {
-  type CredentialSource,
+  type HttpRequest,
+  HttpTransport,
+  type HttpTransportOptions,
+  type RequestStats,
+} from './http.ts';
+import {
   JOB_ID_PATTERN,
   jobEnvelopeSchema,
   jobListSchema,
   type QueryJob,
   type QueryStatus,
-  type ZuoraCredentials,
 } from './model.ts';
 import { Redactor } from './redact.ts';
 
@@ -36,12 +40,6 @@ export interface JobPage {
   full: boolean;
 }
 
-/** Request counters of one client, for reports and the benchmark. */
-export interface ClientStats {
-  requests: number;
-  retries: number;
-}
-
 /**
  * A Zuora Data Query client for one run (one deadline, one track id, one entity). Create a new
  * one per run; share the {@link TokenCache} and credential source across runs.
@@ -60,7 +58,7 @@ export class ZuoraClient {
   }
 
   /** Requests sent so far (retries included). */
-  get stats(): ClientStats {
+  get stats(): RequestStats {
     let requests = 0;
     let retries = 0;
     for (const transport of this.#transports) {

@@ -150,12 +150,32 @@ export class InvalidBaseUrlError extends ZuoraError {
   override name = 'InvalidBaseUrlError';
 }
 
-/** True when `error` says the job had already left `accepted`/`in_progress` (400, code 1003). */
-export function isAlreadyFinished(error: unknown): boolean {
-  return error instanceof ZuoraHttpError && error.kind === 'already-finished';
-}
-
-/** True when `error` says the job does not exist (404). */
-export function isNotFound(error: unknown): boolean {
-  return error instanceof ZuoraHttpError && error.kind === 'not-found';
+/** `{code, message}` from any of Zuora's error shapes, or from a non-JSON body. */
+export function parseErrorBody(text: string): { code?: number | string; message?: string } {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    const plain = text
+      .replace(/<[^>]*>/g, ' ')
+      .replace(/\s+/g, ' ')
+      .trim();
+    return plain ? { message: plain } : {};
+  }
+  if (typeof body !== 'object' || body === null) return {};
+  const record = body as Record<string, unknown>;
+  const first = (list: unknown) =>
+    Array.isArray(list) && typeof list[0] === 'object' && list[0] !== null
+      ? (list[0] as Record<string, unknown>)
+      : undefined;
+  // /query errors: {code, message}; /v1: {reasons:[{code,message}]}; CRUD: {Errors:[{Code,Message}]};
+  // SOAP-ish: {FaultCode, FaultMessage}; OAuth: {error, error_description} or {message}.
+  const source = first(record.reasons) ?? first(record.Errors) ?? record;
+  const code = source.code ?? source.Code ?? source.FaultCode ?? source.error;
+  const message =
+    source.message ?? source.Message ?? source.FaultMessage ?? source.error_description;
+  const result: { code?: number | string; message?: string } = {};
+  if (typeof code === 'number' || typeof code === 'string') result.code = code;
+  if (typeof message === 'string') result.message = message;
+  return result;
 }

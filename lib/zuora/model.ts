@@ -1,6 +1,6 @@
 /** Zuora Data Query types and the schemas that validate Zuora's responses. */
 import * as z from 'zod/mini';
-import { lazySchema } from '../validation.ts';
+import { lazySchema } from '../contract/validation.ts';
 
 /** Every status Zuora reports for a Data Query job. */
 export const QUERY_STATUSES = [
@@ -23,19 +23,6 @@ export type CancellableStatus = (typeof CANCELLABLE_STATUSES)[number];
 
 /** Matches a job id: a canonical UUID (Zuora's spec says 64 characters; it is 36). */
 export const JOB_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** Client credentials and the tenant they belong to. */
-export interface ZuoraCredentials {
-  readonly clientId: string;
-  readonly clientSecret: string;
-  readonly baseUrl: string;
-}
-
-/** Where credentials come from; `refresh` bypasses any cache (after Zuora rejected them). */
-export interface CredentialSource {
-  get(): Promise<ZuoraCredentials>;
-  refresh(): Promise<ZuoraCredentials>;
-}
 
 const buildQueryJobSchema = () =>
   z.looseObject({

@@ -1,11 +1,11 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SecretsManagerCredentials } from '../../lib/aws/secrets-manager.ts';
 import {
   CredentialsError,
   parseSecret,
   refreshingOncePerRun,
-  SecretsManagerCredentials,
-} from '../../lib/credentials.ts';
+} from '../../lib/zuora/credentials.ts';
 import { SecretsManagerEmulator } from '../emulator/secrets-manager.ts';
 
 let secrets: SecretsManagerEmulator;

@@ -1,7 +1,7 @@
-import { StaticCredentials } from '../../lib/credentials.ts';
 import type { Log } from '../../lib/log.ts';
 import { TokenCache } from '../../lib/zuora/auth.ts';
 import { ZuoraClient, type ZuoraClientOptions } from '../../lib/zuora/client.ts';
+import { StaticCredentials } from '../../lib/zuora/credentials.ts';
 import { defaultClient, type ZuoraEmulator } from '../emulator/zuora.ts';
 
 /** A log that keeps every record, for assertions. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatDuration, parseDuration } from '../../lib/duration.ts';
+import { formatDuration, parseDuration } from '../../lib/contract/duration.ts';
 
 describe('parseDuration', () => {
   it.each([

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
+import { assertTrackId, parseBaseUrl } from '../../lib/zuora/endpoint.ts';
+import { parseErrorBody } from '../../lib/zuora/errors.ts';
 import {
-  assertTrackId,
   backoffDelay,
   DEFAULT_RETRY_POLICY,
-  parseBaseUrl,
-  parseErrorBody,
   parseRateLimit,
   parseRetryAfter,
-} from '../../lib/zuora/http.ts';
+  retryPolicy,
+} from '../../lib/zuora/retry.ts';
 
 describe('parseRetryAfter', () => {
   const now = Date.parse('2026-11-28T12:00:00Z');
@@ -57,6 +57,16 @@ describe('backoffDelay', () => {
     expect(backoffDelay(3, DEFAULT_RETRY_POLICY, top)).toBe(999);
     expect(backoffDelay(10, DEFAULT_RETRY_POLICY, top)).toBe(7_999);
     expect(backoffDelay(4, DEFAULT_RETRY_POLICY, () => 0)).toBe(0);
+  });
+});
+
+describe('retryPolicy', () => {
+  it('applies overrides, and a key set to undefined keeps its default', () => {
+    expect(retryPolicy({ maxAttempts: 2, baseDelayMs: undefined })).toEqual({
+      ...DEFAULT_RETRY_POLICY,
+      maxAttempts: 2,
+    });
+    expect(retryPolicy(undefined)).toEqual(DEFAULT_RETRY_POLICY);
   });
 });
 

@@ -1,0 +1,110 @@
+/**
+ * The janitor's alarms and dashboard. They are added to the janitor's own scope (not a scope of
+ * their own) so that every alarm keeps the logical id it had when the janitor was one file.
+ */
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import { COUNT_METRICS, SERVICE_NAME, TRUNCATED_METRIC } from '../lib/contract/names.ts';
+
+/** What the monitoring watches. */
+export interface MonitoringProps {
+  readonly sweepFunction: lambda.IFunction;
+  readonly cancelFunction: lambda.IFunction;
+  readonly failedEvents: sqs.IQueue;
+  /** Namespace of the janitor's EMF metrics. */
+  readonly namespace: string;
+  /** The schedule's period: metrics are summed over it. */
+  readonly period: Duration;
+  /** Where alarms notify; none means they only show in CloudWatch. */
+  readonly alarmTopic?: sns.ITopic | undefined;
+}
+
+/** Adds the alarms and the dashboard to `scope`; returns the alarms. */
+export function addMonitoring(scope: Construct, props: MonitoringProps): cloudwatch.Alarm[] {
+  const { namespace, period } = props;
+  const janitorMetric = (metricName: string, label?: string) =>
+    new cloudwatch.Metric({
+      namespace,
+      metricName,
+      dimensionsMap: { service: SERVICE_NAME },
+      statistic: 'Sum',
+      period,
+      ...(label ? { label } : {}),
+    });
+
+  const alarms: cloudwatch.Alarm[] = [];
+  const alarm = (id: string, description: string, metric: cloudwatch.IMetric) => {
+    const created = new cloudwatch.Alarm(scope, id, {
+      alarmDescription: description,
+      metric,
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    if (props.alarmTopic) {
+      created.addAlarmAction(new cloudwatchActions.SnsAction(props.alarmTopic));
+      created.addOkAction(new cloudwatchActions.SnsAction(props.alarmTopic));
+    }
+    alarms.push(created);
+  };
+  alarm(
+    'SweepErrorsAlarm',
+    'The sweep function failed: Zuora or Secrets Manager unreachable, bad credentials or configuration. See its logs.',
+    props.sweepFunction.metricErrors({ period, statistic: 'Sum' }),
+  );
+  alarm(
+    'CancelErrorsAlarm',
+    'The cancel function failed or refused an event. See its logs and the failed-events queue.',
+    props.cancelFunction.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+  );
+  alarm(
+    'FailedEventsAlarm',
+    'Events were refused or failed and are kept in the failed-events queue: inspect, fix, redrive or delete.',
+    props.failedEvents.metricApproximateNumberOfMessagesVisible({
+      period: Duration.minutes(5),
+      statistic: 'Maximum',
+    }),
+  );
+  alarm(
+    'CancelFailuresAlarm',
+    'Some jobs could not be cancelled (report outcome "failed"). See the "query job" log records with outcome failed.',
+    janitorMetric(COUNT_METRICS.failed),
+  );
+
+  const dashboard = new cloudwatch.Dashboard(scope, 'Dashboard', {
+    defaultInterval: Duration.days(7),
+  });
+  dashboard.addWidgets(
+    new cloudwatch.GraphWidget({
+      title: 'Query jobs per sweep',
+      width: 12,
+      left: [
+        janitorMetric(COUNT_METRICS.scanned, 'scanned'),
+        janitorMetric(COUNT_METRICS.stale, 'stale'),
+        janitorMetric(COUNT_METRICS.cancelled, 'cancelled'),
+        janitorMetric(COUNT_METRICS.wouldCancel, 'would cancel'),
+        janitorMetric(COUNT_METRICS.deferred, 'deferred'),
+        janitorMetric(COUNT_METRICS.protected, 'protected'),
+        janitorMetric(COUNT_METRICS.failed, 'failed'),
+      ],
+    }),
+    new cloudwatch.GraphWidget({
+      title: 'Errors and kept events',
+      width: 12,
+      left: [
+        props.sweepFunction.metricErrors({ period }),
+        props.cancelFunction.metricErrors({ period }),
+        janitorMetric(TRUNCATED_METRIC, 'truncated runs'),
+      ],
+      right: [props.failedEvents.metricApproximateNumberOfMessagesVisible({ period })],
+    }),
+    new cloudwatch.AlarmStatusWidget({ title: 'Alarms', width: 24, alarms }),
+  );
+  return alarms;
+}

@@ -1,0 +1,16 @@
+/** The janitor's numeric limits and defaults, shared by validation, runtime and construct. */
+
+/** Shortest stale-after threshold accepted: younger jobs are too likely still wanted. */
+export const MIN_STALE_AFTER_MS = 5 * 60_000;
+/** Stale-after threshold when none is configured. */
+export const DEFAULT_STALE_AFTER_MS = 2 * 3_600_000;
+
+/** Cancels in flight at once: Zuora's tenant-wide request concurrency is shared with everyone. */
+export const CONCURRENCY = { min: 1, max: 10, default: 4 } as const;
+/** Cancels per run, oldest first; the rest are deferred to the next run. */
+export const MAX_CANCELS_PER_RUN = { min: 1, max: 10_000, default: 25 } as const;
+
+/** Most job ids one cancel request may name. */
+export const MAX_JOB_IDS = 100;
+/** Longest free-text reason a cancel request may carry. */
+export const MAX_REASON_LENGTH = 256;

@@ -1,0 +1,33 @@
+/**
+ * Names that the functions, the CLI and the CDK construct must agree on: the service, the
+ * events and the metrics. Constants only, so `infra/` can import them without runtime code.
+ */
+
+/** Powertools service name: the `service` dimension of every metric and a key of every log. */
+export const SERVICE_NAME = 'query-janitor';
+
+/** Default `source` of the command events. */
+export const DEFAULT_EVENT_SOURCE = 'query-janitor';
+
+/** `detail-type` of the on-demand sweep command. */
+export const SWEEP_DETAIL_TYPE = 'Sweep Query Jobs';
+/** `detail-type` of the cancel-by-id command. */
+export const CANCEL_DETAIL_TYPE = 'Cancel Query Jobs';
+
+/** Metric emitted for each report count (EMF, namespace set by the deployment). */
+export const COUNT_METRICS = {
+  scanned: 'JobsScanned',
+  stale: 'JobsStale',
+  cancelled: 'JobsCancelled',
+  wouldCancel: 'JobsWouldCancel',
+  alreadyFinished: 'JobsAlreadyFinished',
+  notFound: 'JobsNotFound',
+  protected: 'JobsProtected',
+  deferred: 'JobsDeferred',
+  failed: 'JobsFailed',
+} as const;
+
+/** 1 when a run ended on a full list page (older stale jobs may be hidden), else 0. */
+export const TRUNCATED_METRIC = 'RunTruncated';
+/** How long a run took, in milliseconds. */
+export const DURATION_METRIC = 'RunDuration';

@@ -1,0 +1,55 @@
+/** `query-janitor list`: the tenant's running jobs with their age and verdict; changes nothing. */
+import { DEFAULT_PAGE_SIZE } from '../zuora/client.ts';
+import { CANCELLABLE_STATUSES } from '../zuora/model.ts';
+import { ageSeconds, isStale, oldestFirst, protectionReason } from './policy.ts';
+import { queryHash } from './report.ts';
+import { type JanitorDeps, Run, type RunOptions } from './run.ts';
+
+/** One job in a listing. */
+export interface ListingEntry {
+  id: string;
+  entityId: string | null;
+  status: string;
+  updatedOn: string;
+  ageSeconds: number;
+  createdBy: string | null;
+  queryHash: string | null;
+  stale: boolean;
+  protected: string | null;
+}
+
+/** The output of `query-janitor list`. */
+export interface JobListing {
+  runId: string;
+  jobs: ListingEntry[];
+  /** A page came back full: older jobs may exist that are not shown. */
+  truncated: boolean;
+}
+
+/** Lists `accepted` and `in_progress` jobs in every entity, oldest first within each. */
+export async function listJobs(deps: JanitorDeps, options: RunOptions): Promise<JobListing> {
+  const run = new Run(deps, options);
+  const jobs: ListingEntry[] = [];
+  let truncated = false;
+  for (const entityId of run.entities) {
+    for (const status of CANCELLABLE_STATUSES) {
+      const page = await run.client(entityId).listJobs(status, DEFAULT_PAGE_SIZE);
+      truncated ||= page.full;
+      const now = run.now();
+      for (const job of page.jobs.sort(oldestFirst)) {
+        jobs.push({
+          id: job.id,
+          entityId: entityId ?? null,
+          status: job.queryStatus,
+          updatedOn: job.updatedOn,
+          ageSeconds: ageSeconds(job, now),
+          createdBy: job.createdBy ?? null,
+          queryHash: queryHash(job.query),
+          stale: isStale(job, now, run.rules),
+          protected: protectionReason(job, run.rules) ?? null,
+        });
+      }
+    }
+  }
+  return { runId: run.runId, jobs, truncated };
+}

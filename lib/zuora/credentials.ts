@@ -1,0 +1,140 @@
+/**
+ * Zuora client credentials: where the client gets them ({@link CredentialSource}), the secret's
+ * JSON contract ({@link parseSecret}), credentials given directly, and the once-per-run reload
+ * rule. No AWS here: the Secrets Manager adapter lives in `lib/aws/`.
+ */
+import * as z from 'zod/mini';
+import { lazySchema, parseWith } from '../contract/validation.ts';
+import { parseBaseUrl } from './endpoint.ts';
+
+/** Client credentials and the tenant they belong to. */
+export interface ZuoraCredentials {
+  readonly clientId: string;
+  readonly clientSecret: string;
+  readonly baseUrl: string;
+}
+
+/** Where credentials come from; `refresh` bypasses any cache (after Zuora rejected them). */
+export interface CredentialSource {
+  get(): Promise<ZuoraCredentials>;
+  refresh(): Promise<ZuoraCredentials>;
+}
+
+/** The secret could not be read or does not hold valid credentials. */
+export class CredentialsError extends Error {
+  override name = 'CredentialsError';
+  /** `invalid`: the secret or settings are wrong (fix them); `unavailable`: could not read it. */
+  readonly reason: 'invalid' | 'unavailable';
+
+  constructor(message: string, options?: ErrorOptions & { reason?: 'invalid' | 'unavailable' }) {
+    super(message, options);
+    this.reason = options?.reason ?? 'invalid';
+  }
+}
+
+const secretSchema = lazySchema(() => {
+  const nonEmpty = z.string().check(z.trim(), z.minLength(1, 'must be a non-empty string'));
+  return z.strictObject({
+    clientId: nonEmpty,
+    clientSecret: nonEmpty,
+    baseUrl: z.optional(nonEmpty),
+  });
+});
+
+/**
+ * Parses a secret's `SecretString` (`{"clientId","clientSecret","baseUrl"?}`), falling back to
+ * `fallbackBaseUrl`. Errors name the field and the secret, never a value.
+ */
+export function parseSecret(
+  secretString: string | undefined,
+  secretId: string,
+  fallbackBaseUrl?: string,
+): ZuoraCredentials {
+  if (secretString === undefined) {
+    throw new CredentialsError(
+      `Secret ${secretId} has no SecretString (binary secrets are not supported)`,
+    );
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(secretString);
+  } catch {
+    throw new CredentialsError(
+      `Secret ${secretId} is not valid JSON; expected {"clientId": "...", "clientSecret": "...", "baseUrl": "https://..."}`,
+    );
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    throw new CredentialsError(
+      `Secret ${secretId} must be a JSON object with clientId and clientSecret`,
+    );
+  }
+  const fields = parseWith(
+    secretSchema(),
+    json,
+    (problems) => new CredentialsError(`Secret ${secretId} is invalid: ${problems}`),
+  );
+  return withBaseUrl(fields, `secret ${secretId}`, fallbackBaseUrl);
+}
+
+function withBaseUrl(
+  fields: { clientId: string; clientSecret: string; baseUrl?: string | undefined },
+  origin: string,
+  fallbackBaseUrl: string | undefined,
+): ZuoraCredentials {
+  const baseUrl = fields.baseUrl ?? fallbackBaseUrl;
+  if (!baseUrl) {
+    throw new CredentialsError(
+      `No Zuora base URL: set baseUrl in the ${origin} or the ZUORA_BASE_URL variable`,
+    );
+  }
+  try {
+    parseBaseUrl(baseUrl);
+  } catch (error) {
+    throw new CredentialsError(`baseUrl in the ${origin} is invalid: ${(error as Error).message}`);
+  }
+  return { clientId: fields.clientId, clientSecret: fields.clientSecret, baseUrl };
+}
+
+/** Credentials given directly (the CLI's `ZUORA_CLIENT_ID` / `ZUORA_CLIENT_SECRET`). */
+export class StaticCredentials implements CredentialSource {
+  readonly #value: ZuoraCredentials;
+
+  constructor(fields: {
+    clientId?: string | undefined;
+    clientSecret?: string | undefined;
+    baseUrl?: string | undefined;
+  }) {
+    const missing = (['clientId', 'clientSecret'] as const).filter((key) => !fields[key]?.trim());
+    if (missing.length > 0) {
+      throw new CredentialsError(`Missing Zuora credentials: ${missing.join(', ')}`);
+    }
+    this.#value = withBaseUrl(
+      { clientId: fields.clientId as string, clientSecret: fields.clientSecret as string },
+      'environment',
+      fields.baseUrl,
+    );
+  }
+
+  async get(): Promise<ZuoraCredentials> {
+    return this.#value;
+  }
+
+  async refresh(): Promise<ZuoraCredentials> {
+    return this.#value;
+  }
+}
+
+/**
+ * Wraps `source` for one run: `refresh` reaches the source at most once, later calls share that
+ * result. A rotated secret is picked up at once, and a bad one cannot loop.
+ */
+export function refreshingOncePerRun(source: CredentialSource): CredentialSource {
+  let refreshed: Promise<ZuoraCredentials> | undefined;
+  return {
+    get: () => refreshed ?? source.get(),
+    refresh: () => {
+      refreshed ??= source.refresh();
+      return refreshed;
+    },
+  };
+}
