@@ -1,29 +1,45 @@
 /**
  * Cancel function: invoked by the `Cancel Query Jobs` event. Cancels the named jobs that are
- * still running and not protected, and returns the run report.
+ * still running and not protected, and returns the run report. Nothing requested is lost: when
+ * jobs are left deferred, or failed for a cause a retry could fix, the invocation fails with the
+ * report's counts, so the event is kept in the failed-events queue for redrive.
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { parseCancelEvent } from '../lib/events.ts';
-import type { Report } from '../lib/janitor/index.ts';
-import { completeRun, deadlineOf, janitor, startRun } from './janitor.ts';
+import { CANCEL_DETAIL_TYPE } from '../lib/contract/names.ts';
+import { enforceEventLimits, parseCancelEvent } from '../lib/events.ts';
+import { type Report, unfinishedWork } from '../lib/janitor/index.ts';
+import {
+  completeRun,
+  deadlineOf,
+  eventLimits,
+  IncompleteRunError,
+  janitor,
+  startRun,
+} from './janitor.ts';
 import { logger, metrics } from './observability.ts';
 
 const lambdaHandler = async (event: unknown, context: Context): Promise<Report> => {
-  const { jobIds, reason, dryRun } = parseCancelEvent(event);
+  const request = enforceEventLimits(parseCancelEvent(event), eventLimits, CANCEL_DETAIL_TYPE);
   const runId = startRun('cancel-event');
-  logger.info('cancel requested', { jobIds, reason });
-  return completeRun(
-    janitor.cancel(jobIds, {
+  logger.info('cancel requested', { jobIds: request.jobIds, reason: request.reason });
+  const report = await completeRun(
+    janitor.cancel(request.jobIds, {
       trigger: 'cancel-event',
       runId,
-      dryRun,
-      reason,
+      dryRun: request.dryRun,
+      reason: request.reason,
       deadline: deadlineOf(context),
     }),
   );
+  const unfinished = unfinishedWork(report);
+  if (unfinished) {
+    logger.warn('cancel request incomplete: the event is kept for redrive', { report });
+    throw new IncompleteRunError(unfinished);
+  }
+  return report;
 };
 
 export const handler = middy(lambdaHandler)

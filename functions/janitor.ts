@@ -3,14 +3,29 @@
  * configuration (invalid configuration fails the cold start with one message), the secret and
  * token caches, and how an invocation starts and completes a run.
  */
+
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { SecretsManagerCredentials } from '../lib/aws/secrets-manager.ts';
 import { loadConfig } from '../lib/config.ts';
+import { FAILED_RUN_METRIC } from '../lib/contract/names.ts';
+import type { EventLimits } from '../lib/events.ts';
 import { createJanitor, describeError, newRunId, type Report } from '../lib/janitor/index.ts';
 import { TokenCache } from '../lib/zuora/auth.ts';
-import { log, logger, recordMetrics } from './observability.ts';
+import { log, logger, metrics, recordMetrics } from './observability.ts';
 
 const config = loadConfig(process.env, { requireSecretId: true });
+
+/** What events may change in this deployment's runs (more careful, never less). */
+export const eventLimits: EventLimits = {
+  dryRun: config.dryRun,
+  staleAfterFloorMs: config.eventStaleAfterFloorMs,
+};
+
+/** A cancel request left work that a redrive could finish; the event is kept. */
+export class IncompleteRunError extends Error {
+  override name = 'IncompleteRunError';
+}
 
 export const janitor = createJanitor({
   config,
@@ -46,6 +61,7 @@ export async function completeRun(run: Promise<Report>): Promise<Report> {
     return report;
   } catch (error) {
     logger.error('run failed', { error: describeError(error), errorName: (error as Error)?.name });
+    metrics.addMetric(FAILED_RUN_METRIC, MetricUnit.Count, 1);
     throw error;
   }
 }

@@ -8,7 +8,15 @@
  * `monitoring.ts` the alarms and dashboard. From `lib/` it imports the contract only (names,
  * limits and the settings schema), never runtime code.
  */
-import { CfnOutput, Duration, RemovalPolicy, SecretValue, Stack, Validations } from 'aws-cdk-lib';
+import {
+  Annotations,
+  CfnOutput,
+  Duration,
+  RemovalPolicy,
+  SecretValue,
+  Stack,
+  Validations,
+} from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
@@ -27,8 +35,10 @@ import {
   SERVICE_NAME,
   SWEEP_DETAIL_TYPE,
 } from '../lib/contract/names.ts';
+import { re2Problem } from '../lib/contract/pattern-check.ts';
 import { type JanitorSettings, parseSettings } from '../lib/contract/settings.ts';
 import { settingsToEnv } from '../lib/contract/settings-env.ts';
+import { createJanitorBus } from './event-bus.ts';
 import { JanitorFunction } from './janitor-function.ts';
 import { addMonitoring } from './monitoring.ts';
 
@@ -45,6 +55,11 @@ export interface QueryJobJanitorProps extends Omit<JanitorSettings, 'secretId'> 
   readonly schedulePeriod?: Duration;
   /** `source` of the custom events. @default 'query-janitor' */
   readonly eventSource?: string;
+  /**
+   * IAM principal ARNs that may send commands to the janitor's bus (wildcards allowed).
+   * @default none: commands are refused until a sender is named
+   */
+  readonly commandSenders?: readonly string[];
   /** Where alarms notify. @default no notification (alarms still show in CloudWatch) */
   readonly alarmTopic?: sns.ITopic;
   /** @default 'QueryJanitor' */
@@ -62,11 +77,19 @@ export class QueryJobJanitor extends Construct {
   readonly cancelFunction: lambda.Function;
   /** Keeps refused and failed events (on-failure destination and dead-letter queue). */
   readonly failedEvents: sqs.Queue;
+  /** The janitor's own bus: commands arrive on it, only from the named senders. */
+  readonly eventBus: events.EventBus;
   readonly alarms: cloudwatch.Alarm[];
 
   constructor(scope: Construct, id: string, props: QueryJobJanitorProps = {}) {
     super(scope, id);
     const settings = settingsOf(props);
+    const patternWarning =
+      settings.protectQueryPattern === undefined
+        ? undefined
+        : re2Problem(settings.protectQueryPattern);
+    if (patternWarning)
+      Annotations.of(this).addWarningV2('query-janitor:protect-pattern', patternWarning);
     const schedulePeriod = props.schedulePeriod ?? Duration.minutes(15);
     const namespace = props.metricsNamespace ?? 'QueryJanitor';
     const eventSource = props.eventSource ?? DEFAULT_EVENT_SOURCE;
@@ -141,6 +164,7 @@ export class QueryJobJanitor extends Construct {
       }),
     });
 
+    this.eventBus = createJanitorBus(this, { commandSenders: props.commandSenders ?? [] });
     // One rule per detail-type, so each function only ever receives its own event.
     for (const [ruleId, detailType, fn] of [
       ['SweepEventRule', SWEEP_DETAIL_TYPE, this.sweepFunction],
@@ -148,6 +172,7 @@ export class QueryJobJanitor extends Construct {
     ] as const) {
       new events.Rule(this, ruleId, {
         description: `Routes "${detailType}" events from ${eventSource} to the janitor`,
+        eventBus: this.eventBus,
         eventPattern: { source: [eventSource], detailType: [detailType] },
         targets: [
           new eventTargets.LambdaFunction(fn, {
@@ -206,6 +231,7 @@ const SETTING_PROPS = [
   'staleAfter',
   'staleAfterAccepted',
   'staleAfterInProgress',
+  'eventStaleAfterFloor',
   'maxCancelsPerRun',
   'concurrency',
   'protectCreatedBy',

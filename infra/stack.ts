@@ -52,6 +52,7 @@ export class QueryJanitorStack extends Stack {
         : undefined,
       schedulePeriod: scheduleMinutes ? Duration.minutes(scheduleMinutes) : undefined,
       eventSource: context('eventSource'),
+      commandSenders: list('commandSenders'),
       dryRun: dryRun === undefined ? undefined : dryRun === 'true',
       staleAfter: context('staleAfter'),
       staleAfterAccepted: context('staleAfterAccepted'),

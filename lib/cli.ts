@@ -7,8 +7,10 @@
 import { parseArgs } from 'node:util';
 import { SecretsManagerCredentials } from './aws/secrets-manager.ts';
 import { ConfigError, loadConfig } from './config.ts';
+import { parseDuration } from './contract/duration.ts';
 import { MAX_JOB_IDS } from './contract/limits.ts';
 import { CANCEL_DETAIL_TYPE, SERVICE_NAME } from './contract/names.ts';
+import { re2Problem } from './contract/pattern-check.ts';
 import { parseStaleAfter } from './contract/settings.ts';
 import { InvalidEventError, parseCancelEvent } from './events.ts';
 import { formatListing, formatReport } from './format.ts';
@@ -17,11 +19,11 @@ import { createStderrLogger, type Log } from './log.ts';
 import { TokenCache } from './zuora/auth.ts';
 import { type CredentialSource, CredentialsError, StaticCredentials } from './zuora/credentials.ts';
 
-/** Exit codes. */
-export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+/** Exit codes: 130 is the shell's code for a run stopped by Ctrl-C (128 + SIGINT). */
+export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
 
-/** How long a CLI run may take before outstanding work is deferred. */
-const CLI_RUN_MS = 10 * 60_000;
+/** How long a CLI run may take before outstanding work is deferred (`--timeout`). */
+const DEFAULT_RUN_MS = 10 * 60_000;
 
 const USAGE = `Usage: query-janitor <command> [options]
 
@@ -35,7 +37,10 @@ Options:
   --no-dry-run         really cancel (same as JANITOR_DRY_RUN=false)
   --json               print the report as JSON on standard output
   --secret-id <id>     read credentials from this Secrets Manager secret
+  --timeout <d>        stop starting work after this long (default 10m); the rest is deferred
   -h, --help           show this help
+
+Ctrl-C stops starting new work, lets what is in flight finish, prints what was done, exits 130.
 
 Credentials come from --secret-id or ZUORA_SECRET_ID, or from ZUORA_CLIENT_ID,
 ZUORA_CLIENT_SECRET and ZUORA_BASE_URL. The JANITOR_* variables configure the policy.
@@ -48,6 +53,8 @@ export interface CliIo {
   stderr: (text: string) => void;
   /** Shared across calls in one process (tests, the demo); a fresh one otherwise. */
   tokens?: TokenCache;
+  /** Aborted on Ctrl-C: no new work starts, what is in flight finishes. */
+  signal?: AbortSignal;
 }
 
 class UsageError extends Error {
@@ -95,6 +102,7 @@ function parseCommandLine(argv: readonly string[]) {
       'no-dry-run': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       'secret-id': { type: 'string' },
+      timeout: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -118,11 +126,20 @@ function parseCommandLine(argv: readonly string[]) {
       );
     }
   }
+  let timeoutMs = DEFAULT_RUN_MS;
+  if (values.timeout !== undefined) {
+    const parsed = parseDuration(values.timeout);
+    if (parsed === undefined || parsed < 1_000) {
+      throw new UsageError('--timeout must be a duration of at least 1s, such as 30s, 10m or PT5M');
+    }
+    timeoutMs = parsed;
+  }
   return {
     help: false as const,
     command,
     ids,
     staleAfterMs,
+    timeoutMs,
     liveRun: values['no-dry-run'] === true,
     json: values.json === true,
     secretId: values['secret-id'],
@@ -135,6 +152,9 @@ async function execute(
   log: Log,
 ): Promise<number> {
   const config = loadConfig(io.env);
+  const patternWarning =
+    config.protectQueryPattern && re2Problem(config.protectQueryPattern.source);
+  if (patternWarning) io.stderr(`query-janitor: warning: ${patternWarning}\n`);
   const janitor = createJanitor({
     config,
     credentials: credentialsFrom(args.secretId ?? config.secretId, config.baseUrl, io.env),
@@ -143,7 +163,8 @@ async function execute(
   });
   const options = {
     trigger: 'cli' as const,
-    deadline: Date.now() + CLI_RUN_MS,
+    deadline: Date.now() + args.timeoutMs,
+    signal: io.signal,
     dryRun: args.liveRun ? false : config.dryRun,
     staleAfterMs: args.staleAfterMs,
   };
@@ -157,6 +178,7 @@ async function execute(
       ? await janitor.sweep(options)
       : await janitor.cancel(validIds(args.ids), options);
   io.stdout(args.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
+  if (io.signal?.aborted) return EXIT.interrupted;
   return report.counts.failed > 0 ? EXIT.failed : EXIT.ok;
 }
 

@@ -5,10 +5,11 @@
  */
 import { parseSettings, type ResolvedSettings } from './contract/settings.ts';
 import { SETTING_VARIABLES, settingsFromEnv } from './contract/settings-env.ts';
+import { compileQueryMatcher, type QueryMatcher } from './janitor/pattern.ts';
 
 /** Validated configuration: the resolved settings, with the protect pattern compiled. */
 export interface JanitorConfig extends Omit<ResolvedSettings, 'protectQueryPattern'> {
-  readonly protectQueryPattern: RegExp | undefined;
+  readonly protectQueryPattern: QueryMatcher | undefined;
 }
 
 /** One message naming every invalid variable. */
@@ -47,6 +48,6 @@ export function loadConfig(env: Env, options: { requireSecretId?: boolean } = {}
   return {
     ...rest,
     protectQueryPattern:
-      protectQueryPattern === undefined ? undefined : new RegExp(protectQueryPattern),
+      protectQueryPattern === undefined ? undefined : compileQueryMatcher(protectQueryPattern),
   };
 }

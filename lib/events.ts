@@ -5,11 +5,13 @@
  */
 
 import * as z from 'zod/mini';
+import { formatDuration } from './contract/duration.ts';
 import { MAX_JOB_IDS, MAX_REASON_LENGTH } from './contract/limits.ts';
 import { CANCEL_DETAIL_TYPE, SWEEP_DETAIL_TYPE } from './contract/names.ts';
 import { parseStaleAfter } from './contract/settings.ts';
 import { lazySchema, parseWith } from './contract/validation.ts';
 import { JOB_ID_PATTERN } from './zuora/model.ts';
+import { boundedText, looksLikeQuery } from './zuora/redact.ts';
 
 /** The event was refused; nothing was sent to Zuora. */
 export class InvalidEventError extends Error {
@@ -149,7 +151,50 @@ export function parseCancelEvent(event: unknown): CancelRequest {
   );
   return {
     jobIds: parsed.detail.jobIds.map((id) => id.toLowerCase()),
-    reason: parsed.detail.reason,
+    reason: parsed.detail.reason === undefined ? undefined : safeReason(parsed.detail.reason),
     dryRun: parsed.detail.dryRun,
   };
+}
+
+/**
+ * An event's free-text reason made safe for logs, reports and result events: one line, no
+ * control or bidi characters, and withheld if it looks like it quotes a query.
+ */
+function safeReason(reason: string): string {
+  if (looksLikeQuery(reason)) return '[reason withheld: it may quote query text]';
+  return boundedText(reason, MAX_REASON_LENGTH);
+}
+
+/** What events may change in this deployment's runs: they may make a run more careful, never less. */
+export interface EventLimits {
+  /** The deployment's own dry-run setting. */
+  readonly dryRun: boolean;
+  /** The lowest stale-after an event may ask for. */
+  readonly staleAfterFloorMs: number;
+}
+
+/**
+ * Refuses what an event may not ask for: `dryRun: false` on a dry-run deployment, a
+ * `staleAfter` below the floor. Throws {@link InvalidEventError}; the event is kept.
+ */
+export function enforceEventLimits<
+  R extends { dryRun?: boolean | undefined; staleAfterMs?: number | undefined },
+>(request: R, limits: EventLimits, detailType: string): R {
+  const problems: string[] = [];
+  if (request.dryRun === false && limits.dryRun) {
+    problems.push(
+      'dryRun false on a dry-run deployment (go live by setting dryRun to false in its configuration)',
+    );
+  }
+  if (request.staleAfterMs !== undefined && request.staleAfterMs < limits.staleAfterFloorMs) {
+    problems.push(
+      `staleAfter ${formatDuration(request.staleAfterMs)} is below this deployment's floor of ${formatDuration(limits.staleAfterFloorMs)} (eventStaleAfterFloor)`,
+    );
+  }
+  if (problems.length > 0) {
+    throw new InvalidEventError(
+      `Refused ${detailType} event: ${problems.join('; ')}. Events may make a run more careful, never less.`,
+    );
+  }
+  return request;
 }

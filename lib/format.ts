@@ -38,7 +38,8 @@ export function summarizeReport(report: Report): string {
 
 /** The report as a table of its jobs, then the summary line. */
 export function formatReport(report: Report): string {
-  const withNotes = report.jobs.some((job) => job.error !== undefined);
+  const note = (job: Report['jobs'][number]) => job.error ?? job.reason ?? '';
+  const withNotes = report.jobs.some((job) => note(job) !== '');
   const rows = report.jobs.map((job) => [
     job.id,
     job.status ?? '-',
@@ -46,7 +47,7 @@ export function formatReport(report: Report): string {
     job.createdBy ?? '-',
     job.queryHash ?? '-',
     job.outcome,
-    ...(withNotes ? [job.error ?? ''] : []),
+    ...(withNotes ? [note(job)] : []),
   ]);
   const headers = [
     'JOB',

@@ -14,7 +14,8 @@ try {
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'AKIDEMULATOR',
     AWS_SECRET_ACCESS_KEY: 'emulator-only',
-    JANITOR_DRY_RUN: 'true',
+    // A live deployment; the first run asks for a dry run (events may make a run more careful).
+    JANITOR_DRY_RUN: 'false',
     JANITOR_STALE_AFTER: '2h',
     JANITOR_PROTECT_CREATED_BY: SERVICE_USER,
     JANITOR_PROTECT_QUERY_PATTERN: 'nightly-export',
@@ -34,27 +35,28 @@ try {
     `  ${tenant.fresh.length} fresh, ${tenant.finished.length} already completed, failed or cancelled.\n`,
   );
 
+  const sweepEvent = {
+    version: '0',
+    id: crypto.randomUUID(),
+    'detail-type': 'Sweep Query Jobs',
+    source: 'query-janitor',
+    account: '123456789012',
+    time: new Date().toISOString(),
+    region: 'us-east-1',
+    resources: [],
+    detail: { dryRun: true },
+  };
   const runs = [
-    { title: '1. Dry run: what would be cancelled (nothing is)', dryRun: true },
+    { title: '1. Dry run on demand: what would be cancelled (nothing is)', event: sweepEvent },
     {
-      title: '2. Live run: cancel stale jobs, oldest first (one finishes on its own mid-run)',
-      dryRun: false,
+      title: '2. Scheduled run: cancel stale jobs, oldest first (one finishes on its own mid-run)',
+      event: { trigger: 'schedule' },
     },
-    { title: '3. Live again: nothing left to do', dryRun: false },
+    { title: '3. Scheduled again: nothing left to do', event: { trigger: 'schedule' } },
   ];
   for (const [index, run] of runs.entries()) {
     if (index === 1) zuora.finishAfter(tenant.finishesDuringRun.id, 'get');
-    const event = {
-      version: '0',
-      id: crypto.randomUUID(),
-      'detail-type': 'Sweep Query Jobs',
-      source: 'query-janitor',
-      account: '123456789012',
-      time: new Date().toISOString(),
-      region: 'us-east-1',
-      resources: [],
-      detail: { dryRun: run.dryRun },
-    };
+    const { event } = run;
     const end = Date.now() + 60_000;
     const before = zuora.requests.length;
     const report = await handler(event, {

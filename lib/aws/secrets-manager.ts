@@ -26,6 +26,11 @@ export interface SecretsManagerCredentialsOptions {
   now?: () => number;
 }
 
+/** A single Secrets Manager request gives up after this long; retries stay within the deadline. */
+const REQUEST_TIMEOUT_MS = 5_000;
+/** Time kept back from the run's deadline for the run to record what happened. */
+const DEADLINE_MARGIN_MS = 500;
+
 /** Reads credentials from a Secrets Manager secret and caches them for at most 5 minutes. */
 export class SecretsManagerCredentials implements CredentialSource {
   readonly #options: SecretsManagerCredentialsOptions;
@@ -35,29 +40,45 @@ export class SecretsManagerCredentials implements CredentialSource {
 
   constructor(options: SecretsManagerCredentialsOptions) {
     this.#options = options;
-    this.#client = options.client ?? new SecretsManagerClient({});
+    this.#client =
+      options.client ??
+      new SecretsManagerClient({
+        // A Secrets Manager that hangs must not hold a run until Lambda kills it.
+        requestHandler: { connectionTimeout: 2_000, requestTimeout: REQUEST_TIMEOUT_MS },
+      });
   }
 
-  async get(): Promise<ZuoraCredentials> {
+  async get(deadline?: number): Promise<ZuoraCredentials> {
     const now = (this.#options.now ?? Date.now)();
     const maxAge = this.#options.maxAgeMs ?? SECRET_MAX_AGE_MS;
     if (this.#cached && now - this.#cached.at < maxAge) return this.#cached.value;
-    return this.refresh();
+    return this.refresh(deadline);
   }
 
   /** Reads the secret now; concurrent callers share one `GetSecretValue`. */
-  refresh(): Promise<ZuoraCredentials> {
-    this.#inflight ??= this.#fetch().finally(() => {
+  refresh(deadline?: number): Promise<ZuoraCredentials> {
+    this.#inflight ??= this.#fetch(deadline).finally(() => {
       this.#inflight = undefined;
     });
     return this.#inflight;
   }
 
-  async #fetch(): Promise<ZuoraCredentials> {
+  async #fetch(deadline: number | undefined): Promise<ZuoraCredentials> {
     const { secretId } = this.#options;
+    const now = (this.#options.now ?? Date.now)();
+    const budget =
+      deadline === undefined ? undefined : Math.floor(deadline - now - DEADLINE_MARGIN_MS);
+    if (budget !== undefined && budget <= 0) {
+      throw new CredentialsError(
+        `Could not read secret ${secretId}: no time left before the run's deadline`,
+        { reason: 'unavailable' },
+      );
+    }
     let secretString: string | undefined;
     try {
-      const output = await this.#client.send(new GetSecretValueCommand({ SecretId: secretId }));
+      const output = await this.#client.send(new GetSecretValueCommand({ SecretId: secretId }), {
+        abortSignal: budget === undefined ? undefined : AbortSignal.timeout(budget),
+      });
       secretString = output.SecretString;
     } catch (error) {
       throw describeSdkError(error, secretId);
@@ -68,33 +89,57 @@ export class SecretsManagerCredentials implements CredentialSource {
   }
 }
 
+/** Network error codes, in words. */
+const NETWORK_CODES: Readonly<Record<string, string>> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'host name lookup failed',
+  ETIMEDOUT: 'timed out',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+};
+
 function describeSdkError(error: unknown, secretId: string): CredentialsError {
   const name = error instanceof Error ? error.name : 'Error';
-  // Only the error's class and a fixed sentence: SDK errors carry request metadata we do not need.
+  // Only the error's class, a code and a fixed sentence: SDK errors carry request metadata.
   const cause = new Error(name);
   cause.name = name;
+  const invalid = (message: string) => new CredentialsError(message, { cause });
+  const unavailable = (why: string) =>
+    new CredentialsError(`Could not read secret ${secretId} from Secrets Manager: ${why}`, {
+      cause,
+      reason: 'unavailable',
+    });
   switch (name) {
     case 'ResourceNotFoundException':
-      return new CredentialsError(`Secret ${secretId} was not found (ResourceNotFoundException)`, {
-        cause,
-      });
+      return invalid(`Secret ${secretId} was not found (ResourceNotFoundException)`);
     case 'AccessDeniedException':
-      return new CredentialsError(
+      return invalid(
         `Not allowed to read secret ${secretId} (AccessDeniedException): grant secretsmanager:GetSecretValue`,
-        { cause },
       );
     case 'DecryptionFailure':
-      return new CredentialsError(
+      return invalid(
         `Secret ${secretId} could not be decrypted (DecryptionFailure): grant kms:Decrypt on its key`,
-        { cause },
       );
-    default:
-      return new CredentialsError(
-        `Could not read secret ${secretId} from Secrets Manager (${name})`,
-        {
-          cause,
-          reason: 'unavailable',
-        },
-      );
+    case 'AbortError':
+    case 'TimeoutError':
+      return unavailable("no answer before the run's deadline");
   }
+  const code = networkCode(error);
+  if (code) return unavailable(`${NETWORK_CODES[code] ?? 'network error'} (${code})`);
+  const status = (error as { $metadata?: { httpStatusCode?: unknown } }).$metadata?.httpStatusCode;
+  const typed = /^[A-Za-z]{1,64}$/.test(name) ? name : 'Error';
+  return unavailable(typeof status === 'number' ? `${typed}, HTTP ${status}` : typed);
+}
+
+/** The Node.js network error code of an SDK error or its cause, if it has a plain one. */
+function networkCode(error: unknown): string | undefined {
+  for (let current = error, depth = 0; current && depth < 3; depth++) {
+    const code = (current as { code?: unknown }).code;
+    // System error codes (ECONNREFUSED, EAI_AGAIN), not Node's own ERR_* ones.
+    if (typeof code === 'string' && /^E(?!RR_)[A-Z_]{2,30}$/.test(code)) return code;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
 }

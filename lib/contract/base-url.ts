@@ -1,10 +1,18 @@
 /**
  * The rule for Zuora base URLs: https to any host (new data centres keep working), or plain
- * http only to a loopback host, for local runs and tests. Credentials must never cross the
- * network in clear text.
+ * http only to a loopback address, for local runs and tests. Credentials must never cross the
+ * network in clear text, so "loopback" means exactly `localhost`, `[::1]` and IPv4 literals in
+ * 127.0.0.0/8 — not a host name that merely starts with `127.`.
  */
 
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+/** An IPv4 literal in 127.0.0.0/8, as the URL parser normalises it (`127.1` → `127.0.0.1`). */
+const LOOPBACK_IPV4 =
+  /^127\.(25[0-5]|2[0-4]\d|1?\d?\d)\.(25[0-5]|2[0-4]\d|1?\d?\d)\.(25[0-5]|2[0-4]\d|1?\d?\d)$/;
+
+/** True for `localhost`, `[::1]` and IPv4 literals in 127.0.0.0/8. */
+export function isLoopbackHost(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || LOOPBACK_IPV4.test(hostname);
+}
 
 /**
  * Why `value` is not an acceptable Zuora base URL (`must use https …`), or undefined when it is.
@@ -16,9 +24,9 @@ export function baseUrlProblem(value: string): string | undefined {
   } catch {
     return 'must be a valid URL';
   }
-  const loopback = LOOPBACK_HOSTS.has(url.hostname) || url.hostname.startsWith('127.');
+  const loopback = isLoopbackHost(url.hostname);
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
-    return `must use https (plain http is allowed only to a loopback host), got ${url.protocol}//${url.host}`;
+    return `must use https (plain http is allowed only to a loopback address), got ${url.protocol}//${url.host.slice(0, 100)}`;
   }
   if (url.username || url.password || url.search || url.hash) {
     return 'must not contain credentials, a query or a fragment';

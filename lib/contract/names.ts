@@ -31,3 +31,5 @@ export const COUNT_METRICS = {
 export const TRUNCATED_METRIC = 'RunTruncated';
 /** How long a run took, in milliseconds. */
 export const DURATION_METRIC = 'RunDuration';
+/** 1 for a run that failed as a whole (no report): Zuora or the secret out of reach. */
+export const FAILED_RUN_METRIC = 'RunFailed';

@@ -18,6 +18,7 @@ export const SETTING_VARIABLES = {
   staleAfter: 'JANITOR_STALE_AFTER',
   staleAfterAccepted: 'JANITOR_STALE_AFTER_ACCEPTED',
   staleAfterInProgress: 'JANITOR_STALE_AFTER_IN_PROGRESS',
+  eventStaleAfterFloor: 'JANITOR_EVENT_STALE_AFTER_FLOOR',
   maxCancelsPerRun: 'JANITOR_MAX_CANCELS_PER_RUN',
   concurrency: 'JANITOR_CONCURRENCY',
   protectCreatedBy: 'JANITOR_PROTECT_CREATED_BY',

@@ -33,6 +33,11 @@ export interface JanitorSettings {
   readonly staleAfterAccepted?: string | undefined;
   /** Overrides `staleAfter` for `in_progress` jobs. */
   readonly staleAfterInProgress?: string | undefined;
+  /**
+   * Lowest `staleAfter` a sweep event may ask for; events may make a run more careful, never
+   * less. @default the smaller of the two thresholds
+   */
+  readonly eventStaleAfterFloor?: string | undefined;
   /** Cancels per run, oldest first; the rest are deferred. @default 25 */
   readonly maxCancelsPerRun?: number | undefined;
   /** Cancels in flight at once, 1 to 10. @default 4 */
@@ -53,6 +58,7 @@ export interface ResolvedSettings {
   readonly orgIds: readonly string[];
   readonly dryRun: boolean;
   readonly staleAfterMs: { readonly accepted: number; readonly in_progress: number };
+  readonly eventStaleAfterFloorMs: number;
   readonly maxCancelsPerRun: number;
   readonly concurrency: number;
   readonly protectCreatedBy: readonly string[];
@@ -79,7 +85,10 @@ function wholeNumber(range: { min: number; max: number }) {
   return z.int(message).check(z.gte(range.min, message), z.lte(range.max, message));
 }
 
-/** Ids in a list: comma lists in the environment cannot carry commas or surrounding spaces. */
+/**
+ * Ids in a list. They travel in comma lists (the environment) and in HTTP headers
+ * (`Zuora-Entity-Ids`), so they are printable ASCII without commas or spaces.
+ */
 function idList() {
   return z.array(
     z
@@ -88,6 +97,7 @@ function idList() {
         z.minLength(1, 'must not be empty'),
         z.maxLength(256, 'must be at most 256 characters'),
         z.regex(/^[^\s,]+$/, 'must not contain commas or spaces'),
+        z.regex(/^[\x21-\x7e]*$/, 'must be printable ASCII'),
       ),
     'must be a list of ids',
   );
@@ -122,6 +132,7 @@ export const settingsSchema = lazySchema(() =>
     staleAfter: z.optional(staleAfterSchema()),
     staleAfterAccepted: z.optional(staleAfterSchema()),
     staleAfterInProgress: z.optional(staleAfterSchema()),
+    eventStaleAfterFloor: z.optional(staleAfterSchema()),
     maxCancelsPerRun: z.optional(wholeNumber(MAX_CANCELS_PER_RUN)),
     concurrency: z.optional(wholeNumber(CONCURRENCY)),
     protectCreatedBy: z.optional(idList()),
@@ -170,6 +181,10 @@ export function parseSettings(input: unknown, name: SettingNamer = nameByKey): S
   }
   const value = result.data;
   const staleAfter = durationMs(value.staleAfter) ?? DEFAULT_STALE_AFTER_MS;
+  const staleAfterMs = {
+    accepted: durationMs(value.staleAfterAccepted) ?? staleAfter,
+    in_progress: durationMs(value.staleAfterInProgress) ?? staleAfter,
+  };
   return {
     ok: true,
     settings: {
@@ -178,15 +193,16 @@ export function parseSettings(input: unknown, name: SettingNamer = nameByKey): S
       entityIds: unique(value.entityIds),
       orgIds: unique(value.orgIds),
       dryRun: value.dryRun ?? true,
-      staleAfterMs: {
-        accepted: durationMs(value.staleAfterAccepted) ?? staleAfter,
-        in_progress: durationMs(value.staleAfterInProgress) ?? staleAfter,
-      },
+      staleAfterMs,
+      eventStaleAfterFloorMs:
+        durationMs(value.eventStaleAfterFloor) ??
+        Math.min(staleAfterMs.accepted, staleAfterMs.in_progress),
       maxCancelsPerRun: value.maxCancelsPerRun ?? MAX_CANCELS_PER_RUN.default,
       concurrency: value.concurrency ?? CONCURRENCY.default,
-      protectCreatedBy: unique(value.protectCreatedBy),
+      // User ids compare case-insensitively: Zuora does not promise one case.
+      protectCreatedBy: unique(value.protectCreatedBy?.map((id) => id.toLowerCase())),
       protectQueryPattern: value.protectQueryPattern,
-      onlyCreatedBy: unique(value.onlyCreatedBy),
+      onlyCreatedBy: unique(value.onlyCreatedBy?.map((id) => id.toLowerCase())),
     },
   };
 }

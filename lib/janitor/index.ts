@@ -10,6 +10,7 @@ import { sweep } from './sweep.ts';
 
 export type { JobListing, ListingEntry } from './list.ts';
 export type { JobReport, Outcome, Report, ReportCounts, Trigger } from './report.ts';
+export { isRetryableFailure, unfinishedWork } from './report.ts';
 export type { JanitorDeps, RunOptions } from './run.ts';
 export { describeError, newRunId } from './run.ts';
 

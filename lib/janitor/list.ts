@@ -1,7 +1,14 @@
 /** `query-janitor list`: the tenant's running jobs with their age and verdict; changes nothing. */
 import { DEFAULT_PAGE_SIZE } from '../zuora/client.ts';
 import { CANCELLABLE_STATUSES } from '../zuora/model.ts';
-import { ageSeconds, isStale, oldestFirst, protectionReason } from './policy.ts';
+import { boundedText } from '../zuora/redact.ts';
+import {
+  ageSeconds,
+  isStale,
+  oldestFirst,
+  protectionReason,
+  unreadableDateReason,
+} from './policy.ts';
 import { queryHash } from './report.ts';
 import { type JanitorDeps, Run, type RunOptions } from './run.ts';
 
@@ -10,8 +17,8 @@ export interface ListingEntry {
   id: string;
   entityId: string | null;
   status: string;
-  updatedOn: string;
-  ageSeconds: number;
+  updatedOn: string | null;
+  ageSeconds: number | null;
   createdBy: string | null;
   queryHash: string | null;
   stale: boolean;
@@ -33,20 +40,21 @@ export async function listJobs(deps: JanitorDeps, options: RunOptions): Promise<
   let truncated = false;
   for (const entityId of run.entities) {
     for (const status of CANCELLABLE_STATUSES) {
-      const page = await run.client(entityId).listJobs(status, DEFAULT_PAGE_SIZE);
+      const page = await run.zuora.listJobs(status, { entityId, pageSize: DEFAULT_PAGE_SIZE });
       truncated ||= page.full;
       const now = run.now();
-      for (const job of page.jobs.sort(oldestFirst)) {
+      for (const job of page.jobs.sort(oldestFirst(run.rules.timeZone))) {
+        const unreadable = unreadableDateReason(job, run.rules.timeZone);
         jobs.push({
           id: job.id,
           entityId: entityId ?? null,
           status: job.queryStatus,
-          updatedOn: job.updatedOn,
-          ageSeconds: ageSeconds(job, now),
-          createdBy: job.createdBy ?? null,
+          updatedOn: typeof job.updatedOn === 'string' ? boundedText(job.updatedOn, 40) : null,
+          ageSeconds: ageSeconds(job, now, run.rules.timeZone),
+          createdBy: typeof job.createdBy === 'string' ? boundedText(job.createdBy, 64) : null,
           queryHash: queryHash(job.query),
           stale: isStale(job, now, run.rules),
-          protected: protectionReason(job, run.rules) ?? null,
+          protected: unreadable ?? protectionReason(job, run.rules) ?? null,
         });
       }
     }

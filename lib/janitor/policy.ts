@@ -1,24 +1,34 @@
 /**
  * Which jobs the janitor may cancel, and in what order. Pure functions: no I/O, no clock
  * (`now` is passed in), so every rule is testable on its own and by property-based tests.
+ *
+ * Fail closed: a job the janitor cannot judge is never eligible. A date it cannot read, an owner
+ * or a query it needs for a protect rule and does not have, a pattern that does not finish: each
+ * makes the job `protected`, with a reason that says which.
  */
+import { formatDuration } from '../contract/duration.ts';
 import {
   CANCELLABLE_STATUSES,
   type CancellableStatus,
   type QueryJob,
   type QueryStatus,
 } from '../zuora/model.ts';
+import { boundedText } from '../zuora/redact.ts';
+import type { QueryMatcher } from './pattern.ts';
+import { parseTimestamp } from './timestamp.ts';
 
 /** The rules a run applies. */
 export interface PolicyRules {
   /** Milliseconds after `updatedOn` past which a job in each status is stale. */
   readonly staleAfterMs: Readonly<Record<CancellableStatus, number>>;
-  /** Jobs of these users are never cancelled. */
+  /** Jobs of these users (lower-case) are never cancelled. */
   readonly protectCreatedBy: readonly string[];
   /** Jobs whose query matches are never cancelled. */
-  readonly protectQueryPattern?: RegExp | undefined;
-  /** When non-empty, only these users' jobs may be cancelled. */
+  readonly protectQueryPattern?: QueryMatcher | undefined;
+  /** When non-empty, only these users' (lower-case) jobs may be cancelled. */
   readonly onlyCreatedBy: readonly string[];
+  /** IANA zone for an `updatedOn` that carries no offset. @default 'UTC' */
+  readonly timeZone?: string | undefined;
 }
 
 /** True for `accepted` and `in_progress`, the statuses Zuora lets us cancel. */
@@ -26,47 +36,106 @@ export function isCancellableStatus(status: QueryStatus): status is CancellableS
   return (CANCELLABLE_STATUSES as readonly string[]).includes(status);
 }
 
-/** Whole seconds since the job was last updated (never negative, clock skew aside). */
-export function ageSeconds(job: Pick<QueryJob, 'updatedOn'>, now: number): number {
-  return Math.max(0, Math.floor((now - Date.parse(job.updatedOn)) / 1000));
+/** When the job was last updated (epoch milliseconds), or undefined when that cannot be read. */
+export function updatedAt(job: Pick<QueryJob, 'updatedOn'>, timeZone?: string): number | undefined {
+  return parseTimestamp(job.updatedOn, timeZone);
 }
 
-/** True when the job is cancellable and older than its status's threshold. */
+/** Whole seconds since the job was last updated (never negative), or null when unreadable. */
+export function ageSeconds(
+  job: Pick<QueryJob, 'updatedOn'>,
+  now: number,
+  timeZone?: string,
+): number | null {
+  const at = updatedAt(job, timeZone);
+  return at === undefined ? null : Math.max(0, Math.floor((now - at) / 1000));
+}
+
+/** Why the job's age cannot be known, or undefined when `updatedOn` reads as a date-time. */
+export function unreadableDateReason(
+  job: Pick<QueryJob, 'updatedOn'>,
+  timeZone?: string,
+): string | undefined {
+  if (updatedAt(job, timeZone) !== undefined) return undefined;
+  if (job.updatedOn === undefined || job.updatedOn === null || job.updatedOn === '') {
+    return 'updatedOn is missing: age unknown';
+  }
+  return `updatedOn "${boundedText(job.updatedOn, 40)}" is not an ISO 8601 date-time: age unknown`;
+}
+
+/** True when the job is cancellable and known to be older than its status's threshold. */
 export function isStale(
   job: QueryJob,
   now: number,
-  rules: Pick<PolicyRules, 'staleAfterMs'>,
+  rules: Pick<PolicyRules, 'staleAfterMs' | 'timeZone'>,
 ): boolean {
   if (!isCancellableStatus(job.queryStatus)) return false;
-  return now - Date.parse(job.updatedOn) > rules.staleAfterMs[job.queryStatus];
+  const at = updatedAt(job, rules.timeZone);
+  return at !== undefined && now - at > rules.staleAfterMs[job.queryStatus];
 }
 
-/** Why the job must not be cancelled, or undefined when no protect rule applies. */
+/** Why a stale job is stale, in words: `accepted for 3h10m, over 2h`. */
+export function staleReason(job: QueryJob, now: number, rules: PolicyRules): string {
+  const at = updatedAt(job, rules.timeZone) ?? now;
+  const threshold = isCancellableStatus(job.queryStatus) ? rules.staleAfterMs[job.queryStatus] : 0;
+  return `stale: ${job.queryStatus} for ${formatDuration(now - at)}, over ${formatDuration(threshold)}`;
+}
+
+/** What an owner rule can compare: a plain id, lower-case; undefined when there is none. */
+function ownerOf(job: QueryJob): string | undefined {
+  const owner = job.createdBy;
+  return owner && /^[\x21-\x7e]{1,256}$/.test(owner) ? owner.toLowerCase() : undefined;
+}
+
+/**
+ * Why the job must not be cancelled (a protect rule applies, or one cannot be evaluated), or
+ * undefined when it may be. User ids compare case-insensitively.
+ */
 export function protectionReason(job: QueryJob, rules: PolicyRules): string | undefined {
-  const owner = job.createdBy ?? '';
-  if (rules.protectCreatedBy.includes(owner)) return 'createdBy is protected';
-  if (rules.onlyCreatedBy.length > 0 && !rules.onlyCreatedBy.includes(owner)) {
-    return 'createdBy is not in JANITOR_ONLY_CREATED_BY';
+  const ownerRules = rules.protectCreatedBy.length > 0 || rules.onlyCreatedBy.length > 0;
+  const owner = ownerOf(job);
+  if (ownerRules && owner === undefined) {
+    const rule = rules.protectCreatedBy.length > 0 ? 'protectCreatedBy' : 'onlyCreatedBy';
+    return job.createdBy
+      ? `createdBy is not a plain id, so ${rule} cannot be checked`
+      : `createdBy is missing, so ${rule} cannot be checked`;
   }
-  if (rules.protectQueryPattern && job.query !== undefined) {
-    // A fresh RegExp per test: a /g or /y pattern would otherwise carry lastIndex between jobs.
-    const pattern = new RegExp(rules.protectQueryPattern.source, rules.protectQueryPattern.flags);
-    if (pattern.test(job.query)) return 'query matches JANITOR_PROTECT_QUERY_PATTERN';
+  if (owner !== undefined && rules.protectCreatedBy.includes(owner)) {
+    return 'createdBy is in protectCreatedBy';
+  }
+  if (rules.onlyCreatedBy.length > 0 && !rules.onlyCreatedBy.includes(owner as string)) {
+    return 'createdBy is not in onlyCreatedBy';
+  }
+  const pattern = rules.protectQueryPattern;
+  if (pattern) {
+    if (typeof job.query !== 'string') {
+      return 'query is missing, so protectQueryPattern cannot be checked';
+    }
+    const matched = pattern.test(job.query);
+    if (matched === undefined) return 'protectQueryPattern did not finish on this query in time';
+    if (matched) return 'query matches protectQueryPattern';
   }
   return undefined;
 }
 
 /** Orders jobs oldest first (by `updatedOn`), ties broken by id for a stable order. */
-export function oldestFirst(a: QueryJob, b: QueryJob): number {
-  return Date.parse(a.updatedOn) - Date.parse(b.updatedOn) || a.id.localeCompare(b.id);
+export function oldestFirst(timeZone?: string): (a: QueryJob, b: QueryJob) => number {
+  const at = (job: QueryJob) => updatedAt(job, timeZone) ?? Number.POSITIVE_INFINITY;
+  return (a, b) => at(a) - at(b) || (at(a) === at(b) ? a.id.localeCompare(b.id) : 0);
+}
+
+/** A job the plan will not cancel, and why. */
+export interface Held<J> {
+  readonly job: J;
+  readonly reason: string;
 }
 
 /** What a sweep does with the jobs it listed. */
 export interface SweepPlan<J extends QueryJob = QueryJob> {
   /** Not stale (or not cancellable): counted as scanned, not listed. */
   readonly fresh: J[];
-  /** Stale but protected. */
-  readonly protected: J[];
+  /** Stale but protected, or not judgeable: never cancelled. */
+  readonly protected: Held<J>[];
   /** Stale and eligible, oldest first, within the cap. */
   readonly toCancel: J[];
   /** Stale and eligible but over the cap. */
@@ -74,25 +143,40 @@ export interface SweepPlan<J extends QueryJob = QueryJob> {
 }
 
 /**
- * Splits listed jobs into fresh, protected, to-cancel (oldest first, at most `maxCancels`
- * unless `dryRun`, which shows everything it would cancel) and deferred.
+ * Splits listed jobs into fresh, protected (including those it cannot judge), to-cancel (oldest
+ * first, at most `maxCancels` unless `dryRun`, which shows everything it would cancel) and
+ * deferred.
  */
 export function planSweep<J extends QueryJob>(
   jobs: readonly J[],
   options: { now: number; rules: PolicyRules; maxCancels: number; dryRun: boolean },
 ): SweepPlan<J> {
+  const { now, rules } = options;
   const seen = new Set<string>();
   const fresh: J[] = [];
-  const protectedJobs: J[] = [];
+  const protectedJobs: Held<J>[] = [];
   const eligible: J[] = [];
   for (const job of jobs) {
     if (seen.has(job.id)) continue;
     seen.add(job.id);
-    if (!isStale(job, options.now, options.rules)) fresh.push(job);
-    else if (protectionReason(job, options.rules)) protectedJobs.push(job);
+    if (!isCancellableStatus(job.queryStatus)) {
+      fresh.push(job);
+      continue;
+    }
+    const unreadable = unreadableDateReason(job, rules.timeZone);
+    if (unreadable) {
+      protectedJobs.push({ job, reason: unreadable });
+      continue;
+    }
+    if (!isStale(job, now, rules)) {
+      fresh.push(job);
+      continue;
+    }
+    const reason = protectionReason(job, rules);
+    if (reason) protectedJobs.push({ job, reason });
     else eligible.push(job);
   }
-  eligible.sort(oldestFirst);
+  eligible.sort(oldestFirst(rules.timeZone));
   const cap = options.dryRun ? eligible.length : Math.max(0, options.maxCancels);
   return {
     fresh,
@@ -103,18 +187,37 @@ export function planSweep<J extends QueryJob>(
 }
 
 /** The verdict on a job re-read just before cancelling it. */
-export type Recheck = 'eligible' | 'already-finished' | 'protected' | 'no-longer-stale';
+export type Recheck =
+  | { readonly verdict: 'eligible'; readonly reason: string }
+  | { readonly verdict: 'already-finished'; readonly reason: string }
+  | { readonly verdict: 'protected'; readonly reason: string }
+  | { readonly verdict: 'no-longer-stale'; readonly reason: string };
 
 /**
  * Decides, from a freshly read job, whether it may be cancelled now. `requireStale` is true for
- * sweeps and false for jobs named in a cancel request.
+ * sweeps and false for jobs named in a cancel request (cancelled whatever their age, but never
+ * when their date cannot be read).
  */
 export function recheck(
   job: QueryJob,
   options: { now: number; rules: PolicyRules; requireStale: boolean },
 ): Recheck {
-  if (!isCancellableStatus(job.queryStatus)) return 'already-finished';
-  if (protectionReason(job, options.rules)) return 'protected';
-  if (options.requireStale && !isStale(job, options.now, options.rules)) return 'no-longer-stale';
-  return 'eligible';
+  const { now, rules } = options;
+  if (!isCancellableStatus(job.queryStatus)) {
+    return {
+      verdict: 'already-finished',
+      reason: `${job.queryStatus} when read before the cancel`,
+    };
+  }
+  const unreadable = unreadableDateReason(job, rules.timeZone);
+  if (unreadable) return { verdict: 'protected', reason: unreadable };
+  const reason = protectionReason(job, rules);
+  if (reason) return { verdict: 'protected', reason };
+  if (options.requireStale && !isStale(job, now, rules)) {
+    return { verdict: 'no-longer-stale', reason: 'updated since it was listed: no longer stale' };
+  }
+  return {
+    verdict: 'eligible',
+    reason: options.requireStale ? staleReason(job, now, rules) : 'requested',
+  };
 }

@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { QueryJob, QueryStatus } from '../zuora/model.ts';
+import { boundedText } from '../zuora/redact.ts';
 import { ageSeconds } from './policy.ts';
 
 /** What happened to one stale or requested job. */
@@ -28,8 +29,17 @@ export interface JobReport {
   createdBy: string | null;
   queryHash: string | null;
   outcome: Outcome;
+  /** Why, in words a person can act on: which rule, which threshold, the cap, the deadline. */
+  reason?: string;
   httpStatus?: number;
   error?: string;
+}
+
+/** What may accompany an outcome. */
+export interface OutcomeDetails {
+  reason?: string | undefined;
+  httpStatus?: number | undefined;
+  error?: string | undefined;
 }
 
 /** Outcome counters, plus `scanned` (every job listed) and `stale` (every job in `jobs`). */
@@ -70,8 +80,8 @@ const COUNT_OF: Record<Outcome, Exclude<keyof ReportCounts, 'scanned' | 'stale'>
 };
 
 /** First 12 hex characters of the query's SHA-256: identifies a query without revealing it. */
-export function queryHash(query: string | undefined): string | null {
-  if (query === undefined) return null;
+export function queryHash(query: string | null | undefined): string | null {
+  if (typeof query !== 'string') return null;
   return createHash('sha256').update(query).digest('hex').slice(0, 12);
 }
 
@@ -81,16 +91,24 @@ export class ReportBuilder {
   readonly #seen = new Set<string>();
   readonly #started: number;
   readonly #now: () => number;
+  readonly #timeZone: string | undefined;
   readonly runId: string;
   readonly trigger: Trigger;
   readonly dryRun: boolean;
   truncated = false;
 
-  constructor(runId: string, trigger: Trigger, dryRun: boolean, now: () => number = Date.now) {
+  constructor(
+    runId: string,
+    trigger: Trigger,
+    dryRun: boolean,
+    options: { now?: (() => number) | undefined; timeZone?: string | undefined } = {},
+  ) {
     this.runId = runId;
     this.trigger = trigger;
     this.dryRun = dryRun;
+    const now = options.now ?? Date.now;
     this.#now = now;
+    this.#timeZone = options.timeZone;
     this.#started = now();
   }
 
@@ -100,17 +118,16 @@ export class ReportBuilder {
   }
 
   /** Records the outcome of a job we know (from a list or a read). */
-  record(
-    job: QueryJob,
-    outcome: Outcome,
-    extra: { httpStatus?: number | undefined; error?: string | undefined } = {},
-  ): JobReport {
+  record(job: QueryJob, outcome: Outcome, extra: OutcomeDetails = {}): JobReport {
+    // What Zuora sent is bounded before it is kept: these strings reach logs and events.
+    const text = (value: string | null | undefined, max: number) =>
+      typeof value === 'string' ? boundedText(value, max) : null;
     const entry: JobReport = {
       id: job.id,
       status: job.queryStatus,
-      updatedOn: job.updatedOn,
-      ageSeconds: ageSeconds(job, this.#now()),
-      createdBy: job.createdBy ?? null,
+      updatedOn: text(job.updatedOn, 40),
+      ageSeconds: ageSeconds(job, this.#now(), this.#timeZone),
+      createdBy: text(job.createdBy, 64),
       queryHash: queryHash(job.query),
       outcome,
     };
@@ -118,11 +135,7 @@ export class ReportBuilder {
   }
 
   /** Records the outcome of a job known only by id (never read: not found, failed, deferred). */
-  recordId(
-    id: string,
-    outcome: Outcome,
-    extra: { httpStatus?: number | undefined; error?: string | undefined } = {},
-  ): JobReport {
+  recordId(id: string, outcome: Outcome, extra: OutcomeDetails = {}): JobReport {
     const entry: JobReport = {
       id,
       status: null,
@@ -135,7 +148,8 @@ export class ReportBuilder {
     return this.#put(entry, extra);
   }
 
-  #put(entry: JobReport, extra: { httpStatus?: number | undefined; error?: string | undefined }) {
+  #put(entry: JobReport, extra: OutcomeDetails) {
+    if (extra.reason !== undefined) entry.reason = boundedText(extra.reason, 300);
     if (extra.httpStatus !== undefined) entry.httpStatus = extra.httpStatus;
     if (extra.error !== undefined) entry.error = extra.error;
     this.#jobs.set(entry.id, entry);
@@ -170,4 +184,37 @@ export class ReportBuilder {
       jobs,
     };
   }
+}
+
+/**
+ * True when a failure could succeed if the request were sent again: Zuora throttling or server
+ * errors, a network fault, an unreadable response, rejected credentials (fixed by ops). A 403,
+ * or a 400 other than "already finished", would fail again.
+ */
+export function isRetryableFailure(job: Pick<JobReport, 'outcome' | 'httpStatus'>): boolean {
+  if (job.outcome !== 'failed') return false;
+  const status = job.httpStatus;
+  return status === undefined || status === 401 || status === 429 || status >= 500;
+}
+
+/**
+ * What a cancel request left undone that sending it again could finish: jobs `deferred`, and
+ * `failed` ones with a retryable cause. A sentence with the report's counts, or undefined when
+ * nothing is left.
+ */
+export function unfinishedWork(report: Report): string | undefined {
+  const retryable = report.jobs.filter(isRetryableFailure).length;
+  const { counts } = report;
+  if (counts.deferred === 0 && retryable === 0) return undefined;
+  const parts = [
+    `requested ${counts.stale}`,
+    `cancelled ${counts.cancelled}`,
+    `would cancel ${counts.wouldCancel}`,
+    `already finished ${counts.alreadyFinished}`,
+    `not found ${counts.notFound}`,
+    `protected ${counts.protected}`,
+    `deferred ${counts.deferred}`,
+    `failed ${counts.failed} (${retryable} retryable)`,
+  ];
+  return `run ${report.runId} left work undone: ${parts.join(', ')}`;
 }

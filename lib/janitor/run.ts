@@ -1,6 +1,6 @@
 /**
  * What one janitor run shares between its steps: its id (also the `Zuora-Track-Id`), deadline,
- * rules, per-entity clients, report, and the one structured log record per job.
+ * rules, Zuora client, report, and the one structured log record per job.
  */
 import { randomUUID } from 'node:crypto';
 import pLimit from 'p-limit';
@@ -22,7 +22,13 @@ import {
 import type { QueryJob } from '../zuora/model.ts';
 import type { RetryPolicy } from '../zuora/retry.ts';
 import type { PolicyRules } from './policy.ts';
-import { type Outcome, type Report, ReportBuilder, type Trigger } from './report.ts';
+import {
+  type Outcome,
+  type OutcomeDetails,
+  type Report,
+  ReportBuilder,
+  type Trigger,
+} from './report.ts';
 
 /** What the janitor needs from its host (Lambda handler, CLI, demo, tests). */
 export interface JanitorDeps {
@@ -36,7 +42,7 @@ export interface JanitorDeps {
   http?: {
     retry?: Partial<RetryPolicy>;
     fetch?: typeof fetch;
-    sleep?: (ms: number) => Promise<void>;
+    sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
     random?: () => number;
   };
   now?: () => number;
@@ -47,11 +53,13 @@ export interface RunOptions {
   trigger: Trigger;
   /** Epoch milliseconds by which the run must be done. */
   deadline: number;
+  /** Aborted to stop starting new work (Ctrl-C): what is in flight finishes, the rest is deferred. */
+  signal?: AbortSignal | undefined;
   runId?: string | undefined;
   dryRun?: boolean | undefined;
   /** Overrides the stale-after threshold for both statuses. */
   staleAfterMs?: number | undefined;
-  /** Why a cancel was requested, for the audit log. */
+  /** Why a cancel was requested (bounded and scrubbed by the caller), for the audit trail. */
   reason?: string | undefined;
 }
 
@@ -83,22 +91,23 @@ export class Run {
   readonly report: ReportBuilder;
   readonly log: Log;
   readonly now: () => number;
+  /** The run's one Zuora client: every entity, one token refresh, one pause after a 429. */
+  readonly zuora: ZuoraClient;
+  /** Why a cancel was requested, when one was. */
+  readonly requestReason: string | undefined;
   /** Errors that meant Zuora or the secret could not be reached at all (not a per-job problem). */
   readonly unreachable: unknown[] = [];
-  readonly #deps: JanitorDeps;
-  readonly #credentials: CredentialSource;
-  readonly #clients = new Map<string, ZuoraClient>();
-  readonly #reason: string | undefined;
+  readonly #signal: AbortSignal | undefined;
 
   constructor(deps: JanitorDeps, options: RunOptions) {
     const { config } = deps;
-    this.#deps = deps;
     this.config = config;
     this.now = deps.now ?? Date.now;
     this.runId = options.runId ?? newRunId();
     this.dryRun = options.dryRun ?? config.dryRun;
     this.deadline = options.deadline;
-    this.#reason = options.reason;
+    this.#signal = options.signal;
+    this.requestReason = options.reason;
     this.rules = {
       staleAfterMs:
         options.staleAfterMs === undefined
@@ -108,9 +117,19 @@ export class Run {
       protectQueryPattern: config.protectQueryPattern,
       onlyCreatedBy: config.onlyCreatedBy,
     };
-    this.report = new ReportBuilder(this.runId, options.trigger, this.dryRun, this.now);
+    this.report = new ReportBuilder(this.runId, options.trigger, this.dryRun, { now: this.now });
     this.log = withKeys(deps.log, { runId: this.runId });
-    this.#credentials = refreshingOncePerRun(deps.credentials);
+    this.zuora = new ZuoraClient({
+      credentials: refreshingOncePerRun(deps.credentials),
+      tokens: deps.tokens,
+      trackId: this.runId,
+      orgIds: config.orgIds,
+      deadline: this.deadline,
+      signal: this.#signal,
+      log: this.log,
+      now: this.now,
+      ...deps.http,
+    });
   }
 
   /** The entities to work on: each configured one, or the default (undefined). */
@@ -118,40 +137,14 @@ export class Run {
     return this.config.entityIds.length > 0 ? [...this.config.entityIds] : [undefined];
   }
 
-  /** The run's client for an entity, created on first use. */
-  client(entityId: string | undefined): ZuoraClient {
-    const key = entityId ?? '';
-    let client = this.#clients.get(key);
-    if (!client) {
-      client = new ZuoraClient({
-        credentials: this.#credentials,
-        tokens: this.#deps.tokens,
-        trackId: this.runId,
-        entityId,
-        orgIds: this.config.orgIds,
-        deadline: this.deadline,
-        log: this.log,
-        now: this.now,
-        ...this.#deps.http,
-      });
-      this.#clients.set(key, client);
-    }
-    return client;
+  /** Why no more work may start, or undefined while it may: the deadline, or an interrupt. */
+  stopReason(): string | undefined {
+    if (this.#signal?.aborted) return 'interrupted';
+    if (this.deadline - this.now() < JOB_RESERVE_MS) return 'deadline reached';
+    return undefined;
   }
 
-  /** Requests sent by every client of this run. */
-  get requests(): number {
-    let total = 0;
-    for (const client of this.#clients.values()) total += client.stats.requests;
-    return total;
-  }
-
-  /** True when there is no longer time to read and cancel one more job. */
-  outOfTime(): boolean {
-    return this.deadline - this.now() < JOB_RESERVE_MS;
-  }
-
-  /** Runs `work` over `items` with at most `JANITOR_CONCURRENCY` in flight. */
+  /** Runs `work` over `items` with at most `concurrency` in flight. */
   async forEachLimited<T>(items: readonly T[], work: (item: T) => Promise<unknown>): Promise<void> {
     const limit = pLimit(this.config.concurrency);
     await Promise.all(items.map((item) => limit(() => work(item))));
@@ -161,13 +154,9 @@ export class Run {
   outcome(
     job: QueryJob | string,
     outcome: Outcome,
-    extra: {
-      httpStatus?: number | undefined;
-      error?: string | undefined;
-      entityId?: string | undefined;
-    } = {},
+    details: OutcomeDetails & { entityId?: string | undefined } = {},
   ): Outcome {
-    const { entityId, ...fields } = extra;
+    const { entityId, ...fields } = details;
     const entry =
       typeof job === 'string'
         ? this.report.recordId(job, outcome, fields)
@@ -182,7 +171,7 @@ export class Run {
       queryHash: entry.queryHash,
       entityId,
       dryRun: this.dryRun,
-      reason: this.#reason,
+      reason: entry.reason,
       httpStatus: entry.httpStatus,
       error: entry.error,
     });
@@ -193,21 +182,26 @@ export class Run {
   outcomeOfError(job: QueryJob | string, error: unknown, entityId?: string): Outcome {
     if (isUnreachable(error)) this.unreachable.push(error);
     if (error instanceof DeadlineExceededError) {
-      return this.outcome(job, 'deferred', { error: 'deadline reached', entityId });
+      const why = error.interrupted ? 'interrupted' : 'deadline reached';
+      const after =
+        error.cause instanceof ZuoraError
+          ? ` while waiting to retry: ${describeError(error.cause)}`
+          : '';
+      return this.outcome(job, 'deferred', { reason: `${why}${after}`, entityId });
     }
     const httpStatus = error instanceof ZuoraHttpError ? error.status : undefined;
     const kind = error instanceof ZuoraHttpError ? error.kind : undefined;
-    const outcome: Outcome =
-      kind === 'already-finished'
-        ? 'already-finished'
-        : kind === 'not-found'
-          ? 'not-found'
-          : 'failed';
-    return this.outcome(job, outcome, {
-      httpStatus,
-      error: outcome === 'failed' ? describeError(error) : undefined,
-      entityId,
-    });
+    if (kind === 'already-finished') {
+      return this.outcome(job, 'already-finished', {
+        httpStatus,
+        reason: 'Zuora answered 1003: no longer accepted or in_progress',
+        entityId,
+      });
+    }
+    if (kind === 'not-found') {
+      return this.outcome(job, 'not-found', { httpStatus, reason: 'Zuora answered 404', entityId });
+    }
+    return this.outcome(job, 'failed', { httpStatus, error: describeError(error), entityId });
   }
 
   /** Finishes the report and logs the summary. */
@@ -219,7 +213,7 @@ export class Run {
       counts: report.counts,
       truncated: report.truncated,
       durationMs: report.durationMs,
-      requests: this.requests,
+      requests: this.zuora.stats.requests,
     });
     return report;
   }

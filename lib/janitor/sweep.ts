@@ -12,7 +12,7 @@ import { CANCELLABLE_STATUSES, type CancellableStatus } from '../zuora/model.ts'
 import { cancelIfEligible } from './decide.ts';
 import { planSweep } from './policy.ts';
 import type { Report } from './report.ts';
-import { type EntityJob, type JanitorDeps, Run, type RunOptions } from './run.ts';
+import { describeError, type EntityJob, type JanitorDeps, Run, type RunOptions } from './run.ts';
 
 /** Rounds of re-listing at most: a guard, since each round must cancel something to continue. */
 const MAX_ROUNDS = 50;
@@ -40,10 +40,21 @@ export async function sweep(
     const listed: EntityJob[] = [];
     for (const source of pending) {
       try {
-        const page = await run.client(source.entityId).listJobs(source.status, pageSize);
+        const page = await run.zuora.listJobs(source.status, {
+          entityId: source.entityId,
+          pageSize,
+        });
         pages.push({ source, full: page.full, ids: new Set(page.jobs.map((job) => job.id)) });
         for (const job of page.jobs) {
           if (!handled.has(job.id)) listed.push({ ...job, entityId: source.entityId });
+        }
+        if (page.unreadable > 0) {
+          // Without an id or a known status there is nothing to judge, report or cancel.
+          run.log.warn('list entries that are not readable jobs were skipped', {
+            entityId: source.entityId,
+            status: source.status,
+            unreadable: page.unreadable,
+          });
         }
       } catch (error) {
         // The first listing is the run: without it there is nothing to report. Later ones only
@@ -52,7 +63,7 @@ export async function sweep(
         run.log.warn('could not list again; older jobs may be hidden', {
           entityId: source.entityId,
           status: source.status,
-          error: (error as Error).message,
+          error: describeError(error),
         });
         run.report.truncated = true;
       }
@@ -65,11 +76,22 @@ export async function sweep(
       maxCancels: capLeft,
       dryRun: run.dryRun,
     });
-    for (const job of plan.protected) run.outcome(job, 'protected', { entityId: job.entityId });
-    for (const job of plan.deferred) {
-      run.outcome(job, 'deferred', { entityId: job.entityId, error: 'per-run cancel cap reached' });
+    for (const { job, reason } of plan.protected) {
+      run.outcome(job, 'protected', { entityId: job.entityId, reason });
     }
-    for (const job of [...plan.fresh, ...plan.protected, ...plan.deferred]) handled.add(job.id);
+    for (const job of plan.deferred) {
+      run.outcome(job, 'deferred', {
+        entityId: job.entityId,
+        reason: `per-run cancel cap of ${run.config.maxCancelsPerRun} reached`,
+      });
+    }
+    for (const job of [
+      ...plan.fresh,
+      ...plan.protected.map((held) => held.job),
+      ...plan.deferred,
+    ]) {
+      handled.add(job.id);
+    }
 
     const cancelled = new Set<string>();
     await run.forEachLimited(plan.toCancel, async (job) => {
@@ -82,7 +104,7 @@ export async function sweep(
     pending = full
       .filter((page) => [...page.ids].some((id) => cancelled.has(id)))
       .map((page) => page.source);
-    const stopping = capLeft <= 0 || run.outOfTime() || round >= MAX_ROUNDS;
+    const stopping = capLeft <= 0 || run.stopReason() !== undefined || round >= MAX_ROUNDS;
     // A full page we will not list again may hide older stale jobs.
     if (full.length > pending.length || (pending.length > 0 && stopping)) {
       run.report.truncated = true;

@@ -6,7 +6,7 @@
 
 import type { ZuoraCredentials } from './credentials.ts';
 import type { HttpTransport } from './http.ts';
-import { tokenResponseSchema } from './model.ts';
+import { parseTokenResponse } from './model.ts';
 
 /** A token is replaced this long before Zuora would expire it. */
 export const TOKEN_REFRESH_MARGIN_MS = 5 * 60_000;
@@ -71,7 +71,7 @@ export class TokenCache {
         client_secret: credentials.clientSecret,
         grant_type: 'client_credentials',
       },
-      parse: (body) => tokenResponseSchema().parse(body),
+      parse: parseTokenResponse,
     });
     const lifetimeMs = response.data.expires_in * 1000;
     // Short-lived tokens (under 10 minutes) are used for half their life instead.

@@ -1,7 +1,9 @@
 /**
- * The Zuora Data Query calls the janitor needs: list jobs by status, read one, cancel one.
- * Authentication is handled here: a cached token, one token refresh when Zuora answers 401,
- * and one credential reload (secret rotation) when Zuora rejects the client credentials.
+ * The Zuora Data Query calls the janitor needs: list jobs by status, read one, cancel one, in
+ * any entity of the tenant. One client serves one run, so what must happen at most once per run
+ * happens once for all its entities and concurrent calls: one token refresh after a 401, one
+ * credential reload (secret rotation) after Zuora refuses the client credentials, one pause of
+ * all traffic after a 429.
  */
 import type { Log } from '../log.ts';
 import type { TokenCache } from './auth.ts';
@@ -11,12 +13,14 @@ import {
   type HttpRequest,
   HttpTransport,
   type HttpTransportOptions,
+  RequestGate,
   type RequestStats,
 } from './http.ts';
 import {
   JOB_ID_PATTERN,
-  jobEnvelopeSchema,
-  jobListSchema,
+  parseCancelResponse,
+  parseJobEnvelope,
+  parseJobPage,
   type QueryJob,
   type QueryStatus,
 } from './model.ts';
@@ -27,7 +31,7 @@ export const DEFAULT_PAGE_SIZE = 100;
 
 /** Options of {@link ZuoraClient}. */
 export interface ZuoraClientOptions
-  extends Omit<HttpTransportOptions, 'baseUrl' | 'redact' | 'log'> {
+  extends Omit<HttpTransportOptions, 'baseUrl' | 'scrub' | 'gate' | 'log'> {
   credentials: CredentialSource;
   tokens: TokenCache;
   log?: Log | undefined;
@@ -38,20 +42,28 @@ export interface JobPage {
   jobs: QueryJob[];
   /** The page came back full: older jobs may exist that this page does not show. */
   full: boolean;
+  /** Entries the janitor could not read as jobs (no UUID id, unknown status). */
+  unreadable: number;
 }
 
+/** Which entity a call is for (`Zuora-Entity-Ids`); undefined is the default entity. */
+export type EntityId = string | undefined;
+
 /**
- * A Zuora Data Query client for one run (one deadline, one track id, one entity). Create a new
- * one per run; share the {@link TokenCache} and credential source across runs.
+ * A Zuora Data Query client for one run (one deadline, one track id). Create a new one per run;
+ * share the {@link TokenCache} and credential source across runs.
  */
 export class ZuoraClient {
   readonly #options: ZuoraClientOptions;
   readonly #redactor = new Redactor();
+  readonly #gate = new RequestGate();
   /** Every transport this client used (a credential reload starts a new one), for stats. */
   readonly #transports: HttpTransport[] = [];
   #session: Promise<Session> | undefined;
-  /** The one credential reload this client may do, shared by every caller that needs it. */
+  /** The one credential reload this run may do, shared by every caller that needs it. */
   #reload: Promise<Session> | undefined;
+  /** The one token refresh after a 401 this run may do, shared likewise. */
+  #tokenRefresh: { rejected: string; fresh: Promise<Authorized> } | undefined;
 
   constructor(options: ZuoraClientOptions) {
     this.#options = options;
@@ -68,61 +80,97 @@ export class ZuoraClient {
     return { requests, retries };
   }
 
+  /** Makes server-controlled text safe to print (secrets, query text, length). */
+  get scrub(): (text: string, max?: number) => string {
+    return this.#redactor.scrub;
+  }
+
   /** Lists jobs in `status`, newest first, one page of at most `pageSize`. */
-  async listJobs(status: QueryStatus, pageSize = DEFAULT_PAGE_SIZE): Promise<JobPage> {
-    const jobs = await this.#call({
+  async listJobs(
+    status: QueryStatus,
+    options: { entityId?: EntityId; pageSize?: number } = {},
+  ): Promise<JobPage> {
+    const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
+    const page = await this.#call(options.entityId, {
       method: 'GET',
       path: '/query/jobs',
       query: { queryStatus: status, pageSize },
-      parse: (body) => jobListSchema().parse(body).data,
+      parse: parseJobPage,
     });
-    return { jobs, full: jobs.length >= pageSize };
+    for (const job of page.jobs) this.#redactor.addQuery(job.query);
+    return { jobs: page.jobs, full: page.size >= pageSize, unreadable: page.unreadable };
   }
 
   /** Reads one job. A 404 throws a {@link ZuoraHttpError} of kind `not-found`. */
-  async getJob(id: string): Promise<QueryJob> {
-    return this.#call({
+  async getJob(id: string, entityId?: EntityId): Promise<QueryJob> {
+    const job = await this.#call(entityId, {
       method: 'GET',
       path: jobPath(id),
-      parse: (body) => jobEnvelopeSchema().parse(body).data,
+      parse: parseJobEnvelope,
     });
+    this.#redactor.addQuery(job.query);
+    return job;
   }
 
   /**
    * Cancels one job. A job that already left `accepted`/`in_progress` throws a
    * {@link ZuoraHttpError} of kind `already-finished`; a missing one, kind `not-found`.
    */
-  async cancelJob(id: string): Promise<QueryJob> {
-    return this.#call({
-      method: 'DELETE',
-      path: jobPath(id),
-      parse: (body) => jobEnvelopeSchema().parse(body).data,
-    });
+  async cancelJob(id: string, entityId?: EntityId): Promise<void> {
+    await this.#call(entityId, { method: 'DELETE', path: jobPath(id), parse: parseCancelResponse });
   }
 
-  async #call<T>(request: Omit<HttpRequest<T>, 'headers'>): Promise<T> {
-    const { session, token } = await this.#authorize();
+  async #call<T>(entityId: EntityId, request: Omit<HttpRequest<T>, 'headers'>): Promise<T> {
+    const entity: Record<string, string> = entityId ? { 'zuora-entity-ids': entityId } : {};
+    const send = ({ session, token }: Authorized) =>
+      session.transport.send({ ...request, headers: { ...entity, ...bearer(token) } });
+    const authorized = await this.#authorize();
     try {
-      return (await session.transport.send({ ...request, headers: bearer(token) })).data;
+      return (await send(authorized)).data;
     } catch (error) {
       if (!(error instanceof ZuoraHttpError) || error.kind !== 'unauthorized') throw error;
-      // The token was revoked or expired early: mint a new one and repeat the call once.
+      const fresh = await this.#refreshToken(authorized.token, error, request);
+      if (fresh === undefined) throw error;
+      try {
+        return (await send(fresh)).data;
+      } catch (retried) {
+        // The attempts before the 401 count: one of them may have taken effect (a cancel whose
+        // answer was lost), which is how a later "already finished" must be read.
+        // (The 401 attempt itself was refused, so it does not count.)
+        throw retried instanceof ZuoraHttpError ? retried.after(error.attempts - 1) : retried;
+      }
+    }
+  }
+
+  /**
+   * After a 401 with `rejected`: the run's one token refresh, shared by every caller. Returns the
+   * fresh token, or undefined when the refresh was spent already and its token was rejected too.
+   */
+  async #refreshToken(
+    rejected: string,
+    error: ZuoraHttpError,
+    request: { method: string; path: string },
+  ): Promise<Authorized | undefined> {
+    if (!this.#tokenRefresh) {
       this.#options.log?.info('Zuora rejected the access token; refreshing it once', {
         method: request.method,
         path: request.path,
         requestId: error.requestId,
       });
-      this.#options.tokens.invalidate(token);
-      const fresh = await this.#authorize();
-      return (await fresh.session.transport.send({ ...request, headers: bearer(fresh.token) }))
-        .data;
+      this.#options.tokens.invalidate(rejected);
+      this.#tokenRefresh = { rejected, fresh: this.#authorize() };
     }
+    const { rejected: replaced, fresh } = this.#tokenRefresh;
+    const authorized = await fresh;
+    // Only a caller rejected with the token the refresh replaced may use the fresh one: a 401
+    // with the fresh token itself means the refresh is spent.
+    return rejected === replaced && authorized.token !== rejected ? authorized : undefined;
   }
 
   /** A session and a token for it; reloads the credentials once if Zuora refuses them. */
-  async #authorize(): Promise<{ session: Session; token: string }> {
+  async #authorize(): Promise<Authorized> {
     this.#session ??= this.#options.credentials
-      .get()
+      .get(this.#options.deadline)
       .then((credentials) => this.#connect(credentials));
     const session = await this.#session;
     try {
@@ -139,11 +187,20 @@ export class ZuoraClient {
   }
 
   async #reloadCredentials(cause: ZuoraHttpError): Promise<Session> {
-    this.#options.log?.warn('Zuora refused the client credentials; reloading the secret', {
+    const current = (await this.#session)?.credentials;
+    const credentials = await this.#options.credentials.refresh(this.#options.deadline);
+    // Credentials that did not change (given directly, or a secret not yet rotated) are refused.
+    if (
+      credentials.clientId === current?.clientId &&
+      credentials.clientSecret === current?.clientSecret &&
+      credentials.baseUrl === current?.baseUrl
+    ) {
+      throw cause;
+    }
+    this.#options.log?.warn('Zuora refused the cached client credentials; using reloaded ones', {
       status: cause.status,
       requestId: cause.requestId,
     });
-    const credentials = await this.#options.credentials.refresh();
     this.#options.tokens.clear();
     const session = this.#connect(credentials);
     this.#session = Promise.resolve(session);
@@ -152,16 +209,17 @@ export class ZuoraClient {
 
   async #mint(session: Session): Promise<string> {
     const token = await this.#options.tokens.get(session.transport, session.credentials);
-    this.#redactor.add(token);
+    this.#redactor.addSecret(token);
     return token;
   }
 
   #connect(credentials: ZuoraCredentials): Session {
-    this.#redactor.add(credentials.clientSecret);
+    this.#redactor.addSecret(credentials.clientSecret, credentials.clientId);
     const transport = new HttpTransport({
       ...this.#options,
       baseUrl: credentials.baseUrl,
-      redact: this.#redactor.redact,
+      gate: this.#gate,
+      scrub: this.#redactor.scrub,
     });
     this.#transports.push(transport);
     return { credentials, transport };
@@ -171,6 +229,11 @@ export class ZuoraClient {
 interface Session {
   credentials: ZuoraCredentials;
   transport: HttpTransport;
+}
+
+interface Authorized {
+  session: Session;
+  token: string;
 }
 
 function bearer(token: string): Record<string, string> {

@@ -14,10 +14,13 @@ export interface ZuoraCredentials {
   readonly baseUrl: string;
 }
 
-/** Where credentials come from; `refresh` bypasses any cache (after Zuora rejected them). */
+/**
+ * Where credentials come from; `refresh` bypasses any cache (after Zuora rejected them). Both
+ * must settle before `deadline` (epoch milliseconds), when one is given.
+ */
 export interface CredentialSource {
-  get(): Promise<ZuoraCredentials>;
-  refresh(): Promise<ZuoraCredentials>;
+  get(deadline?: number): Promise<ZuoraCredentials>;
+  refresh(deadline?: number): Promise<ZuoraCredentials>;
 }
 
 /** The secret could not be read or does not hold valid credentials. */
@@ -131,9 +134,9 @@ export class StaticCredentials implements CredentialSource {
 export function refreshingOncePerRun(source: CredentialSource): CredentialSource {
   let refreshed: Promise<ZuoraCredentials> | undefined;
   return {
-    get: () => refreshed ?? source.get(),
-    refresh: () => {
-      refreshed ??= source.refresh();
+    get: (deadline) => refreshed ?? source.get(deadline),
+    refresh: (deadline) => {
+      refreshed ??= source.refresh(deadline);
       return refreshed;
     },
   };

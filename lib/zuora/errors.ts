@@ -75,6 +75,14 @@ export class ZuoraHttpError extends ZuoraError {
     this.attempts = details.attempts;
     this.kind = classify(details.status, details.code);
   }
+
+  /** The same error counting `earlier` more attempts (a call repeated after a token refresh). */
+  after(earlier: number): ZuoraHttpError {
+    return new ZuoraHttpError(
+      { ...this, attempts: this.attempts + earlier },
+      { cause: this.cause },
+    );
+  }
 }
 
 function classify(status: number, code: number | string | undefined): ZuoraErrorKind {
@@ -132,22 +140,41 @@ export class ZuoraResponseError extends ZuoraError {
   }
 }
 
-/** The run's deadline left no time to start (or wait for) another request. */
+/**
+ * The run's deadline left no time to start (or wait for) another request, or the run was
+ * interrupted. The work is not done, and not failed: it is deferred to a later run. `cause` is
+ * the retryable error that was being waited out, if any.
+ */
 export class DeadlineExceededError extends ZuoraError {
   override name = 'DeadlineExceededError';
   readonly method: string;
   readonly path: string;
+  readonly interrupted: boolean;
 
-  constructor(target: RequestTarget, options?: ErrorOptions) {
-    super(`${target.method} ${target.path} not sent: the run's deadline is too close`, options);
+  constructor(
+    target: RequestTarget & { interrupted?: boolean | undefined },
+    options?: ErrorOptions,
+  ) {
+    const why = target.interrupted ? 'the run was interrupted' : "the run's deadline is too close";
+    const after = options?.cause instanceof ZuoraError ? ` (after: ${options.cause.message})` : '';
+    super(`${target.method} ${target.path} not sent: ${why}${after}`, options);
     this.method = target.method;
     this.path = target.path;
+    this.interrupted = target.interrupted ?? false;
   }
 }
 
 /** The base URL is not an allowed Zuora endpoint (https, or http to a loopback host). */
 export class InvalidBaseUrlError extends ZuoraError {
   override name = 'InvalidBaseUrlError';
+}
+
+/** What a `Zuora-Request-Id` looks like; anything else a server sends there is not copied. */
+const REQUEST_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
+
+/** The request id if it looks like one, else undefined: a server controls this header. */
+export function safeRequestId(value: string | null | undefined): string | undefined {
+  return value && REQUEST_ID.test(value) ? value : undefined;
 }
 
 /** `{code, message}` from any of Zuora's error shapes, or from a non-JSON body. */

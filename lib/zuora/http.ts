@@ -18,6 +18,7 @@ import {
   DeadlineExceededError,
   parseErrorBody,
   type RequestTarget,
+  safeRequestId,
   type ZuoraError,
   ZuoraHttpError,
   ZuoraNetworkError,
@@ -39,21 +40,23 @@ export interface HttpTransportOptions {
   baseUrl: string;
   /** Sent as `Zuora-Track-Id` on every request. */
   trackId: string;
-  /** Sent as `Zuora-Entity-Ids` when set. */
-  entityId?: string | undefined;
   /** Sent as `Zuora-Org-Ids` when set (comma-joined). */
   orgIds?: readonly string[] | undefined;
   /** Epoch milliseconds after which no request may still be running. */
   deadline: number;
+  /** Aborted when the run must stop starting work (Ctrl-C); in-flight requests finish. */
+  signal?: AbortSignal | undefined;
   retry?: Partial<RetryPolicy> | undefined;
-  /** Removes secret values from any text that could end up in an error. */
-  redact?: ((text: string) => string) | undefined;
+  /** Shared by every transport of one run, so that a 429 pauses all of the run's traffic. */
+  gate?: RequestGate | undefined;
+  /** Makes text from the server safe to keep: secrets redacted, bounded, query text withheld. */
+  scrub?: ((text: string, max?: number) => string) | undefined;
   log?: Log | undefined;
   /** Injection points for tests; default to the real ones. */
-  fetch?: typeof fetch;
-  now?: () => number;
-  random?: () => number;
-  sleep?: (ms: number) => Promise<void>;
+  fetch?: typeof fetch | undefined;
+  now?: (() => number) | undefined;
+  random?: (() => number) | undefined;
+  sleep?: ((ms: number, signal?: AbortSignal) => Promise<void>) | undefined;
 }
 
 /** One request: a path under the base URL, a query, extra headers, a form or no body. */
@@ -81,11 +84,49 @@ export interface HttpResponse<T> {
   attempts: number;
 }
 
+/**
+ * When the next request of a run may start. Rate-limit pacing and `Retry-After` both move it,
+ * and every request of the run waits for it: one 429 pauses the run's traffic to the tenant.
+ */
+export class RequestGate {
+  #notBefore = 0;
+
+  /** The instant before which no request starts. */
+  get notBefore(): number {
+    return this.#notBefore;
+  }
+
+  /** Holds every request until at least `instant`. */
+  holdUntil(instant: number): void {
+    this.#notBefore = Math.max(this.#notBefore, instant);
+  }
+}
+
+/** How much of an error body is read: the message printed is far shorter. */
+const MAX_ERROR_BODY = 64 * 1024;
 const MAX_MESSAGE = 300;
 
+type Attempt<T> =
+  | { done: true; response: HttpResponse<T> }
+  | { done: false; error: ZuoraError; retryable: boolean; retryAfterMs?: number | undefined };
+
+/** Waits `ms`, or less if `signal` is aborted first. Not unref'd: a CLI waiting out a retry is alive. */
+function sleepUnlessAborted(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
 /**
- * Sends requests to one Zuora tenant for one run. Create one per run: it owns the run's
- * deadline, its track id and its rate-limit pacing.
+ * Sends requests to one Zuora tenant for one run. Create one per run and set of credentials: it
+ * owns the run's deadline, its track id and (with the shared gate) its pacing.
  */
 export class HttpTransport {
   readonly stats: RequestStats = { requests: 0, retries: 0 };
@@ -94,15 +135,15 @@ export class HttpTransport {
   readonly #basePath: string;
   readonly #headers: Record<string, string>;
   readonly #deadline: number;
+  readonly #signal: AbortSignal | undefined;
   readonly #policy: RetryPolicy;
-  readonly #redact: (text: string) => string;
+  readonly #gate: RequestGate;
+  readonly #scrub: (text: string, max?: number) => string;
   readonly #log: Log;
   readonly #fetch: typeof fetch;
   readonly #now: () => number;
   readonly #random: () => number;
-  readonly #sleep: (ms: number) => Promise<void>;
-  /** Rate-limit pacing shared by concurrent requests: none starts before this instant. */
-  #notBefore = 0;
+  readonly #sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
 
   constructor(options: HttpTransportOptions) {
     this.#base = parseBaseUrl(options.baseUrl);
@@ -114,23 +155,24 @@ export class HttpTransport {
       'user-agent': SERVICE_NAME,
       'zuora-track-id': options.trackId,
     };
-    if (options.entityId) this.#headers['zuora-entity-ids'] = options.entityId;
     if (options.orgIds?.length) this.#headers['zuora-org-ids'] = options.orgIds.join(',');
     this.#deadline = options.deadline;
+    this.#signal = options.signal;
     this.#policy = retryPolicy(options.retry);
-    this.#redact = options.redact ?? ((text) => text);
+    this.#gate = options.gate ?? new RequestGate();
+    this.#scrub = options.scrub ?? ((text, max = MAX_MESSAGE) => text.slice(0, max));
     this.#log = options.log ?? silentLog;
     this.#fetch = options.fetch ?? globalThis.fetch;
     this.#now = options.now ?? Date.now;
     this.#random = options.random ?? Math.random;
-    this.#sleep =
-      options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms).unref?.()));
+    this.#sleep = options.sleep ?? sleepUnlessAborted;
   }
 
   /**
-   * Sends `request`, retrying what is retryable while attempts and the deadline allow.
-   * Throws {@link ZuoraHttpError}, {@link ZuoraNetworkError}, {@link ZuoraResponseError} or
-   * {@link DeadlineExceededError}.
+   * Sends `request`, retrying what is retryable while attempts and the deadline allow. Throws
+   * {@link ZuoraHttpError}, {@link ZuoraNetworkError} or {@link ZuoraResponseError} when it
+   * failed, and {@link DeadlineExceededError} when it ran out of time (or was interrupted)
+   * before it could finish: that work is deferred, not failed.
    */
   async send<T>(request: HttpRequest<T>): Promise<HttpResponse<T>> {
     const target: RequestTarget = { method: request.method, path: request.path };
@@ -140,10 +182,10 @@ export class HttpTransport {
     }
     let lastError: ZuoraError | undefined;
     for (let attempt = 1; attempt <= this.#policy.maxAttempts; attempt++) {
-      await this.#waitForPacing(target, lastError);
+      await this.#waitForGate(target, lastError);
       const timeLeft = this.#deadline - this.#now();
-      if (timeLeft < this.#policy.minAttemptMs) {
-        throw lastError ?? new DeadlineExceededError(target);
+      if (this.#signal?.aborted || timeLeft < this.#policy.minAttemptMs) {
+        throw this.#outOfTime(target, lastError);
       }
       this.stats.requests++;
       if (attempt > 1) this.stats.retries++;
@@ -153,8 +195,8 @@ export class HttpTransport {
       if (!outcome.retryable || attempt === this.#policy.maxAttempts) throw outcome.error;
       const delay = outcome.retryAfterMs ?? backoffDelay(attempt, this.#policy, this.#random);
       if (this.#now() + delay + this.#policy.minAttemptMs > this.#deadline) {
-        // Waiting would run past the deadline: report the failure we have instead.
-        throw outcome.error;
+        // Waiting would run past the deadline: the work is deferred, not failed.
+        throw this.#outOfTime(target, outcome.error);
       }
       this.#log.debug('retrying Zuora request', {
         method: request.method,
@@ -164,9 +206,22 @@ export class HttpTransport {
         reason: outcome.error.name,
         status: outcome.error instanceof ZuoraHttpError ? outcome.error.status : undefined,
       });
-      await this.#sleep(delay);
+      if (outcome.retryAfterMs !== undefined || isThrottled(outcome.error)) {
+        // Zuora asked the tenant's client to slow down, not this one request: every request of
+        // the run waits at the gate, this one included.
+        this.#gate.holdUntil(this.#now() + delay);
+      } else {
+        await this.#sleep(delay, this.#signal);
+      }
     }
-    throw lastError ?? new DeadlineExceededError(target);
+    throw lastError ?? this.#outOfTime(target, undefined);
+  }
+
+  #outOfTime(target: RequestTarget, cause: ZuoraError | undefined): DeadlineExceededError {
+    return new DeadlineExceededError(
+      { ...target, interrupted: this.#signal?.aborted },
+      cause ? { cause } : undefined,
+    );
   }
 
   async #attempt<T>(
@@ -175,10 +230,7 @@ export class HttpTransport {
     target: RequestTarget,
     attempt: number,
     timeLeft: number,
-  ): Promise<
-    | { done: true; response: HttpResponse<T> }
-    | { done: false; error: ZuoraError; retryable: boolean; retryAfterMs?: number | undefined }
-  > {
+  ): Promise<Attempt<T>> {
     const timeout = Math.min(this.#policy.requestTimeoutMs, timeLeft);
     const headers: Record<string, string> = { ...this.#headers, ...request.headers };
     let body: string | undefined;
@@ -186,7 +238,7 @@ export class HttpTransport {
       headers['content-type'] = 'application/x-www-form-urlencoded';
       body = new URLSearchParams(request.form).toString();
     }
-    let response: Response;
+    let response: Response | undefined;
     let text: string;
     // A timer we clear, not AbortSignal.timeout(): that one keeps the request (and its buffers)
     // reachable until it fires, which for a 1000-job sweep is most of the heap.
@@ -205,52 +257,40 @@ export class HttpTransport {
       // The body is read under the same timeout: a stalled or truncated body is a network fault.
       text = await response.text();
     } catch (cause) {
+      if (response && isDecodingError(cause)) {
+        // Zuora answered, but with a body that is not the encoding it claims: not a network fault.
+        return {
+          done: false,
+          retryable: false,
+          error: new ZuoraResponseError({
+            ...target,
+            status: response.status,
+            requestId: this.#requestId(response),
+            problem: `body could not be decoded as the ${this.#scrub(response.headers.get('content-encoding') ?? 'declared', 32)} it claims`,
+          }),
+        };
+      }
       const timedOut = cause instanceof Error && cause.name === 'TimeoutError';
       return {
         done: false,
         retryable: true,
         error: new ZuoraNetworkError(
           { ...target, attempts: attempt, timedOut },
-          { cause: scrubCause(cause, this.#redact) },
+          { cause: scrubCause(cause, this.#scrub) },
         ),
       };
     } finally {
       clearTimeout(timer);
     }
-    const requestId = response.headers.get('zuora-request-id') ?? undefined;
+    const requestId = this.#requestId(response);
     this.#updatePacing(parseRateLimit(response.headers));
-    if (response.ok) {
-      const invalid = (problem: string) => ({
-        done: false as const,
-        retryable: false,
-        error: new ZuoraResponseError({ ...target, status: response.status, requestId, problem }),
-      });
-      let json: unknown;
-      try {
-        json = JSON.parse(text);
-      } catch {
-        return invalid('body is not JSON');
-      }
-      try {
-        const data = request.parse(json);
-        return {
-          done: true,
-          response: { data, status: response.status, requestId, attempts: attempt },
-        };
-      } catch (cause) {
-        const problem = cause instanceof Error ? cause.message : 'unexpected shape';
-        return invalid(this.#redact(problem).slice(0, MAX_MESSAGE));
-      }
-    }
-    const parsed = parseErrorBody(text);
+    if (response.ok) return this.#parseSuccess(request, response, text, target, attempt, requestId);
+    const parsed = parseErrorBody(text.slice(0, MAX_ERROR_BODY));
     const error = new ZuoraHttpError({
       ...target,
       status: response.status,
-      code: typeof parsed.code === 'string' ? this.#redact(parsed.code).slice(0, 64) : parsed.code,
-      zuoraMessage:
-        parsed.message === undefined
-          ? undefined
-          : this.#redact(parsed.message).slice(0, MAX_MESSAGE),
+      code: typeof parsed.code === 'string' ? this.#scrub(parsed.code, 64) : parsed.code,
+      zuoraMessage: parsed.message === undefined ? undefined : this.#scrub(parsed.message),
       requestId,
       attempts: attempt,
     });
@@ -262,35 +302,80 @@ export class HttpTransport {
     };
   }
 
+  #parseSuccess<T>(
+    request: HttpRequest<T>,
+    response: Response,
+    text: string,
+    target: RequestTarget,
+    attempt: number,
+    requestId: string | undefined,
+  ): Attempt<T> {
+    const invalid = (problem: string): Attempt<T> => ({
+      done: false,
+      retryable: false,
+      error: new ZuoraResponseError({ ...target, status: response.status, requestId, problem }),
+    });
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      return invalid('body is not JSON');
+    }
+    try {
+      const data = request.parse(json);
+      return {
+        done: true,
+        response: { data, status: response.status, requestId, attempts: attempt },
+      };
+    } catch (cause) {
+      return invalid(this.#scrub(cause instanceof Error ? cause.message : 'unexpected shape'));
+    }
+  }
+
+  /** The `Zuora-Request-Id`, kept only if it looks like one once scrubbed. */
+  #requestId(response: Response): string | undefined {
+    const value = response.headers.get('zuora-request-id');
+    return value === null ? undefined : safeRequestId(this.#scrub(value, 64));
+  }
+
   /** Slows down when Zuora says the quota is nearly spent, instead of running into 429s. */
   #updatePacing(info: RateLimitInfo): void {
     if (info.remaining === undefined || info.resetSeconds === undefined) return;
     const lowWater = Math.max(2, Math.floor((info.limit ?? 0) / 10));
     if (info.remaining >= lowWater) return;
     const spread = (info.resetSeconds * 1000) / (info.remaining + 1);
-    const notBefore = this.#now() + Math.min(spread, info.resetSeconds * 1000);
-    this.#notBefore = Math.max(this.#notBefore, notBefore);
+    this.#gate.holdUntil(this.#now() + Math.min(spread, info.resetSeconds * 1000));
   }
 
-  async #waitForPacing(target: RequestTarget, lastError: ZuoraError | undefined): Promise<void> {
-    const wait = this.#notBefore - this.#now();
+  async #waitForGate(target: RequestTarget, lastError: ZuoraError | undefined): Promise<void> {
+    const wait = this.#gate.notBefore - this.#now();
     if (wait <= 0) return;
     if (this.#now() + wait + this.#policy.minAttemptMs > this.#deadline) {
-      throw lastError ?? new DeadlineExceededError(target);
+      throw this.#outOfTime(target, lastError);
     }
-    this.#log.debug('pacing Zuora requests: rate limit nearly spent', { waitMs: wait });
-    await this.#sleep(wait);
+    this.#log.debug('pacing Zuora requests', { waitMs: wait });
+    await this.#sleep(wait, this.#signal);
   }
 }
 
-/** Keeps a network error's class and code as the cause, with any secret scrubbed. */
-function scrubCause(cause: unknown, redact: (text: string) => string): Error {
+function isThrottled(error: ZuoraError): boolean {
+  return error instanceof ZuoraHttpError && error.status === 429;
+}
+
+/** True for the error `fetch` raises when a body is not the gzip (or deflate) it claims. */
+function isDecodingError(error: unknown): boolean {
+  const code = (error as { cause?: { code?: unknown } } | undefined)?.cause?.code;
+  return typeof code === 'string' && /^Z_/.test(code);
+}
+
+/** Keeps a network error's class and code as the cause, scrubbed and bounded. */
+function scrubCause(cause: unknown, scrub: (text: string, max?: number) => string): Error {
   if (!(cause instanceof Error)) return new Error('request failed');
   const inner = cause.cause instanceof Error ? cause.cause : undefined;
   const detail = inner ? `${cause.message}: ${inner.message}` : cause.message;
-  const scrubbed = new Error(redact(detail));
+  const scrubbed = new Error(scrub(detail, 200));
   scrubbed.name = cause.name;
   const code = (inner as { code?: unknown } | undefined)?.code;
-  if (typeof code === 'string') Object.assign(scrubbed, { code });
+  if (typeof code === 'string' && /^[A-Z_]{1,32}$/.test(code)) Object.assign(scrubbed, { code });
   return scrubbed;
 }

@@ -1,6 +1,12 @@
-/** Zuora Data Query types and the schemas that validate Zuora's responses. */
+/**
+ * Zuora Data Query types and the schemas that validate Zuora's responses. The published spec
+ * makes every job field optional, and real tenants send nulls: only `id` and `queryStatus` are
+ * required of a job; everything the janitor judges by (`updatedOn`, `createdBy`, `query`) may be
+ * missing, and the policy treats a job it cannot judge as protected. Lists are validated job by
+ * job, so one odd job never hides the others.
+ */
 import * as z from 'zod/mini';
-import { lazySchema } from '../contract/validation.ts';
+import { describeIssues, lazySchema } from '../contract/validation.ts';
 
 /** Every status Zuora reports for a Data Query job. */
 export const QUERY_STATUSES = [
@@ -24,33 +30,95 @@ export type CancellableStatus = (typeof CANCELLABLE_STATUSES)[number];
 /** Matches a job id: a canonical UUID (Zuora's spec says 64 characters; it is 36). */
 export const JOB_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+const optionalText = () => z.optional(z.nullable(z.string()));
+
 const buildQueryJobSchema = () =>
   z.looseObject({
     id: z.string().check(z.regex(JOB_ID_PATTERN, 'must be a UUID')),
     queryStatus: z.enum(QUERY_STATUSES),
-    updatedOn: z
-      .string()
-      .check(z.refine((value) => !Number.isNaN(Date.parse(value)), 'must be an ISO-8601 date')),
-    createdBy: z.optional(z.string()),
-    query: z.optional(z.string()),
-    sourceData: z.optional(z.string()),
-    remainingRetries: z.optional(z.number()),
+    /** Read strictly by the policy; a missing or unreadable date makes the job unjudgeable. */
+    updatedOn: optionalText(),
+    createdBy: optionalText(),
+    query: optionalText(),
+    sourceData: optionalText(),
+    remainingRetries: z.optional(z.nullable(z.number())),
   });
 
 /** A Data Query job as the janitor uses it; other fields Zuora sends are ignored. */
 export type QueryJob = z.infer<ReturnType<typeof buildQueryJobSchema>>;
 
-/** `GET /query/jobs` → `{data: [...]}`. */
-export const jobListSchema = lazySchema(() => z.object({ data: z.array(buildQueryJobSchema()) }));
+const queryJobSchema = lazySchema(buildQueryJobSchema);
 
-/** `GET|DELETE /query/jobs/{id}` → `{data: {...}}`. */
-export const jobEnvelopeSchema = lazySchema(() => z.object({ data: buildQueryJobSchema() }));
+/** One page of a list: the jobs that could be read, and how many could not. */
+export interface ParsedPage {
+  jobs: QueryJob[];
+  /** Entries that are not a job the janitor can identify (no UUID id, unknown status). */
+  unreadable: number;
+  /** The first problem among the unreadable entries, one line. */
+  problem?: string | undefined;
+  /** How many entries the page held, readable or not. */
+  size: number;
+}
+
+/** `GET /query/jobs` → `{data: [...]}`, read entry by entry. */
+const listEnvelopeSchema = lazySchema(() => z.object({ data: z.array(z.unknown()) }));
+
+/** Reads a list page; throws only when the envelope itself is wrong. */
+export function parseJobPage(body: unknown): ParsedPage {
+  const envelope = parseOrThrow(listEnvelopeSchema(), body);
+  const jobs: QueryJob[] = [];
+  let problem: string | undefined;
+  for (const entry of envelope.data) {
+    const result = z.safeParse(queryJobSchema(), entry);
+    if (result.success) jobs.push(result.data);
+    else problem ??= describeIssues(result.error);
+  }
+  return {
+    jobs,
+    unreadable: envelope.data.length - jobs.length,
+    problem,
+    size: envelope.data.length,
+  };
+}
+
+/** `GET /query/jobs/{id}` → `{data: {...}}`. */
+export function parseJobEnvelope(body: unknown): QueryJob {
+  return parseOrThrow(lazyEnvelope(), body).data;
+}
+
+const lazyEnvelope = lazySchema(() => z.object({ data: queryJobSchema() }));
+
+/**
+ * `DELETE /query/jobs/{id}` → `{data: {...}}`. Zuora answers with the job in `cancelled`, but a
+ * minimal `{data: {id, queryStatus}}` is as good: any object under `data` confirms the cancel.
+ */
+export function parseCancelResponse(body: unknown): void {
+  parseOrThrow(cancelEnvelopeSchema(), body);
+}
+
+const cancelEnvelopeSchema = lazySchema(() => z.object({ data: z.looseObject({}) }));
 
 /** `POST /oauth/token` → `{access_token, expires_in, ...}`. */
 export const tokenResponseSchema = lazySchema(() =>
   z.looseObject({
     access_token: z.string().check(z.minLength(1)),
-    token_type: z.optional(z.string()),
+    token_type: z.optional(z.nullable(z.string())),
     expires_in: z.number().check(z.positive()),
   }),
 );
+
+/** Reads a token response. */
+export function parseTokenResponse(body: unknown): z.infer<ReturnType<typeof tokenResponseSchema>> {
+  return parseOrThrow(tokenResponseSchema(), body);
+}
+
+/** The problem with a response body, in one line (never the values). */
+export class ResponseShapeError extends Error {
+  override name = 'ResponseShapeError';
+}
+
+function parseOrThrow<S extends z.core.$ZodType>(schema: S, body: unknown): z.output<S> {
+  const result = z.safeParse(schema, body);
+  if (!result.success) throw new ResponseShapeError(describeIssues(result.error));
+  return result.data;
+}

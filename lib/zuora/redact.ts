@@ -1,20 +1,122 @@
 /**
- * Remembers the secret values of a run (client secret, access tokens) and scrubs them from any
- * text before it can reach an error, a log line or a report. This is defence in depth: the
- * client never puts them there on purpose, but a server may echo what it was sent.
+ * Keeps what must not be printed out of everything that is: the client secret and access tokens
+ * (in every encoding they travel in, since a server may echo the form body or the Basic header),
+ * and query text (which can hold customer data, and which Zuora error messages may quote). And
+ * bounds every string a server controls before it reaches an error, a log line or a report.
  */
-export class Redactor {
-  readonly #secrets = new Set<string>();
 
-  /** Registers values to scrub; empty and very short values are ignored (they would over-match). */
-  add(...values: Array<string | undefined>): void {
-    for (const value of values) if (value && value.length >= 6) this.#secrets.add(value);
+/** What a withheld message is replaced with. */
+export const WITHHELD = '[message withheld: it may quote query text]';
+
+/** Shortest value registered as a secret: shorter ones would over-match. */
+const MIN_SECRET_LENGTH = 6;
+/** A message quotes a query when it shares a run of this many characters with one. */
+const QUOTE_WINDOW = 24;
+/** Query-looking text, whether or not we know the query. */
+const SQL_FRAGMENT = /\bselect\b[\s\S]{0,500}?\bfrom\b/i;
+
+/** Every form in which `value` can travel: raw, percent, form and JSON encoded, base64. */
+function encodedForms(value: string): string[] {
+  const percent = encodeURIComponent(value);
+  const form = new URLSearchParams({ v: value }).toString().slice(2);
+  const json = JSON.stringify(value).slice(1, -1);
+  const lowerHex = (text: string) => text.replace(/%[0-9A-F]{2}/g, (hex) => hex.toLowerCase());
+  const unicodeEscaped = (text: string, upper: boolean) =>
+    text.replace(/[\u0080-\uffff]/g, (c) => {
+      const hex = c.charCodeAt(0).toString(16).padStart(4, '0');
+      return `\\u${upper ? hex.toUpperCase() : hex}`;
+    });
+  const bytes = Buffer.from(value);
+  return [
+    value,
+    percent,
+    lowerHex(percent),
+    form,
+    lowerHex(form),
+    json,
+    json.replaceAll('/', '\\/'),
+    unicodeEscaped(json, false),
+    unicodeEscaped(json, true),
+    bytes.toString('base64'),
+    bytes.toString('base64').replace(/=+$/, ''),
+    bytes.toString('base64url'),
+  ];
+}
+
+/** Remembers a run's secrets and queries, and scrubs text of them. */
+export class Redactor {
+  /** Longest first, so that a form containing another is replaced whole. */
+  #secrets: string[] = [];
+  readonly #queries = new Set<string>();
+
+  /**
+   * Registers a secret value. With `clientId`, also the HTTP Basic credentials it forms
+   * (`base64(id:secret)`, raw and form-encoded, as RFC 6749 allows both).
+   */
+  addSecret(value: string | undefined, clientId?: string): void {
+    if (!value || value.length < MIN_SECRET_LENGTH) return;
+    const forms = encodedForms(value);
+    if (clientId !== undefined) {
+      for (const pair of [
+        `${clientId}:${value}`,
+        `${encodeURIComponent(clientId)}:${encodeURIComponent(value)}`,
+      ]) {
+        forms.push(Buffer.from(pair).toString('base64'));
+      }
+    }
+    const all = new Set([...this.#secrets, ...forms.filter((f) => f.length >= MIN_SECRET_LENGTH)]);
+    this.#secrets = [...all].sort((a, b) => b.length - a.length);
   }
 
-  /** Returns `text` with every registered secret replaced by `[redacted]`. */
+  /** Registers a query text, so that messages quoting it are withheld. */
+  addQuery(text: string | null | undefined): void {
+    // The start of a long query is what a message would quote; the cut bounds the search.
+    if (text && text.length >= QUOTE_WINDOW) this.#queries.add(text.slice(0, 20_000));
+  }
+
+  /** `text` with every form of every registered secret replaced by `[redacted]`. */
   redact = (text: string): string => {
     let result = text;
-    for (const secret of this.#secrets) result = result.split(secret).join('[redacted]');
+    for (const secret of this.#secrets) {
+      if (result.includes(secret)) result = result.split(secret).join('[redacted]');
+    }
     return result;
   };
+
+  /**
+   * Text from outside (a message, a header) made safe to print: secrets redacted, withheld if it
+   * may quote a query, control characters removed, at most `max` characters.
+   */
+  scrub = (text: string, max = 300): string => {
+    // Only what is printed matters, so the query check reads the bounded text.
+    const bounded = boundedText(this.redact(text), max);
+    return this.#quotesQuery(bounded) ? WITHHELD : bounded;
+  };
+
+  #quotesQuery(text: string): boolean {
+    if (SQL_FRAGMENT.test(text)) return true;
+    if (this.#queries.size === 0 || text.length < QUOTE_WINDOW) return false;
+    for (let start = 0; start + QUOTE_WINDOW <= text.length; start++) {
+      const window = text.slice(start, start + QUOTE_WINDOW);
+      for (const query of this.#queries) if (query.includes(window)) return true;
+    }
+    return false;
+  }
+}
+
+/** Control characters, and the bidirectional overrides that make a log line read differently. */
+const UNPRINTABLE = /[\p{Cc}\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]+/gu;
+
+/**
+ * Free text made safe for one log line: control and bidi characters become spaces, runs of
+ * white space one space, and the result is cut to `max` characters (with `…`).
+ */
+export function boundedText(text: string, max: number): string {
+  const flat = text.replace(UNPRINTABLE, ' ').replace(/\s+/g, ' ').trim();
+  return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
+}
+
+/** True when free text looks like it carries a query (`select … from`). */
+export function looksLikeQuery(text: string): boolean {
+  return SQL_FRAGMENT.test(text);
 }

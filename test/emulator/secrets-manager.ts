@@ -34,6 +34,8 @@ export class SecretsManagerEmulator {
   readonly #secrets = new Map<string, StoredSecret>();
   readonly #denied = new Set<string>();
   readonly #failures: Array<{ status: number; type: string }> = [];
+  /** Calls left that get no answer at all (the connection stays open). */
+  #hanging = 0;
   #url = '';
 
   private constructor() {
@@ -75,6 +77,10 @@ export class SecretsManagerEmulator {
         };
         if (req.method !== 'POST' || target !== 'secretsmanager.GetSecretValue') {
           return fail(400, 'UnknownOperationException', 'Unknown operation');
+        }
+        if (this.#hanging > 0) {
+          this.#hanging--;
+          return;
         }
         const injected = this.#failures.shift();
         if (injected) return fail(injected.status, injected.type, `Injected ${injected.type}`);
@@ -139,11 +145,17 @@ export class SecretsManagerEmulator {
     this.requests.length = 0;
     this.#denied.clear();
     this.#failures.length = 0;
+    this.#hanging = 0;
   }
 
   /** Makes `GetSecretValue` on `name` answer `AccessDeniedException`. */
   deny(name: string): void {
     this.#denied.add(name);
+  }
+
+  /** Makes the next `times` calls hang: the request is read and never answered. */
+  hangNext(times = 1): void {
+    this.#hanging += times;
   }
 
   /** Makes the next call fail with `status` and error `type` (ThrottlingException, …). */

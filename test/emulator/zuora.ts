@@ -36,6 +36,11 @@ export interface EmulatedJob {
   dataFile?: string;
   outputRows?: number;
   processingTime?: number;
+  /**
+   * What the emulator sends instead of the stored fields (a value of undefined leaves the field
+   * out): nulls, missing fields, dates without an offset, as a real or unusual Zuora might.
+   */
+  wire?: Record<string, unknown>;
 }
 
 /** An OAuth client the emulator accepts. */
@@ -53,11 +58,28 @@ export type Route = 'token' | 'list' | 'get' | 'cancel';
 
 /** What an injected fault does to a matching request. */
 export type Fault =
-  | { kind: 'status'; status: number; retryAfter?: string; body?: string; contentType?: string }
+  | {
+      kind: 'status';
+      status: number;
+      retryAfter?: string;
+      body?: string;
+      contentType?: string;
+      headers?: Record<string, string>;
+    }
   | { kind: 'drop' }
   | { kind: 'delay'; ms: number }
   | { kind: 'truncated-gzip' }
-  | { kind: 'body'; status?: number; body: string; contentType?: string };
+  | { kind: 'body'; status?: number; body: string; contentType?: string }
+  /** Answers `status` with a body that repeats what the request carried (form, headers). */
+  | { kind: 'echo'; status: number; format?: 'json' | 'html' | 'query-error' }
+  /** Handles the request as usual (the cancel takes effect), then drops the connection. */
+  | { kind: 'drop-after' }
+  /** Handles the request as usual but sends its body as plain text labelled `gzip`. */
+  | { kind: 'bad-encoding' }
+  /** Handles the request as usual and adds these response headers. */
+  | { kind: 'headers'; headers: Record<string, string> }
+  /** Handles the request as usual and sends `reshape(payload)` instead of the payload. */
+  | { kind: 'reshape'; reshape: (payload: unknown) => unknown };
 
 /** A Data Query error response (`{code, message}` with `status`), for {@link ZuoraEmulator.inject}. */
 export function queryError(status: number, code: number, message: string): Fault {
@@ -90,6 +112,12 @@ export interface RecordedRequest {
   answeredAt: number;
   /** The response body was sent gzip-compressed. */
   gzipped?: boolean;
+  /** The JSON the emulator answered with (before any compression), for checks on the wire. */
+  sent?: unknown;
+  /** What hostile mode did to this answer, if anything. */
+  hostility?: string | undefined;
+  /** The request took effect: this cancel moved the job to `cancelled` (whatever was answered). */
+  cancelledJob?: boolean;
 }
 
 /** Options of {@link ZuoraEmulator.start}. */
@@ -147,6 +175,10 @@ export class ZuoraEmulator {
   readonly #faults: FaultRule[] = [];
   readonly #finishAfter = new Map<string, { route: Route; status: EmulatedStatus }>();
   readonly #windows = new Map<string, { start: number; count: number }>();
+  /** Faults that change how a normally handled request is answered. */
+  readonly #modifiers = new WeakMap<RecordedRequest, Fault>();
+  /** Hostile mode: the seed, and whether answers are still being tampered with. */
+  #hostile: { seed: number; answers: boolean; sequence: number } | undefined;
   #seq = 0;
   #url = '';
 
@@ -196,6 +228,7 @@ export class ZuoraEmulator {
     this.#clients.set(DEFAULT_CLIENT.clientId, { ...DEFAULT_CLIENT });
     this.latencyMs = 0;
     this.onRequest = undefined;
+    this.#hostile = undefined;
   }
 
   /** Registers another OAuth client (for example a non-admin one, or rotated credentials). */
@@ -279,6 +312,131 @@ export class ZuoraEmulator {
     });
   }
 
+  /**
+   * Hostile mode, driven by `seed`. Each job is sent in a form fixed by the seed and its id:
+   * optional fields left out or null, `createdBy` in another case or absurdly long, `updatedOn`
+   * without an offset (the same instant, read as UTC) or unreadable, extra fields. And, until
+   * {@link calm}, answers are tampered with: error bodies and `Zuora-Request-Id` headers that
+   * echo the request (form body, bearer token), 500s quoting a job's query, minimal cancel
+   * bodies, bodies labelled gzip that are not, cancels whose answer is lost.
+   */
+  hostile(seed: number): void {
+    this.#hostile = { seed, answers: true, sequence: 0 };
+  }
+
+  /** Stops tampering with answers; jobs keep the form hostile mode gave them. */
+  calm(): void {
+    if (this.#hostile) this.#hostile.answers = false;
+  }
+
+  /** A number in [0, 1) fixed by the hostile seed and `key`. */
+  #draw(key: string): number {
+    let hash = (this.#hostile?.seed ?? 0) ^ 0x9e3779b9;
+    for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x85ebca6b);
+    hash ^= hash >>> 13;
+    hash = Math.imul(hash, 0xc2b2ae35);
+    return ((hash ^ (hash >>> 16)) >>> 0) / 4_294_967_296;
+  }
+
+  /** The fields of a job as hostile mode sends them (fixed per seed and job). */
+  hostileFields(job: EmulatedJob): Record<string, unknown> {
+    if (!this.#hostile) return {};
+    const fields: Record<string, unknown> = {};
+    const pick = (key: string, p: number) => this.#draw(`${job.id}:${key}`) < p;
+    if (pick('createdBy-omit', 0.08)) fields.createdBy = undefined;
+    else if (pick('createdBy-null', 0.05)) fields.createdBy = null;
+    else if (pick('createdBy-case', 0.1)) fields.createdBy = job.createdBy.toUpperCase();
+    else if (pick('createdBy-huge', 0.03))
+      fields.createdBy = `${job.createdBy}${'x'.repeat(5_000)}`;
+    if (pick('query-omit', 0.08)) fields.query = undefined;
+    else if (pick('query-null', 0.05)) fields.query = null;
+    if (pick('date-local', 0.15)) fields.updatedOn = job.updatedOn.replace(/(\.\d+)?Z$/, '');
+    else if (pick('date-bad', 0.06)) {
+      const bad = ['1', 'Nov 28', '', '2026-02-30T00:00:00Z', '0001-01-01T00:00:00Z'];
+      fields.updatedOn = bad[Math.floor(this.#draw(`${job.id}:bad`) * bad.length)];
+    }
+    if (pick('nulls', 0.1)) Object.assign(fields, { sourceData: null, remainingRetries: null });
+    if (pick('extra', 0.1))
+      Object.assign(fields, { unexpected: { nested: [1, 'two'] }, x: '\u202e' });
+    return fields;
+  }
+
+  #hostileAnswer(
+    record: RecordedRequest,
+    status: number,
+    payload: unknown,
+    headers: Record<string, string>,
+  ):
+    | {
+        what: string;
+        status: number;
+        payload: unknown;
+        headers: Record<string, string>;
+        drop?: boolean;
+        badEncoding?: boolean;
+      }
+    | undefined {
+    const hostile = this.#hostile;
+    if (!hostile?.answers || record.route === 'unknown') return undefined;
+    const roll = this.#draw(`answer:${hostile.sequence++}`);
+    const echoed = `${record.body} ${record.headers.authorization ?? ''} ${JSON.stringify(record.headers)}`;
+    const job = record.jobId ? this.#jobs.get(record.jobId) : undefined;
+    if (roll < 0.04) {
+      return {
+        what: 'echo-500',
+        status: 500,
+        headers,
+        payload: {
+          message: `Internal error for ${echoed}`,
+          reasons: [{ code: 5, message: echoed }],
+        },
+      };
+    }
+    if (roll < 0.07 && record.route === 'token') {
+      return {
+        what: 'echo-401',
+        status: 401,
+        headers,
+        payload: { error: 'invalid_client', error_description: `rejected ${echoed}` },
+      };
+    }
+    if (roll < 0.11) {
+      const id =
+        this.#draw(`id:${hostile.sequence}`) < 0.5
+          ? (record.headers.authorization ?? 'x')
+          : `${'r'.repeat(5_000)}`;
+      return {
+        what: 'request-id',
+        status,
+        payload,
+        headers: { ...headers, 'zuora-request-id': id },
+      };
+    }
+    if (roll < 0.14 && job) {
+      return {
+        what: 'quoted-query',
+        status: 500,
+        headers,
+        payload: { code: 1010, message: `Query failed near: ${job.query}` },
+      };
+    }
+    if (roll < 0.17 && status === 200) {
+      return { what: 'bad-encoding', status, payload, headers, badEncoding: true };
+    }
+    if (roll < 0.22 && record.route === 'cancel' && status === 200) {
+      return {
+        what: 'minimal-cancel',
+        status,
+        headers,
+        payload: { data: { id: record.jobId, queryStatus: 'cancelled' } },
+      };
+    }
+    if (roll < 0.25 && record.route === 'cancel' && status === 200) {
+      return { what: 'lost-cancel', status, payload, headers, drop: true };
+    }
+    return undefined;
+  }
+
   /** Removes every pending fault. */
   clearFaults(): void {
     this.#faults.length = 0;
@@ -320,10 +478,59 @@ export class ZuoraEmulator {
     const reply = (status: number, payload: unknown, extra: Record<string, string> = {}) => {
       record.status = status;
       record.answeredAt = this.#now();
-      record.gzipped = this.#send(req, res, status, payload, {
-        ...extra,
-        ...this.#commonHeaders(req),
-      });
+      let modifier = this.#modifiers.get(record);
+      if (modifier && status >= 300) {
+        // A modifier targets a request handled as usual; an error answer (a stale token's 401)
+        // leaves it for the next matching request.
+        this.#faults.unshift({
+          route: record.route as Route,
+          jobId: undefined,
+          remaining: 1,
+          fault: modifier,
+        });
+        modifier = undefined;
+      }
+      if (modifier?.kind === 'drop-after') {
+        record.status = 0;
+        req.socket.destroy();
+        return;
+      }
+      const headers = { ...extra, ...this.#commonHeaders(req) };
+      const sent = modifier?.kind === 'reshape' ? modifier.reshape(payload) : payload;
+      if (modifier?.kind === 'headers') Object.assign(headers, modifier.headers);
+      if (modifier?.kind === 'bad-encoding') {
+        res.writeHead(status, {
+          ...headers,
+          'content-type': 'application/json',
+          'content-encoding': 'gzip',
+        });
+        res.end(JSON.stringify(sent));
+        return;
+      }
+      const hostile = this.#hostileAnswer(record, status, sent, headers);
+      if (hostile) {
+        record.hostility = hostile.what;
+        if (hostile.drop) {
+          record.status = 0;
+          req.socket.destroy();
+          return;
+        }
+        if (hostile.badEncoding) {
+          res.writeHead(hostile.status, {
+            ...hostile.headers,
+            'content-type': 'application/json',
+            'content-encoding': 'gzip',
+          });
+          res.end(JSON.stringify(hostile.payload));
+          return;
+        }
+        record.status = hostile.status;
+        record.sent = hostile.payload;
+        record.gzipped = this.#send(req, res, hostile.status, hostile.payload, hostile.headers);
+        return;
+      }
+      record.sent = sent;
+      record.gzipped = this.#send(req, res, status, sent, headers);
     };
 
     try {
@@ -396,7 +603,11 @@ export class ZuoraEmulator {
         .filter((job) => client.admin || job.createdBy === client.userId)
         .filter((job) => status === null || job.queryStatus === status)
         .slice(0, pageSize);
-      reply(200, { data: page.map(publicJob) }, limited.headers);
+      reply(
+        200,
+        { data: page.map((job) => publicJob(job, this.hostileFields(job))) },
+        limited.headers,
+      );
       for (const job of page) this.#maybeFinish(job, 'list');
       return;
     }
@@ -415,7 +626,7 @@ export class ZuoraEmulator {
       );
     }
     if (route === 'get') {
-      reply(200, { data: publicJob(job) }, limited.headers);
+      reply(200, { data: publicJob(job, this.hostileFields(job)) }, limited.headers);
       this.#maybeFinish(job, 'get');
       return;
     }
@@ -432,7 +643,8 @@ export class ZuoraEmulator {
     }
     job.queryStatus = 'cancelled';
     job.updatedOn = new Date(this.#now()).toISOString();
-    reply(200, { data: publicJob(job) }, limited.headers);
+    record.cancelledJob = true;
+    reply(200, { data: publicJob(job, this.hostileFields(job)) }, limited.headers);
   }
 
   #token(body: string, reply: (status: number, payload: unknown) => void): void {
@@ -522,6 +734,31 @@ export class ZuoraEmulator {
       case 'delay':
         await sleep(fault.ms);
         return false;
+      case 'drop-after':
+      case 'bad-encoding':
+      case 'headers':
+      case 'reshape':
+        this.#modifiers.set(record, fault);
+        return false;
+      case 'echo': {
+        record.status = fault.status;
+        record.answeredAt = this.#now();
+        const echoed = `${record.method} ${record.path} ${record.body} ${JSON.stringify(record.headers)}`;
+        const body =
+          fault.format === 'html'
+            ? `<html><body><h1>Error</h1><pre>${echoed}</pre></body></html>`
+            : JSON.stringify(
+                fault.format === 'query-error'
+                  ? { code: 1002, message: `Cannot process request: ${echoed}` }
+                  : { message: `Rejected: ${echoed}`, reasons: [{ code: 53, message: echoed }] },
+              );
+        res.writeHead(fault.status, {
+          ...common,
+          'content-type': fault.format === 'html' ? 'text/html' : 'application/json',
+        });
+        res.end(body);
+        return true;
+      }
       case 'drop':
         record.answeredAt = this.#now();
         req.socket.destroy();
@@ -534,6 +771,7 @@ export class ZuoraEmulator {
           'content-type': fault.contentType ?? 'application/json',
         };
         if (fault.retryAfter !== undefined) headers['retry-after'] = fault.retryAfter;
+        Object.assign(headers, fault.headers);
         res.writeHead(fault.status, headers);
         res.end(fault.body ?? JSON.stringify({ message: `Injected ${fault.status}` }));
         return true;
@@ -550,7 +788,9 @@ export class ZuoraEmulator {
       case 'truncated-gzip': {
         record.status = 200;
         record.answeredAt = this.#now();
-        const full = gzipSync(JSON.stringify({ data: [...this.#jobs.values()].map(publicJob) }));
+        const full = gzipSync(
+          JSON.stringify({ data: [...this.#jobs.values()].map((job) => publicJob(job)) }),
+        );
         const cut = full.subarray(0, Math.floor(full.length / 2));
         res.writeHead(200, {
           ...common,
@@ -592,9 +832,14 @@ export class ZuoraEmulator {
   }
 }
 
-function publicJob(job: EmulatedJob): Record<string, unknown> {
-  const { entityId: _entity, createdSeq: _seq, ...visible } = job;
-  return visible;
+function publicJob(
+  job: EmulatedJob,
+  hostile: Record<string, unknown> = {},
+): Record<string, unknown> {
+  const { entityId: _entity, createdSeq: _seq, wire, ...visible } = job;
+  const sent: Record<string, unknown> = { ...visible, ...hostile, ...wire };
+  for (const [key, value] of Object.entries(sent)) if (value === undefined) delete sent[key];
+  return sent;
 }
 
 function routeOf(method: string, path: string): { route: Route | 'unknown'; jobId?: string } {

@@ -134,7 +134,7 @@ describe('QueryJobJanitor template', () => {
     });
   });
 
-  it('routes each custom event from the default bus to its own function', () => {
+  it("routes each command from the janitor's own bus to its own function", () => {
     const rules = Object.values(template.findResources('AWS::Events::Rule')).map(
       (r) => r.Properties,
     );
@@ -146,13 +146,35 @@ describe('QueryJobJanitor template', () => {
       ]),
     );
     expect(rules).toHaveLength(2);
+    const bus = Object.keys(template.findResources('AWS::Events::EventBus'))[0] as string;
     for (const rule of rules) {
-      expect(rule.EventBusName).toBeUndefined();
+      expect(rule.EventBusName).toEqual({ Ref: bus });
       expect(rule.Targets[0]).toMatchObject({
         RetryPolicy: { MaximumRetryAttempts: 2 },
         DeadLetterConfig: { Arn: arnOf(queue) },
       });
     }
+  });
+
+  it('denies commands on its bus to every principal the configuration does not name', () => {
+    const policies = Object.values(template.findResources('AWS::Events::EventBusPolicy')).map(
+      (r) => r.Properties,
+    );
+
+    expect(policies).toEqual([
+      expect.objectContaining({
+        StatementId: expect.stringContaining('DenyCommandsFromOthers'),
+        Statement: expect.objectContaining({
+          Effect: 'Deny',
+          Principal: '*',
+          Action: 'events:PutEvents',
+          // No sender configured: no exception, the deny covers everyone.
+          Condition: {
+            StringEquals: { 'events:detail-type': ['Sweep Query Jobs', 'Cancel Query Jobs'] },
+          },
+        }),
+      }),
+    ]);
   });
 
   it('grants each function exactly logs, GetSecretValue on the one secret, and the failure queue', () => {
@@ -295,6 +317,34 @@ describe('QueryJanitorStack context', () => {
       'Context concurrency must be a whole number',
     );
     expect(() => synth({ staleAfter: 'two hours' })).toThrow(/staleAfter must be a duration/);
+  });
+});
+
+describe('command senders', () => {
+  it('are the only principals the bus lets send commands', () => {
+    const { template } = synth({
+      commandSenders: 'arn:aws:iam::123456789012:role/ops,arn:aws:iam::210987654321:role/oncall-*',
+    });
+    const statements = Object.values(template.findResources('AWS::Events::EventBusPolicy')).map(
+      (r) => r.Properties.Statement,
+    );
+    const senders = [
+      'arn:aws:iam::123456789012:role/ops',
+      'arn:aws:iam::210987654321:role/oncall-*',
+    ];
+
+    expect(statements).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          Effect: 'Deny',
+          Condition: expect.objectContaining({ ArnNotLike: { 'aws:PrincipalArn': senders } }),
+        }),
+        expect.objectContaining({
+          Effect: 'Allow',
+          Condition: expect.objectContaining({ ArnLike: { 'aws:PrincipalArn': senders } }),
+        }),
+      ]),
+    );
   });
 });
 

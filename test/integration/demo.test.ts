@@ -8,7 +8,9 @@ describe('npm start', () => {
       timeout: 60_000,
     });
 
-    const summaries = stdout.split('\n').filter((line) => line.startsWith('sweep-event '));
+    const summaries = stdout
+      .split('\n')
+      .filter((line) => /^(sweep-event|schedule) (dry-run|live) run /.test(line));
     expect(summaries).toHaveLength(3);
     expect(summaries[0]).toMatch(/dry-run run .*would cancel 13, .*protected 4/);
     expect(summaries[1]).toMatch(

@@ -286,7 +286,7 @@ describe('sweep handler', () => {
     const job = world.zuora.addJob({ ageMinutes: 20 });
 
     const { report } = await invoke(
-      { JANITOR_DRY_RUN: 'false' },
+      { JANITOR_DRY_RUN: 'false', JANITOR_EVENT_STALE_AFTER_FLOOR: '10m' },
       sweepEvent({ staleAfter: '15m', dryRun: true }),
     );
 

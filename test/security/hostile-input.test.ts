@@ -291,33 +291,25 @@ describe('bad configuration', () => {
 });
 
 describe('malformed Zuora responses', () => {
-  const responseCorpus: Array<[string, string, string]> = [
+  /** Bodies no job can be read from: a read fails the job, a list fails the run. */
+  const envelopeCorpus: Array<[string, string, string]> = [
     ['a non-JSON body', 'not json at all', 'text/plain'],
     ['an HTML error page with 200', '<html><body>Service maintenance</body></html>', 'text/html'],
-    ['a job missing its fields', JSON.stringify({ data: { id: UUID } }), 'application/json'],
-    [
-      'an unknown status',
-      JSON.stringify({
-        data: { id: UUID, queryStatus: 'paused', updatedOn: '2020-01-01T00:00:00Z' },
-      }),
-      'application/json',
-    ],
+    ['an empty body', '', 'application/json'],
+    ['a body without data', JSON.stringify({ success: true }), 'application/json'],
+  ];
+  /** Entries that are not jobs the janitor can identify: a read fails, a list skips them. */
+  const entryCorpus: Array<[string, Record<string, unknown>]> = [
+    ['a job missing its fields', { id: UUID }],
+    ['an unknown status', { id: UUID, queryStatus: 'paused', updatedOn: '2020-01-01T00:00:00Z' }],
     [
       'a job whose id is not a UUID',
-      JSON.stringify({
-        data: { id: '../x', queryStatus: 'accepted', updatedOn: '2020-01-01T00:00:00Z' },
-      }),
-      'application/json',
+      { id: '../x', queryStatus: 'accepted', updatedOn: '2020-01-01T00:00:00Z' },
     ],
-    [
-      'a bad date',
-      JSON.stringify({ data: { id: UUID, queryStatus: 'accepted', updatedOn: 'yesterday' } }),
-      'application/json',
-    ],
-    ['an empty body', '', 'application/json'],
+    ['a numeric status', { id: UUID, queryStatus: 7, updatedOn: '2020-01-01T00:00:00Z' }],
   ];
 
-  it.each(responseCorpus)(
+  it.each(envelopeCorpus)(
     'a read answering %s fails that job with a typed error and no cancel',
     async (_name, body, contentType) => {
       tried.responses++;
@@ -333,23 +325,78 @@ describe('malformed Zuora responses', () => {
     },
   );
 
-  it.each(responseCorpus)(
+  it.each(entryCorpus)(
+    'a read answering %s fails that job with a typed error and no cancel',
+    async (_name, entry) => {
+      tried.responses++;
+      const job = world.zuora.addJob({ ageMinutes: 300 });
+      world.zuora.inject({ kind: 'body', body: JSON.stringify({ data: entry }) }, { route: 'get' });
+
+      const { result } = await captureOutput(() => sweep({ trigger: 'schedule' }, lambdaContext()));
+
+      const report = result as Report;
+      expect(report.jobs).toEqual([expect.objectContaining({ id: job.id, outcome: 'failed' })]);
+      expect(report.jobs[0]?.error).toMatch(/returned an invalid response: data\./);
+      expect(world.zuora.requestsTo('cancel')).toEqual([]);
+    },
+  );
+
+  it.each(envelopeCorpus)(
     'a list answering %s fails the run with a typed error',
     async (_name, body, contentType) => {
       tried.responses++;
       world.zuora.addJob({ ageMinutes: 300 });
-      world.zuora.inject(
-        {
-          kind: 'body',
-          body: body.replace('"data":{', '"data":[{').replace(/}}$/, '}]}'),
-          contentType,
-        },
-        { route: 'list' },
-      );
+      world.zuora.inject({ kind: 'body', body, contentType }, { route: 'list' });
 
       const { error } = await captureOutput(() => sweep({ trigger: 'schedule' }, lambdaContext()));
 
       expect((error as Error).name).toBe('ZuoraResponseError');
+      expect(world.zuora.requestsTo('cancel')).toEqual([]);
+    },
+  );
+
+  it.each(entryCorpus)(
+    'a list holding %s skips that entry, logs it, and sweeps the rest',
+    async (_name, entry) => {
+      tried.responses++;
+      const good = world.zuora.addJob({ ageMinutes: 300 });
+      world.zuora.inject(
+        {
+          kind: 'reshape',
+          reshape: (payload) => ({ data: [entry, ...(payload as { data: unknown[] }).data] }),
+        },
+        { route: 'list', times: 2 },
+      );
+
+      const { result, output } = await captureOutput(() =>
+        sweep({ trigger: 'schedule' }, lambdaContext()),
+      );
+
+      const report = result as Report;
+      expect(report.jobs).toEqual([expect.objectContaining({ id: good.id, outcome: 'cancelled' })]);
+      expect(world.zuora.requestsTo('cancel').map((request) => request.jobId)).toEqual([good.id]);
+      expect(output).toContain('list entries that are not readable jobs were skipped');
+    },
+  );
+
+  it.each(['yesterday', '2020-13-01T00:00:00Z', null])(
+    'a read answering updatedOn %j protects the job: its age is unknown',
+    async (updatedOn) => {
+      tried.responses++;
+      const job = world.zuora.addJob({ ageMinutes: 300 });
+      world.zuora.inject(
+        {
+          kind: 'body',
+          body: JSON.stringify({ data: { id: job.id, queryStatus: 'accepted', updatedOn } }),
+        },
+        { route: 'get' },
+      );
+
+      const { result } = await captureOutput(() => sweep({ trigger: 'schedule' }, lambdaContext()));
+
+      expect((result as Report).jobs).toEqual([
+        expect.objectContaining({ id: job.id, outcome: 'protected', ageSeconds: null }),
+      ]);
       expect(world.zuora.requestsTo('cancel')).toEqual([]);
     },
   );

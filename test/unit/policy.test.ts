@@ -1,11 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { compileQueryMatcher } from '../../lib/janitor/pattern.ts';
 import {
+  ageSeconds,
   isStale,
+  oldestFirst,
   type PolicyRules,
   planSweep,
   protectionReason,
   recheck,
+  staleReason,
 } from '../../lib/janitor/policy.ts';
 import { QUERY_STATUSES, type QueryJob } from '../../lib/zuora/model.ts';
 
@@ -14,7 +18,7 @@ const HOUR = 3_600_000;
 const rules: PolicyRules = {
   staleAfterMs: { accepted: 2 * HOUR, in_progress: 2 * HOUR },
   protectCreatedBy: ['svc'],
-  protectQueryPattern: /nightly/,
+  protectQueryPattern: compileQueryMatcher('nightly'),
   onlyCreatedBy: [],
 };
 
@@ -45,26 +49,72 @@ describe('isStale', () => {
       expect(isStale(job({ ageHours: 1000, queryStatus: status }), NOW, rules)).toBe(false);
     },
   );
+
+  it('is false when the date cannot be read, and the age is then unknown', () => {
+    const unreadable = job({ updatedOn: 'Nov 28' });
+
+    expect(isStale(unreadable, NOW, rules)).toBe(false);
+    expect(ageSeconds(unreadable, NOW)).toBeNull();
+  });
+
+  it('reads a date without an offset in the given time zone, never the machine one', () => {
+    const local = job({ updatedOn: '2026-11-28T06:30:00' });
+
+    expect(ageSeconds(local, NOW)).toBe(5.5 * 3_600);
+    // 06:30 in New York in November (UTC-5) is 11:30 UTC.
+    expect(ageSeconds(local, NOW, 'America/New_York')).toBe(1_800);
+  });
 });
 
 describe('protectionReason', () => {
   it('protects listed users, matching queries, and everyone outside the only-list', () => {
-    expect(protectionReason(job({ createdBy: 'svc' }), rules)).toBe('createdBy is protected');
-    expect(protectionReason(job({ query: 'select /* nightly */ 1' }), rules)).toMatch(/PATTERN/);
+    expect(protectionReason(job({ createdBy: 'svc' }), rules)).toBe(
+      'createdBy is in protectCreatedBy',
+    );
+    expect(protectionReason(job({ query: 'select /* nightly */ 1' }), rules)).toBe(
+      'query matches protectQueryPattern',
+    );
     expect(
       protectionReason(job({ createdBy: 'bob' }), { ...rules, onlyCreatedBy: ['alice'] }),
-    ).toMatch(/ONLY/);
+    ).toBe('createdBy is not in onlyCreatedBy');
     expect(protectionReason(job({}), rules)).toBeUndefined();
   });
 
-  it('gives the same answer for every job with a global pattern', () => {
-    const global = { ...rules, protectQueryPattern: /nightly/g };
-    const a = job({ query: 'nightly' });
+  it('compares user ids case-insensitively', () => {
+    expect(protectionReason(job({ createdBy: 'SVC' }), rules)).toMatch(/protectCreatedBy/);
+    expect(
+      protectionReason(job({ createdBy: 'Alice' }), { ...rules, onlyCreatedBy: ['alice'] }),
+    ).toBeUndefined();
+  });
 
-    expect([protectionReason(a, global), protectionReason(a, global)]).toEqual([
-      expect.any(String),
-      expect.any(String),
-    ]);
+  it.each([
+    [{ query: undefined }, 'query is missing, so protectQueryPattern cannot be checked'],
+    [{ query: null }, 'query is missing, so protectQueryPattern cannot be checked'],
+    [{ createdBy: undefined }, 'createdBy is missing, so protectCreatedBy cannot be checked'],
+    [{ createdBy: null }, 'createdBy is missing, so protectCreatedBy cannot be checked'],
+    [
+      { createdBy: 'svc\u200b' },
+      'createdBy is not a plain id, so protectCreatedBy cannot be checked',
+    ],
+  ] as Array<[Partial<QueryJob>, string]>)(
+    'protects a job it cannot judge (%j)',
+    (fields, reason) => {
+      expect(protectionReason(job(fields), rules)).toBe(reason);
+    },
+  );
+
+  it('protects a job whose query the pattern cannot finish on', () => {
+    const slow = { ...rules, protectQueryPattern: compileQueryMatcher('^(a+)+$', 20) };
+
+    expect(protectionReason(job({ query: `${'a'.repeat(40)}b` }), slow)).toBe(
+      'protectQueryPattern did not finish on this query in time',
+    );
+  });
+
+  it('needs no owner or query when no rule asks for them', () => {
+    const open = { ...rules, protectCreatedBy: [], protectQueryPattern: undefined };
+
+    expect(protectionReason(job({ createdBy: null, query: null }), open)).toBeUndefined();
   });
 });
 
@@ -94,34 +144,86 @@ describe('planSweep', () => {
 
     expect(plan.toCancel).toHaveLength(1);
   });
+
+  it('holds a running job with an unreadable date as protected, with the reason', () => {
+    const unreadable = job({ updatedOn: '1' });
+
+    const plan = planSweep([unreadable], { now: NOW, rules, maxCancels: 5, dryRun: false });
+
+    expect(plan.protected).toEqual([
+      { job: unreadable, reason: 'updatedOn "1" is not an ISO 8601 date-time: age unknown' },
+    ]);
+  });
 });
 
 describe('recheck', () => {
   it('refuses a job that finished, is protected, or (for sweeps) got fresh', () => {
+    const sweep = { now: NOW, rules, requireStale: true };
+    const request = { now: NOW, rules, requireStale: false };
+
+    expect(recheck(job({ queryStatus: 'completed' }), request).verdict).toBe('already-finished');
+    expect(recheck(job({ createdBy: 'svc' }), request).verdict).toBe('protected');
+    expect(recheck(job({ ageHours: 0 }), sweep).verdict).toBe('no-longer-stale');
+    expect(recheck(job({ ageHours: 0 }), request)).toEqual({
+      verdict: 'eligible',
+      reason: 'requested',
+    });
+    expect(recheck(job({ ageHours: 3 }), sweep)).toEqual({
+      verdict: 'eligible',
+      reason: 'stale: accepted for 3h, over 2h',
+    });
+  });
+
+  it('never lets a named job through whose date cannot be read', () => {
     expect(
-      recheck(job({ queryStatus: 'completed' }), { now: NOW, rules, requireStale: false }),
-    ).toBe('already-finished');
-    expect(recheck(job({ createdBy: 'svc' }), { now: NOW, rules, requireStale: false })).toBe(
-      'protected',
-    );
-    expect(recheck(job({ ageHours: 0 }), { now: NOW, rules, requireStale: true })).toBe(
-      'no-longer-stale',
-    );
-    expect(recheck(job({ ageHours: 0 }), { now: NOW, rules, requireStale: false })).toBe(
-      'eligible',
-    );
+      recheck(job({ updatedOn: null }), { now: NOW, rules, requireStale: false }).verdict,
+    ).toBe('protected');
+  });
+});
+
+describe('staleReason and oldestFirst', () => {
+  it('say how old a job is against its threshold, and sort unreadable dates last', () => {
+    const old = job({ ageHours: 30 });
+    const unreadable = job({ updatedOn: 'x' });
+    const young = job({ ageHours: 3 });
+
+    expect(staleReason(old, NOW, rules)).toBe('stale: accepted for 1d6h, over 2h');
+    expect([young, unreadable, old].sort(oldestFirst()).map((j) => j.id)).toEqual([
+      old.id,
+      young.id,
+      unreadable.id,
+    ]);
   });
 });
 
 describe('planSweep properties', () => {
+  const dates = fc.oneof(
+    {
+      weight: 8,
+      arbitrary: fc
+        .integer({ min: 0, max: 48 * HOUR })
+        .map((age) => new Date(NOW - age).toISOString()),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        null,
+        undefined,
+        '',
+        '1',
+        'Nov 28',
+        '2026-02-30T00:00:00Z',
+        '2026-11-28T10:00:00',
+        '0001-01-01T00:00:00Z',
+      ),
+    },
+  );
   const arbitraryJob = fc.record({
     id: fc.uuid(),
     queryStatus: fc.constantFrom(...QUERY_STATUSES),
-    updatedOn: fc
-      .integer({ min: 0, max: 48 * HOUR })
-      .map((age) => new Date(NOW - age).toISOString()),
-    createdBy: fc.constantFrom('alice', 'bob', 'svc', 'carol'),
-    query: fc.constantFrom('select 1', 'select /* nightly */ 2', 'select 3'),
+    updatedOn: dates,
+    createdBy: fc.constantFrom('alice', 'ALICE', 'bob', 'svc', 'Svc', 'carol', null, undefined),
+    query: fc.constantFrom('select 1', 'select /* nightly */ 2', 'select 3', null, undefined),
   });
   const arbitraryRules = fc.record({
     staleAfterMs: fc.record({
@@ -129,11 +231,38 @@ describe('planSweep properties', () => {
       in_progress: fc.integer({ min: 5 * 60_000, max: 24 * HOUR }),
     }),
     protectCreatedBy: fc.subarray(['alice', 'bob', 'svc', 'carol']),
-    protectQueryPattern: fc.constantFrom(undefined, /nightly/),
+    protectQueryPattern: fc.constantFrom(undefined, compileQueryMatcher('nightly')),
     onlyCreatedBy: fc.subarray(['alice', 'bob', 'svc', 'carol']),
   });
 
-  it('only ever plans to cancel eligible jobs, oldest first, within the cap', () => {
+  /** An independent statement of the rule: when may a listed job be cancelled? */
+  function mayCancel(candidate: QueryJob, policy: PolicyRules): boolean {
+    if (candidate.queryStatus !== 'accepted' && candidate.queryStatus !== 'in_progress')
+      return false;
+    const text = candidate.updatedOn;
+    if (typeof text !== 'string' || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z)?$/.test(text))
+      return false;
+    const at = Date.parse(text.endsWith('Z') ? text : `${text}Z`);
+    if (Number.isNaN(at) || new Date(at).toISOString().slice(0, 10) !== text.slice(0, 10)) {
+      return false;
+    }
+    if (text.startsWith('0001')) return false;
+    if (NOW - at <= policy.staleAfterMs[candidate.queryStatus]) return false;
+    const owner = candidate.createdBy?.toLowerCase();
+    const ownerRules = policy.protectCreatedBy.length + policy.onlyCreatedBy.length > 0;
+    if (ownerRules && !owner) return false;
+    if (owner && policy.protectCreatedBy.includes(owner)) return false;
+    if (policy.onlyCreatedBy.length > 0 && !policy.onlyCreatedBy.includes(owner as string)) {
+      return false;
+    }
+    if (policy.protectQueryPattern) {
+      if (typeof candidate.query !== 'string') return false;
+      if (/nightly/.test(candidate.query)) return false;
+    }
+    return true;
+  }
+
+  it('only ever plans to cancel jobs it can judge eligible, oldest first, within the cap', () => {
     fc.assert(
       fc.property(
         fc.array(arbitraryJob, { maxLength: 60 }),
@@ -142,26 +271,17 @@ describe('planSweep properties', () => {
         fc.boolean(),
         (jobs, policy, maxCancels, dryRun) => {
           const plan = planSweep(jobs, { now: NOW, rules: policy, maxCancels, dryRun });
-          const eligible = new Set(
-            jobs
-              .filter((j) => j.queryStatus === 'accepted' || j.queryStatus === 'in_progress')
-              .filter(
-                (j) =>
-                  NOW - Date.parse(j.updatedOn) > policy.staleAfterMs[j.queryStatus as 'accepted'],
-              )
-              .filter((j) => !policy.protectCreatedBy.includes(j.createdBy))
-              .filter(
-                (j) =>
-                  policy.onlyCreatedBy.length === 0 || policy.onlyCreatedBy.includes(j.createdBy),
-              )
-              .filter((j) => !(policy.protectQueryPattern?.test(j.query) ?? false))
-              .map((j) => j.id),
-          );
+          const unique = [...new Map(jobs.map((j) => [j.id, j])).values()];
+          const eligible = new Set(unique.filter((j) => mayCancel(j, policy)).map((j) => j.id));
           for (const planned of plan.toCancel) expect(eligible.has(planned.id)).toBe(true);
           if (!dryRun) expect(plan.toCancel.length).toBeLessThanOrEqual(maxCancels);
-          const ages = plan.toCancel.map((j) => Date.parse(j.updatedOn));
+          const ages = plan.toCancel.map((j) => Date.parse(j.updatedOn as string));
           expect(ages).toEqual([...ages].sort((a, b) => a - b));
-          expect(plan.toCancel.length + plan.deferred.length).toBe(new Set([...eligible]).size);
+          expect(plan.toCancel.length + plan.deferred.length).toBe(eligible.size);
+          // Every listed job lands in exactly one bucket.
+          expect(
+            plan.fresh.length + plan.protected.length + plan.toCancel.length + plan.deferred.length,
+          ).toBe(unique.length);
         },
       ),
       { numRuns: 3_000 },

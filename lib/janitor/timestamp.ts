@@ -1,0 +1,80 @@
+/**
+ * Zuora timestamps, read strictly: ISO 8601 date and time (`2026-11-28T12:15:00`, optional
+ * fraction, `Z` or an offset such as `+01:00`). A timestamp without an offset is read in the
+ * tenant's time zone (UTC unless configured), never in the machine's. Anything else, `"1"` and
+ * `"Nov 28"` included, is unreadable: the caller must treat the job as one it cannot judge.
+ */
+
+const TIMESTAMP =
+  /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?([Zz]|[+-]\d{2}(?::?\d{2})?)?$/;
+
+/** Epoch milliseconds of `text`, or undefined when it is not a strict ISO 8601 date-time. */
+export function parseTimestamp(text: unknown, timeZone = 'UTC'): number | undefined {
+  if (typeof text !== 'string' || text.length > 40) return undefined;
+  const match = TIMESTAMP.exec(text);
+  if (!match) return undefined;
+  const [, year, month, day, hour, minute, second = '0', fraction = '', zone] = match;
+  const fields = [year, month, day, hour, minute, second].map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const [y, mo, d, h, mi, s] = fields;
+  if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || s > 59) return undefined;
+  const ms = Number(fraction.padEnd(3, '0').slice(0, 3));
+  const wall = Date.UTC(y, mo - 1, d, h, mi, s, ms);
+  // Date.UTC rolls 30 February over into March: a date that does not exist is unreadable, and
+  // so is one before Data Query existed (a placeholder such as 0001-01-01 is not an age).
+  if (new Date(wall).getUTCDate() !== d || y < 2000) return undefined;
+  if (zone === undefined) return wall - zoneOffsetMs(timeZone, wall);
+  if (zone === 'Z' || zone === 'z') return wall;
+  const sign = zone.startsWith('-') ? -1 : 1;
+  const digits = zone.slice(1).replace(':', '');
+  const offsetHours = Number(digits.slice(0, 2));
+  const offsetMinutes = Number(digits.slice(2) || '0');
+  if (offsetHours > 14 || offsetMinutes > 59) return undefined;
+  return wall - sign * (offsetHours * 60 + offsetMinutes) * 60_000;
+}
+
+/**
+ * How far `timeZone` is ahead of UTC at the wall-clock instant `wall` (epoch milliseconds of the
+ * local time read as if it were UTC). Two passes, so that times near a DST change land right.
+ */
+function zoneOffsetMs(timeZone: string, wall: number): number {
+  if (timeZone === 'UTC') return 0;
+  const first = offsetAt(timeZone, wall);
+  return offsetAt(timeZone, wall - first);
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function offsetAt(timeZone: string, instant: number): number {
+  let format = formatters.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
+    formatters.set(timeZone, format);
+  }
+  const part = (type: string) =>
+    Number(format.formatToParts(instant).find((p) => p.type === type)?.value);
+  const local = Date.UTC(
+    part('year'),
+    part('month') - 1,
+    part('day'),
+    part('hour'),
+    part('minute'),
+    part('second'),
+  );
+  return local - (instant - (instant % 1000));
+}

@@ -1,0 +1,586 @@
+/**
+ * Fail closed: one regression test per defect found by trying the shipped janitor from outside
+ * (as an attacker, a careless operator and an unusual-but-valid Zuora). Each failed before its
+ * fix. Where the defect was in the CLI, the CLI runs as a child process.
+ */
+import { App, Stack } from 'aws-cdk-lib';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { QueryJobJanitor } from '../../infra/query-job-janitor.ts';
+import type { Report } from '../../lib/janitor/index.ts';
+import { parseBaseUrl } from '../../lib/zuora/endpoint.ts';
+import { defaultClient, queryError } from '../emulator/zuora.ts';
+import { leakedForms, SECRET_CANARY, TOKEN_CANARY } from '../support/canaries.ts';
+import { cancelEvent, sweepEvent } from '../support/events.ts';
+import {
+  captureOutput,
+  exposedText,
+  jsonLines,
+  lambdaContext,
+  loadFunction,
+  secretFor,
+  startWorld,
+  type World,
+} from '../support/lambda.ts';
+import { runCliProcess } from '../support/processes.ts';
+
+let world: World;
+
+beforeAll(async () => {
+  world = await startWorld();
+});
+
+beforeEach(() => {
+  vi.unstubAllEnvs();
+  world.zuora.reset();
+  world.secrets.reset();
+  world.secrets.put('query-janitor/zuora', secretFor(world.zuora));
+});
+
+afterAll(async () => {
+  vi.unstubAllEnvs();
+  await world.close();
+});
+
+type Handler = Awaited<ReturnType<typeof loadFunction>>;
+
+async function sweepWith(env: Record<string, string | undefined> = {}): Promise<Handler> {
+  return loadFunction('sweep', { ...world.env, ...env });
+}
+
+async function run(
+  handler: Handler,
+  event: unknown = { trigger: 'schedule' },
+  remainingMs = 60_000,
+) {
+  const captured = await captureOutput(() => handler(event, lambdaContext(remainingMs)));
+  return { ...captured, report: captured.result as Report | undefined };
+}
+
+function cliEnv(extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    ZUORA_CLIENT_ID: defaultClient.clientId,
+    ZUORA_CLIENT_SECRET: defaultClient.clientSecret,
+    ZUORA_BASE_URL: world.zuora.url,
+    ...extra,
+  };
+}
+
+describe('1. protect rules fail closed', () => {
+  it('protects a stale job whose query is missing when a query pattern is set', async () => {
+    const job = world.zuora.addJob({ ageMinutes: 300, wire: { query: undefined } });
+    const sweep = await sweepWith({ JANITOR_PROTECT_QUERY_PATTERN: 'nightly' });
+
+    const { report } = await run(sweep);
+
+    expect(world.zuora.job(job.id)?.queryStatus).toBe('accepted');
+    expect(report?.jobs).toEqual([
+      expect.objectContaining({
+        id: job.id,
+        outcome: 'protected',
+        reason: expect.stringMatching(/query/),
+      }),
+    ]);
+  });
+
+  it('compares user ids case-insensitively in protect and only rules', async () => {
+    const owner = 'a1b2c3d4-0000-4000-8000-0000000000aa';
+    const protectedJob = world.zuora.addJob({ ageMinutes: 300, createdBy: owner });
+    const sweep = await sweepWith({ JANITOR_PROTECT_CREATED_BY: owner.toUpperCase() });
+
+    const { report } = await run(sweep);
+
+    expect(world.zuora.job(protectedJob.id)?.queryStatus).toBe('accepted');
+    expect(report?.jobs[0]).toMatchObject({ outcome: 'protected' });
+
+    const eligible = world.zuora.addJob({ ageMinutes: 300, createdBy: owner });
+    const only = await sweepWith({
+      JANITOR_PROTECT_CREATED_BY: undefined,
+      JANITOR_ONLY_CREATED_BY: owner.toUpperCase(),
+    });
+    await run(only);
+    expect(world.zuora.job(eligible.id)?.queryStatus).toBe('cancelled');
+  });
+
+  it('protects a job whose owner is missing when an owner rule is set', async () => {
+    const job = world.zuora.addJob({ ageMinutes: 300, wire: { createdBy: null } });
+    const sweep = await sweepWith({
+      JANITOR_PROTECT_CREATED_BY: 'c0ffee00-0000-4000-8000-00000000c0fe',
+    });
+
+    const { report } = await run(sweep);
+
+    expect(world.zuora.job(job.id)?.queryStatus).toBe('accepted');
+    expect(report?.jobs[0]).toMatchObject({
+      outcome: 'protected',
+      reason: expect.stringMatching(/createdBy/),
+    });
+  });
+});
+
+describe('2. secrets and tokens do not leak through echoes', () => {
+  it('scrubs the client secret echoed in its form-encoded form', async () => {
+    world.zuora.rotateSecret(defaultClient.clientId, SECRET_CANARY);
+    world.secrets.put(
+      'query-janitor/zuora',
+      secretFor(world.zuora, { clientSecret: SECRET_CANARY }),
+    );
+    world.zuora.inject({ kind: 'echo', status: 400 }, { route: 'token', times: 10 });
+    const sweep = await sweepWith();
+
+    const { error, output } = await run(sweep);
+
+    expect((error as Error)?.message).toMatch(/oauth\/token/);
+    expect(
+      leakedForms(output + exposedText(error), [SECRET_CANARY], defaultClient.clientId),
+    ).toEqual([]);
+  });
+
+  it('never copies a Zuora-Request-Id that carries the token, or is huge', async () => {
+    world.zuora.tokenPrefix = TOKEN_CANARY;
+    const job = world.zuora.addJob({ ageMinutes: 300 });
+    world.zuora.onRequest = (request) => {
+      if (request.route !== 'get') return;
+      const token = world.zuora.issuedTokens().at(-1) ?? '';
+      world.zuora.inject(
+        {
+          kind: 'status',
+          status: 403,
+          headers: { 'zuora-request-id': `${token} ${'x'.repeat(10_000)}` },
+        },
+        { route: 'cancel' },
+      );
+    };
+    const sweep = await sweepWith();
+
+    const { report, output } = await run(sweep);
+
+    const text = output + JSON.stringify(report);
+    expect(report?.jobs[0]).toMatchObject({ id: job.id, outcome: 'failed' });
+    expect(leakedForms(text, world.zuora.issuedTokens())).toEqual([]);
+    expect(text).not.toContain('x'.repeat(100));
+  });
+});
+
+describe('3. dates are read strictly', () => {
+  it('reads an updatedOn without offset as UTC whatever the machine time zone', async () => {
+    // 30 minutes old in UTC; a machine in Tokyo (UTC+9) read it as 9h30m old.
+    const updatedOn = new Date(Date.now() - 30 * 60_000).toISOString().replace(/\.\d+Z$/, '');
+    const job = world.zuora.addJob({ wire: { updatedOn } });
+
+    const result = await runCliProcess(['sweep', '--json', '--no-dry-run'], {
+      env: { ...cliEnv(), TZ: 'Asia/Tokyo' },
+    });
+
+    expect(world.zuora.job(job.id)?.queryStatus).toBe('accepted');
+    expect(JSON.parse(result.stdout).counts).toMatchObject({ scanned: 1, stale: 0 });
+  });
+
+  it.each(['1', 'Nov 28', '2026-02-30T00:00:00Z', 'yesterday', ''])(
+    'never cancels a job whose updatedOn is %j: protected, age unknown',
+    async (updatedOn) => {
+      const job = world.zuora.addJob({ wire: { updatedOn } });
+      const sweep = await sweepWith();
+
+      const { report } = await run(sweep);
+
+      expect(world.zuora.job(job.id)?.queryStatus).toBe('accepted');
+      expect(report?.jobs).toEqual([
+        expect.objectContaining({
+          id: job.id,
+          outcome: 'protected',
+          ageSeconds: null,
+          reason: expect.stringMatching(/updatedOn/),
+        }),
+      ]);
+    },
+  );
+});
+
+describe('4. plain http only to loopback addresses', () => {
+  it.each([
+    'http://127.attacker.example',
+    'http://127.0.0.1.nip.io',
+    'http://localhost.attacker.example',
+    'http://[::ffff:127.0.0.1]',
+  ])('refuses %s', (url) => {
+    expect(() => parseBaseUrl(url)).toThrow(/https/);
+  });
+
+  it.each(['http://127.0.0.1:8080', 'http://127.1.2.3', 'http://localhost:1', 'http://[::1]:9'])(
+    'allows %s',
+    (url) => {
+      expect(() => parseBaseUrl(url)).not.toThrow();
+    },
+  );
+});
+
+describe('5. a hanging Secrets Manager is bounded by the deadline', () => {
+  it('fails the sweep before its deadline, with a logged reason', async () => {
+    world.secrets.hangNext(5);
+    const sweep = await sweepWith();
+    const started = Date.now();
+
+    const { error, output } = await run(sweep, { trigger: 'schedule' }, 8_000);
+
+    expect(Date.now() - started).toBeLessThan(8_000);
+    expect((error as Error).message).toMatch(/Secrets Manager/);
+    expect(jsonLines(output).some((line) => line.message === 'run failed')).toBe(true);
+  });
+
+  it('does not hang the CLI', async () => {
+    world.secrets.hangNext(5);
+
+    const result = await runCliProcess(['list', '--timeout', '10s'], {
+      env: {
+        ZUORA_SECRET_ID: 'query-janitor/zuora',
+        AWS_ENDPOINT_URL_SECRETS_MANAGER: world.secrets.url,
+      },
+      timeoutMs: 30_000,
+    });
+
+    expect(result.signal).toBeNull();
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/Secrets Manager/);
+  }, 40_000);
+});
+
+describe('6. a catastrophic protect pattern cannot stall a run', () => {
+  it('completes within its deadline and protects the jobs it could not judge', async () => {
+    const jobs = Array.from({ length: 5 }, () =>
+      world.zuora.addJob({ ageMinutes: 300, query: `${'a'.repeat(40)}b` }),
+    );
+    const sweep = await sweepWith({ JANITOR_PROTECT_QUERY_PATTERN: '^(a+)+$' });
+    const started = Date.now();
+
+    const { report } = await run(sweep, { trigger: 'schedule' }, 10_000);
+
+    expect(Date.now() - started).toBeLessThan(5_000);
+    for (const job of jobs) expect(world.zuora.job(job.id)?.queryStatus).toBe('accepted');
+    expect(report?.counts).toMatchObject({ stale: 5, protected: 5 });
+  });
+});
+
+describe('6. ... and patterns RE2 cannot express are flagged before they are relied on', () => {
+  it('warns at synth', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new Stack(app, 'Warned');
+    new QueryJobJanitor(stack, 'Janitor', { protectQueryPattern: '(nightly)-\\1' });
+
+    Annotations.fromStack(stack).hasWarning(
+      '/Warned/Janitor',
+      Match.stringLikeRegexp(
+        'protectQueryPattern uses what a linear-time engine \\(RE2\\) cannot express',
+      ),
+    );
+  });
+
+  it('does not warn about a pattern RE2 can express', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new Stack(app, 'Quiet');
+    new QueryJobJanitor(stack, 'Janitor', { protectQueryPattern: 'nightly-export|/\\* keep \\*/' });
+
+    Annotations.fromStack(stack).hasNoWarning('*', Match.anyValue());
+  });
+
+  it('warns in the CLI', async () => {
+    const result = await runCliProcess(['list'], {
+      env: cliEnv({ JANITOR_PROTECT_QUERY_PATTERN: '^(?!keep).*$' }),
+    });
+
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/warning: protectQueryPattern uses what a linear-time engine/);
+  });
+});
+
+describe('7. a cancel event keeps what it could not finish', () => {
+  it('fails the invocation with the counts when a job failed for a retryable cause', async () => {
+    const job = world.zuora.addJob({ queryStatus: 'in_progress' });
+    world.zuora.inject({ kind: 'status', status: 503 }, { route: 'cancel', times: 10 });
+    const cancel = await loadFunction('cancel', world.env);
+
+    const { error } = await captureOutput(() =>
+      cancel(cancelEvent({ jobIds: [job.id] }), lambdaContext()),
+    );
+
+    expect((error as Error)?.message).toMatch(/failed 1/);
+  });
+
+  it('returns normally when the only failure is permanent (403)', async () => {
+    const job = world.zuora.addJob({ queryStatus: 'in_progress' });
+    world.zuora.inject(queryError(403, 1009, 'Access denied'), { route: 'cancel' });
+    const cancel = await loadFunction('cancel', world.env);
+
+    const { result, error } = await captureOutput(() =>
+      cancel(cancelEvent({ jobIds: [job.id] }), lambdaContext()),
+    );
+
+    expect(error).toBeUndefined();
+    expect((result as Report).counts.failed).toBe(1);
+  });
+});
+
+describe('8. events cannot weaken the deployment', () => {
+  it('refuses dryRun false on a dry-run deployment, before any call', async () => {
+    world.zuora.addJob({ ageMinutes: 300 });
+    const sweep = await sweepWith({ JANITOR_DRY_RUN: 'true' });
+
+    const { error } = await run(sweep, sweepEvent({ dryRun: false }));
+
+    expect((error as Error)?.message).toMatch(/dryRun/);
+    expect(world.zuora.requests).toEqual([]);
+  });
+
+  it('refuses a staleAfter below the deployment floor', async () => {
+    const sweep = await sweepWith({ JANITOR_STALE_AFTER: '2h' });
+
+    const { error } = await run(sweep, sweepEvent({ staleAfter: '5m' }));
+
+    expect((error as Error)?.message).toMatch(/staleAfter/);
+    expect(world.zuora.requests).toEqual([]);
+  });
+
+  it('refuses a cancel event that asks a dry-run deployment to cancel', async () => {
+    const job = world.zuora.addJob({ queryStatus: 'in_progress' });
+    const cancel = await loadFunction('cancel', { ...world.env, JANITOR_DRY_RUN: 'true' });
+
+    const { error } = await captureOutput(() =>
+      cancel(cancelEvent({ jobIds: [job.id], dryRun: false }), lambdaContext()),
+    );
+
+    expect((error as Error)?.message).toMatch(/dryRun/);
+    expect(world.zuora.requests).toEqual([]);
+  });
+});
+
+describe('9. spec-valid responses are accepted', () => {
+  it('counts a cancel answered with a minimal body as cancelled', async () => {
+    const job = world.zuora.addJob({ ageMinutes: 300 });
+    world.zuora.inject(
+      { kind: 'reshape', reshape: () => ({ data: { id: job.id, queryStatus: 'cancelled' } }) },
+      { route: 'cancel' },
+    );
+    const sweep = await sweepWith();
+
+    const { report } = await run(sweep);
+
+    expect(report?.jobs[0]).toMatchObject({ id: job.id, outcome: 'cancelled' });
+  });
+
+  it('sweeps the other jobs when one has createdBy null', async () => {
+    world.zuora.addJob({ ageMinutes: 300, wire: { createdBy: null } });
+    const other = world.zuora.addJob({ ageMinutes: 300 });
+    const sweep = await sweepWith();
+
+    const { report, error } = await run(sweep);
+
+    expect(error).toBeUndefined();
+    expect(world.zuora.job(other.id)?.queryStatus).toBe('cancelled');
+    expect(report?.counts.scanned).toBe(2);
+  });
+
+  it('keeps error messages on one line', async () => {
+    const job = world.zuora.addJob({ ageMinutes: 300 });
+    world.zuora.inject(
+      { kind: 'body', body: JSON.stringify({ data: { id: job.id, queryStatus: 7 } }) },
+      { route: 'get' },
+    );
+    const sweep = await sweepWith();
+
+    const { report } = await run(sweep);
+
+    expect(report?.jobs[0]?.error).toBeDefined();
+    expect(report?.jobs[0]?.error).not.toMatch(/\n/);
+  });
+});
+
+describe('10. throttling near the deadline', () => {
+  it('defers, rather than fails, work that runs out of time waiting for Retry-After', async () => {
+    const job = world.zuora.addJob({ ageMinutes: 300 });
+    world.zuora.inject({ kind: 'status', status: 429, retryAfter: '60' }, { route: 'get' });
+    const sweep = await sweepWith();
+
+    const { report } = await run(sweep, { trigger: 'schedule' }, 10_000);
+
+    expect(report?.jobs[0]).toMatchObject({ id: job.id, outcome: 'deferred' });
+  });
+
+  it('pauses every request of the run after a 429, not only the one that got it', async () => {
+    for (let i = 0; i < 6; i++) world.zuora.addJob({ ageMinutes: 300 + i });
+    world.zuora.inject({ kind: 'status', status: 429, retryAfter: '1' }, { route: 'get' });
+    const sweep = await sweepWith({ JANITOR_CONCURRENCY: '4' });
+
+    await run(sweep);
+
+    const throttled = world.zuora.requests.find((request) => request.status === 429);
+    const during = world.zuora.requests.filter(
+      (request) =>
+        request.receivedAt > (throttled?.answeredAt ?? 0) + 50 &&
+        request.receivedAt < (throttled?.answeredAt ?? 0) + 900,
+    );
+    expect(throttled).toBeDefined();
+    expect(during).toEqual([]);
+  });
+});
+
+describe('11. query text stays out of reports and logs', () => {
+  const QUERY = "SELECT Name, Email FROM Account WHERE Email = 'ceo@example.com'";
+
+  it('withholds a Zuora error message that quotes the query', async () => {
+    const job = world.zuora.addJob({ ageMinutes: 300, query: QUERY });
+    world.zuora.inject(queryError(500, 1010, `Query failed: ${QUERY}`), {
+      route: 'cancel',
+      times: 10,
+    });
+    const sweep = await sweepWith();
+
+    const { report, output } = await run(sweep);
+
+    expect(report?.jobs[0]).toMatchObject({ id: job.id, outcome: 'failed' });
+    expect(output + JSON.stringify(report)).not.toContain('ceo@example.com');
+  });
+
+  it('bounds and scrubs the free-text reason of a cancel event', async () => {
+    const job = world.zuora.addJob({ queryStatus: 'in_progress' });
+    const cancel = await loadFunction('cancel', world.env);
+    const reason = `stuck\n{"level":"ERROR","message":"forged"}\u202e ${QUERY}`.slice(0, 256);
+
+    const { output } = await captureOutput(() =>
+      cancel(cancelEvent({ jobIds: [job.id], reason }), lambdaContext()),
+    );
+
+    expect(output).not.toContain('"message":"forged"');
+    expect(output).not.toContain('\u202e');
+    expect(output).not.toContain('ceo@example.com');
+  });
+});
+
+describe('12. the CLI in a pipe and on Ctrl-C', () => {
+  it('exits quietly when standard output is closed (| head)', async () => {
+    for (let i = 0; i < 40; i++) world.zuora.addJob({ ageMinutes: 300 + i });
+
+    const result = await runCliProcess(['list'], {
+      env: cliEnv(),
+      onStdout: (_chunk, child) => child.stdout?.destroy(),
+    });
+
+    expect(result.stderr).not.toMatch(/EPIPE|Error/);
+    expect(result.code).toBe(0);
+  });
+
+  it('on SIGINT finishes what is in flight, prints the partial report and exits 130', async () => {
+    world.zuora.latencyMs = 150;
+    for (let i = 0; i < 30; i++) world.zuora.addJob({ ageMinutes: 300 + i });
+    let signalled = false;
+    world.zuora.onRequest = (request) => {
+      if (request.route === 'cancel' && !signalled) {
+        signalled = true;
+        child?.kill('SIGINT');
+      }
+    };
+    let child: import('node:child_process').ChildProcess | undefined;
+
+    const result = await runCliProcess(['sweep', '--json', '--no-dry-run'], {
+      env: cliEnv({ JANITOR_MAX_CANCELS_PER_RUN: '30', JANITOR_CONCURRENCY: '2' }),
+      onStart: (started) => {
+        child = started;
+      },
+    });
+
+    expect(result.code).toBe(130);
+    const report = JSON.parse(result.stdout) as Report;
+    expect(report.counts.cancelled).toBeGreaterThan(0);
+    expect(report.counts.deferred).toBeGreaterThan(0);
+    expect(report.counts.stale).toBe(30);
+  });
+});
+
+describe('13. a 401 storm', () => {
+  it('refreshes the token at most once per run', async () => {
+    const ids = Array.from(
+      { length: 25 },
+      () => world.zuora.addJob({ queryStatus: 'in_progress' }).id,
+    );
+    world.zuora.inject(
+      { kind: 'status', status: 401, body: '{"message":"Authentication error"}' },
+      { route: 'get', times: 1_000 },
+    );
+    const cancel = await loadFunction('cancel', world.env);
+
+    await captureOutput(() => cancel(cancelEvent({ jobIds: ids }), lambdaContext()));
+
+    expect(world.zuora.requestsTo('token').length).toBeLessThanOrEqual(2);
+  });
+});
+
+describe('14. diagnostics point the right way', () => {
+  it('says a body is not the gzip it claims, not that Zuora is unreachable', async () => {
+    world.zuora.addJob({ ageMinutes: 300 });
+    world.zuora.inject({ kind: 'bad-encoding' }, { route: 'list' });
+    const sweep = await sweepWith();
+
+    const { error } = await run(sweep);
+
+    expect((error as Error).message).toMatch(/gzip|decod/i);
+    expect((error as Error).message).not.toMatch(/could not reach/);
+  });
+
+  it('refuses a CR/LF in ZUORA_ENTITY_IDS at start-up', async () => {
+    const error = await sweepWith({ ZUORA_ENTITY_IDS: 'e1\r\nX-Injected: 1' }).catch(
+      (e: unknown) => e,
+    );
+
+    expect((error as Error).name).toBe('ConfigError');
+    expect((error as Error).message).toMatch(/ZUORA_ENTITY_IDS/);
+  });
+
+  it('says why Secrets Manager could not be reached', async () => {
+    const sweep = await sweepWith({ AWS_ENDPOINT_URL_SECRETS_MANAGER: 'http://127.0.0.1:9' });
+
+    const { error } = await run(sweep);
+
+    expect((error as Error).message).toMatch(/ECONNREFUSED|connection refused/i);
+  });
+});
+
+describe('the CLI under rate limiting', () => {
+  it('finishes a run whose only pending work is a retry wait (no exit 13)', async () => {
+    world.zuora.addJob({ ageMinutes: 300 });
+    world.zuora.inject(
+      { kind: 'status', status: 429, retryAfter: '1' },
+      { route: 'list', times: 2 },
+    );
+
+    const result = await runCliProcess(['sweep', '--json'], { env: cliEnv() });
+
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout).counts.wouldCancel).toBe(1);
+  });
+});
+
+describe('a DELETE whose response was lost', () => {
+  it('is reported cancelled when the retry finds the job cancelled', async () => {
+    const job = world.zuora.addJob({ ageMinutes: 300 });
+    world.zuora.inject({ kind: 'drop-after' }, { route: 'cancel' });
+    const sweep = await sweepWith();
+
+    const { report } = await run(sweep);
+
+    expect(world.zuora.job(job.id)?.queryStatus).toBe('cancelled');
+    expect(report?.jobs[0]).toMatchObject({ id: job.id, outcome: 'cancelled' });
+  });
+
+  it('is reported cancelled when the token expired between the lost answer and the retry', async () => {
+    const job = world.zuora.addJob({ ageMinutes: 300 });
+    world.zuora.inject({ kind: 'drop-after' }, { route: 'cancel' });
+    world.zuora.onRequest = (request) => {
+      if (request.route === 'cancel' && request.status === 0) world.zuora.expireTokens();
+    };
+    const sweep = await sweepWith();
+
+    const { report } = await run(sweep);
+
+    expect(world.zuora.requestsTo('cancel').map((r) => r.status)).toEqual([0, 401, 400]);
+    expect(report?.jobs[0]).toMatchObject({ id: job.id, outcome: 'cancelled' });
+  });
+});
