@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Command-line entry point; everything else lives in lib/cli.ts. This file owns the process:
 // signals, the exit code, and a standard output that may be closed under us (`| head`).
-import { EXIT, main } from '../lib/cli.ts';
+import { EXIT, main } from '../lib/cli/main.ts';
 
 // A reader that went away (`query-janitor list | head`) is not an error worth a stack trace.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {

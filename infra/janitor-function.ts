@@ -1,62 +1,120 @@
 /**
  * One janitor Lambda function with everything that belongs to it alone: its log group, its role
- * (logs for that group, the secret, nothing else) and its bundling (local esbuild, ESM, the AWS
- * SDK bundled). Function overrides live here.
+ * (logs for that group, the fleet's secrets, nothing else it did not ask for) and its code: the
+ * bundle plus the resolved configuration file (`fleet.json`), which each function loads once at
+ * start-up. Function overrides (memory, timeout, VPC, …) land here.
+ *
+ * The code is bundled at synth by the CDK's local bundling, one of two ways: from a package,
+ * the prebuilt bundles it ships (tested as shipped, and no esbuild or Docker needed by the app
+ * that installs it); from this repository, esbuild builds `functions/<name>.ts`. Both ways the
+ * asset hash covers the output, configuration file included, so a changed file redeploys.
  *
  * The log group and role are created beside the function, in its parent, under the ids they
  * always had (`<id>Logs`, `<id>Role`): moving them into a scope of their own would change their
  * logical ids, and CloudFormation would replace the function's role and delete its log group.
  */
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import {
+  AssetHashType,
+  DockerImage,
+  type Duration,
+  RemovalPolicy,
+  Tags,
+  Validations,
+} from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import type { BuildOptions } from 'esbuild';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+/** Where a package keeps its prebuilt bundles (`dist/lambda/<name>/index.mjs`). */
+const PREBUILT = path.resolve(HERE, '..', 'lambda');
+/** Where this repository keeps the handlers' sources. */
+const SOURCES = path.resolve(HERE, '..', 'functions');
 
-/** Prefer ESM entry points, so the ESM bundle never hits a CommonJS dynamic require at run time. */
-export const BUNDLE_MAIN_FIELDS = ['module', 'main'];
+/** The name of the configuration file in each function's code asset. */
+export const FLEET_FILE = 'fleet.json';
+
+/** The janitor's two functions. */
+export type JanitorFunctionName = 'sweep' | 'cancel';
 
 /**
- * Module substitutions in the Lambda bundles: Lambda always has its credentials in the
- * environment, so the SDK's full credential chain is replaced by the environment provider.
+ * How each function is bundled from source: one ESM file, minified, with source maps, the AWS
+ * SDK included (pinned by the lock file, tree-shaken). Shared with the benchmark.
  */
-export const BUNDLE_ALIASES: Readonly<Record<string, string>> = {
-  '@aws-sdk/credential-provider-node': './functions/lambda-credentials.ts',
-};
+export function bundleOptions(name: JanitorFunctionName): BuildOptions {
+  return {
+    entryPoints: [path.join(SOURCES, `${name}.ts`)],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node24',
+    minify: true,
+    sourcemap: true,
+    sourcesContent: false,
+    // Prefer ESM entry points, so the bundle never hits a CommonJS dynamic require at run time.
+    mainFields: ['module', 'main'],
+    // Lambda always has its credentials in the environment: the SDK's full credential chain
+    // (SSO, profiles, STS, instance metadata) is replaced by the environment provider.
+    alias: { '@aws-sdk/credential-provider-node': path.join(SOURCES, 'lambda-credentials.ts') },
+    logLevel: 'warning',
+  };
+}
+
+/** What the janitor lets an app change about its functions. */
+export interface JanitorFunctionOverrides
+  extends Partial<
+    Pick<
+      lambda.FunctionOptions,
+      | 'memorySize'
+      | 'timeout'
+      | 'vpc'
+      | 'vpcSubnets'
+      | 'securityGroups'
+      | 'allowPublicSubnet'
+      | 'allowAllOutbound'
+      | 'ephemeralStorageSize'
+      | 'tracing'
+      | 'environmentEncryption'
+      | 'description'
+    >
+  > {
+  /** Tags for the function and its role. */
+  readonly tags?: Readonly<Record<string, string>>;
+}
 
 /** Settings of {@link JanitorFunction}. */
 export interface JanitorFunctionProps {
-  /** Handler source, relative to the repository root (`functions/sweep.ts`). */
-  readonly entry: string;
+  readonly name: JanitorFunctionName;
   readonly description: string;
   readonly timeout: Duration;
   readonly environment: Record<string, string>;
+  /** The resolved configuration, written into the code asset as {@link FLEET_FILE}. */
+  readonly fleetDocument: string;
   /** How long an asynchronous event may wait before it goes to the failure queue. */
   readonly maxEventAge: Duration;
-  /** The function reads this secret and nothing else. */
-  readonly secret: secretsmanager.ISecret;
   /** Keeps events the function refused or failed on (on-failure destination). */
   readonly failedEvents: sqs.IQueue;
   readonly logRetention: logs.RetentionDays;
-  readonly reservedConcurrentExecutions?: number | undefined;
+  readonly overrides?: JanitorFunctionOverrides | undefined;
 }
 
 /** A janitor function: Node.js 24 on arm64, JSON logs, never retried, failures kept. */
-export class JanitorFunction extends nodejs.NodejsFunction {
+export class JanitorFunction extends lambda.Function {
   constructor(scope: Construct, id: string, props: JanitorFunctionProps) {
     const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
       retention: props.logRetention,
       removalPolicy: RemovalPolicy.DESTROY,
     });
-    // A role of our own: logs for this function's group, the secret, and nothing else.
+    // A role of our own: logs for this function's group, and what the janitor grants it.
     const role = new iam.Role(scope, `${id}Role`, {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: `query-janitor ${id}`,
@@ -67,20 +125,10 @@ export class JanitorFunction extends nodejs.NodejsFunction {
         resources: [logGroup.logGroupArn],
       }),
     );
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ['secretsmanager:GetSecretValue'],
-        // A secret imported by name has only a partial ARN: match its 6-character suffix.
-        resources: [props.secret.secretFullArn ?? `${props.secret.secretArn}-??????`],
-      }),
-    );
-    props.secret.encryptionKey?.grantDecrypt(role);
-
+    const { tags, ...overrides } = props.overrides ?? {};
     super(scope, id, {
-      entry: path.join(ROOT, props.entry),
-      handler: 'handler',
-      projectRoot: ROOT,
-      depsLockFilePath: path.join(ROOT, 'package-lock.json'),
+      code: janitorCode(props.name, props.fleetDocument),
+      handler: 'index.handler',
       description: props.description,
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
@@ -90,29 +138,68 @@ export class JanitorFunction extends nodejs.NodejsFunction {
       logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
       environment: { ...props.environment, NODE_OPTIONS: '--enable-source-maps' },
-      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       // The code retries Zuora calls itself; a replayed run could double-act, so never retry.
       retryAttempts: 0,
       maxEventAge: props.maxEventAge,
       onFailure: new destinations.SqsDestination(props.failedEvents),
-      bundling: {
-        format: nodejs.OutputFormat.ESM,
-        target: 'node24',
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        // Bundle the AWS SDK too (pinned, tree-shaken).
-        externalModules: [],
-        mainFields: BUNDLE_MAIN_FIELDS,
-        esbuildArgs: Object.fromEntries(
-          Object.entries(BUNDLE_ALIASES).map(([from, to]) => [`--alias:${from}`, to]),
-        ),
-        forceDockerBundling: false,
-      },
+      ...overrides,
     });
+    for (const [key, value] of Object.entries(tags ?? {})) {
+      Tags.of(this).add(key, value);
+      Tags.of(role).add(key, value);
+    }
     Validations.of(this).acknowledge({
       id: 'AwsSolutions-L1',
       reason: 'Node.js 24 is the runtime this code is built and tested for.',
     });
+    if (overrides.vpc) {
+      Validations.of(role).acknowledge({
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
+        reason:
+          'A function in a VPC needs the managed policy that lets Lambda manage its network interfaces.',
+      });
+    }
   }
+}
+
+/**
+ * The function's code: the bundle (prebuilt when this is a package, built from source in this
+ * repository) and the configuration file, produced by the CDK's local bundling so that stacks
+ * whose bundling is skipped (`aws:cdk:bundling-stacks`) do no work.
+ */
+function janitorCode(name: JanitorFunctionName, fleetDocument: string): lambda.Code {
+  const prebuilt = path.join(PREBUILT, name);
+  const fromPackage = existsSync(path.join(prebuilt, 'index.mjs'));
+  return lambda.Code.fromAsset(fromPackage ? prebuilt : SOURCES, {
+    assetHashType: AssetHashType.OUTPUT,
+    bundling: {
+      // Never used: local bundling always succeeds or throws.
+      image: DockerImage.fromRegistry('public.ecr.aws/docker/library/node:24'),
+      // Part of the CDK's staging cache key (the local bundler is not): without them, two
+      // functions, or two configurations in one app, would share one staged bundle.
+      environment: {
+        QUERY_JANITOR_FUNCTION: name,
+        QUERY_JANITOR_FLEET_SHA256: createHash('sha256').update(fleetDocument).digest('hex'),
+      },
+      local: {
+        tryBundle(outputDir) {
+          if (fromPackage) {
+            for (const file of ['index.mjs', 'index.mjs.map']) {
+              const source = path.join(prebuilt, file);
+              if (existsSync(source)) copyFileSync(source, path.join(outputDir, file));
+            }
+          } else {
+            // esbuild is a development dependency: only this repository bundles from source.
+            const esbuild = createRequire(import.meta.url)('esbuild') as typeof import('esbuild');
+            esbuild.buildSync({
+              ...bundleOptions(name),
+              outfile: path.join(outputDir, 'index.mjs'),
+            });
+          }
+          writeFileSync(path.join(outputDir, FLEET_FILE), fleetDocument);
+          return true;
+        },
+      },
+    },
+  });
 }

@@ -9,7 +9,13 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { COUNT_METRICS, SERVICE_NAME, TRUNCATED_METRIC } from '../lib/contract/names.ts';
+import {
+  COUNT_METRICS,
+  SERVICE_NAME,
+  SWEEP_SUCCEEDED_METRIC,
+  TRUNCATED_METRIC,
+} from '../lib/contract/names.ts';
+import type { ResolvedTenant } from '../lib/contract/settings.ts';
 
 /** What the monitoring watches. */
 export interface MonitoringProps {
@@ -22,6 +28,8 @@ export interface MonitoringProps {
   readonly period: Duration;
   /** Where alarms notify; none means they only show in CloudWatch. */
   readonly alarmTopic?: sns.ITopic | undefined;
+  /** The enabled tenants: each gets an alarm that fires when its sweeps stop succeeding. */
+  readonly tenants: readonly ResolvedTenant[];
 }
 
 /** Adds the alarms and the dashboard to `scope`; returns the alarms. */
@@ -71,6 +79,36 @@ export function addMonitoring(scope: Construct, props: MonitoringProps): cloudwa
       statistic: 'Maximum',
     }),
   );
+  for (const tenant of props.tenants) {
+    // Two periods without a successful sweep, counting no data as failure: a schedule that
+    // stopped, a function that cannot start, a secret that was never filled all look the same.
+    const tenantPeriod = Duration.seconds(
+      Math.min(
+        12 * 3_600,
+        Math.max(60, Math.round((tenant.schedulePeriodMs ?? 3_600_000) / 60_000) * 60),
+      ),
+    );
+    const notRun = new cloudwatch.Alarm(scope, `NotRunAlarm-${tenant.name}`, {
+      alarmDescription: `Tenant ${tenant.name}: no successful sweep for two schedule periods. Cause: the schedule is disabled or failing, the function cannot start (bad configuration), or every run fails (secret empty or wrong, Zuora unreachable). Action: read the sweep function's "run failed" log records for tenant ${tenant.name} and the failed-events queue.`,
+      metric: new cloudwatch.Metric({
+        namespace,
+        metricName: SWEEP_SUCCEEDED_METRIC,
+        dimensionsMap: { service: SERVICE_NAME, tenant: tenant.name },
+        statistic: 'Sum',
+        period: tenantPeriod,
+      }),
+      threshold: 1,
+      evaluationPeriods: 2,
+      datapointsToAlarm: 2,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+    });
+    if (props.alarmTopic) {
+      notRun.addAlarmAction(new cloudwatchActions.SnsAction(props.alarmTopic));
+      notRun.addOkAction(new cloudwatchActions.SnsAction(props.alarmTopic));
+    }
+    alarms.push(notRun);
+  }
   alarm(
     'CancelFailuresAlarm',
     'Some jobs could not be cancelled (report outcome "failed"). See the "query job" log records with outcome failed.',

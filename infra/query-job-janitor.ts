@@ -1,23 +1,19 @@
 /**
- * `QueryJobJanitor`: the whole janitor as one reusable construct. Two functions (sweep and
- * cancel), an EventBridge Scheduler schedule, EventBridge rules for the two custom events, a
- * queue that keeps every refused or failed event, alarms and a dashboard. Safe by default:
- * dry-run on, least-privilege IAM, nothing retried blindly.
+ * `QueryJobJanitor`: the whole janitor as one reusable construct, for a fleet of Zuora tenants
+ * configured by one file. Two functions (sweep and cancel) that each serve every tenant, one
+ * schedule per enabled tenant (staggered), the janitor's own EventBridge bus for commands, a
+ * DynamoDB lease so that two sweeps of one tenant never overlap, a queue that keeps every refused
+ * or failed event, alarms and a dashboard. Safe by default: dry-run on, commands refused until a
+ * sender is named, least-privilege IAM, nothing retried blindly.
  *
- * This file wires the parts together; `janitor-function.ts` builds each function and
- * `monitoring.ts` the alarms and dashboard. From `lib/` it imports the contract only (names,
- * limits and the settings schema), never runtime code.
+ * This file wires the parts together; `janitor-function.ts` builds each function,
+ * `event-bus.ts` the bus, `tenant-secrets.ts` the secrets and `monitoring.ts` the alarms and
+ * dashboard. From `lib/` it imports the contract only (names, limits, the schema), never
+ * runtime code.
  */
-import {
-  Annotations,
-  CfnOutput,
-  Duration,
-  RemovalPolicy,
-  SecretValue,
-  Stack,
-  Validations,
-} from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -25,44 +21,42 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
-import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import type * as sns from 'aws-cdk-lib/aws-sns';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import {
-  CANCEL_DETAIL_TYPE,
-  DEFAULT_EVENT_SOURCE,
-  SERVICE_NAME,
-  SWEEP_DETAIL_TYPE,
-} from '../lib/contract/names.ts';
+  DEFAULT_FLEET,
+  type FleetConfig,
+  parseFleet,
+  type ResolvedFleet,
+} from '../lib/contract/fleet.ts';
+import { writeFleetDocument } from '../lib/contract/fleet-document.ts';
+import { CANCEL_DETAIL_TYPE, SERVICE_NAME, SWEEP_DETAIL_TYPE } from '../lib/contract/names.ts';
 import { re2Problem } from '../lib/contract/pattern-check.ts';
-import { type JanitorSettings, parseSettings } from '../lib/contract/settings.ts';
-import { settingsToEnv } from '../lib/contract/settings-env.ts';
+import type { ResolvedTenant } from '../lib/contract/settings.ts';
 import { createJanitorBus } from './event-bus.ts';
-import { JanitorFunction } from './janitor-function.ts';
+import { FLEET_FILE, JanitorFunction, type JanitorFunctionOverrides } from './janitor-function.ts';
 import { addMonitoring } from './monitoring.ts';
+import { TenantSecrets } from './tenant-secrets.ts';
 
-/** Settings of {@link QueryJobJanitor}. Policy settings map to the `JANITOR_*` variables. */
-export interface QueryJobJanitorProps extends Omit<JanitorSettings, 'secretId'> {
+/** Settings of {@link QueryJobJanitor}. */
+export interface QueryJobJanitorProps {
   /**
-   * The secret holding `{"clientId","clientSecret","baseUrl"?}`.
-   * @default a new secret with empty fields, for ops to fill (its name is a stack output)
+   * The configuration: the content of `query-janitor.config.json`, validated at synth with the
+   * schema the functions use at start-up.
+   * @default one dry-run tenant, `default`, with a secret the stack creates
    */
-  readonly secret?: secretsmanager.ISecret;
-  /** @default every 15 minutes */
-  readonly schedule?: scheduler.ScheduleExpression;
-  /** Period of `schedule`, used for the sweep's maximum event age and alarm periods. @default 15 minutes */
-  readonly schedulePeriod?: Duration;
-  /** `source` of the custom events. @default 'query-janitor' */
-  readonly eventSource?: string;
-  /**
-   * IAM principal ARNs that may send commands to the janitor's bus (wildcards allowed).
-   * @default none: commands are refused until a sender is named
-   */
-  readonly commandSenders?: readonly string[];
-  /** Where alarms notify. @default no notification (alarms still show in CloudWatch) */
+  readonly config?: FleetConfig;
+  /** Secrets you manage, by tenant name; they win over the configuration's `secret`. */
+  readonly secrets?: Readonly<Record<string, secretsmanager.ISecret>>;
+  /** Changes to both functions: memory, timeout, VPC and subnets (a fixed egress IP), tags. */
+  readonly functionProps?: JanitorFunctionOverrides;
+  /** Create the alarms and the dashboard. @default true */
+  readonly monitoring?: boolean;
+  /** Where alarms notify. @default the configuration's `alarmTopicArn`, else none */
   readonly alarmTopic?: sns.ITopic;
-  /** @default 'QueryJanitor' */
+  /** @default `QueryJanitor/<stack name>`: two deployments never share metrics */
   readonly metricsNamespace?: string;
   /** @default one month */
   readonly logRetention?: logs.RetentionDays;
@@ -70,31 +64,40 @@ export interface QueryJobJanitorProps extends Omit<JanitorSettings, 'secretId'> 
   readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 }
 
-/** The janitor: sweep and cancel functions, schedule, rules, failed-event queue, alarms. */
+/** How long a sweep may run; its lease lasts as long, so a crashed run never blocks for good. */
+const SWEEP_TIMEOUT = Duration.minutes(5);
+const CANCEL_TIMEOUT = Duration.minutes(2);
+
+/** The janitor: functions, schedules, bus, lease table, failed-event queue, alarms. */
 export class QueryJobJanitor extends Construct {
-  readonly secret: secretsmanager.ISecret;
+  /** The validated configuration, every tenant resolved. */
+  readonly fleet: ResolvedFleet;
+  /** Each tenant's secret, by tenant name. */
+  readonly secrets: ReadonlyMap<string, secretsmanager.ISecret>;
   readonly sweepFunction: lambda.Function;
   readonly cancelFunction: lambda.Function;
   /** Keeps refused and failed events (on-failure destination and dead-letter queue). */
   readonly failedEvents: sqs.Queue;
   /** The janitor's own bus: commands arrive on it, only from the named senders. */
   readonly eventBus: events.EventBus;
+  /** One item per tenant while it is being swept (a conditional lease). */
+  readonly leaseTable: dynamodb.TableV2;
+  /** The configuration file exactly as the functions find it in their code. */
+  readonly fleetDocument: string;
   readonly alarms: cloudwatch.Alarm[];
 
   constructor(scope: Construct, id: string, props: QueryJobJanitorProps = {}) {
     super(scope, id);
-    const settings = settingsOf(props);
-    const patternWarning =
-      settings.protectQueryPattern === undefined
-        ? undefined
-        : re2Problem(settings.protectQueryPattern);
-    if (patternWarning)
-      Annotations.of(this).addWarningV2('query-janitor:protect-pattern', patternWarning);
-    const schedulePeriod = props.schedulePeriod ?? Duration.minutes(15);
-    const namespace = props.metricsNamespace ?? 'QueryJanitor';
-    const eventSource = props.eventSource ?? DEFAULT_EVENT_SOURCE;
+    // Judged exactly as the functions will read it: as JSON (a key set to undefined is absent).
+    const config = JSON.parse(JSON.stringify(props.config ?? DEFAULT_FLEET)) as FleetConfig;
+    const parsed = parseFleet(config);
+    if (!parsed.ok) throw new Error(`QueryJobJanitor: ${parsed.problems.join('; ')}`);
+    this.fleet = parsed.fleet;
+    this.#warnAboutPatterns();
 
-    this.secret = props.secret ?? this.#createSecret();
+    const tenantSecrets = new TenantSecrets(this, this.fleet.tenants, props.secrets ?? {});
+    this.secrets = tenantSecrets.byTenant;
+    this.fleetDocument = writeFleetDocument(config, tenantSecrets.locations);
 
     this.failedEvents = new sqs.Queue(this, 'FailedEvents', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
@@ -107,73 +110,130 @@ export class QueryJobJanitor extends Construct {
         'This queue is itself the dead-letter and on-failure destination; ops inspect and redrive it by hand.',
     });
 
+    this.leaseTable = new dynamodb.TableV2(this, 'Leases', {
+      partitionKey: { name: 'tenant', type: dynamodb.AttributeType.STRING },
+      billing: dynamodb.Billing.onDemand(),
+      timeToLiveAttribute: 'ttl',
+      // Leases are transient: nothing in the table outlives a run.
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    Validations.of(this.leaseTable).acknowledge({
+      id: 'AwsSolutions-DDB3',
+      reason: 'The table holds only short-lived leases; there is nothing to recover.',
+    });
+
+    const namespace = props.metricsNamespace ?? `QueryJanitor/${Stack.of(this).stackName}`;
     const environment: Record<string, string> = {
-      ...settingsToEnv({ ...settings, secretId: this.secret.secretArn }),
-      // Unset means dry-run too; the template says so explicitly.
-      JANITOR_DRY_RUN: String(settings.dryRun ?? true),
+      QUERY_JANITOR_FLEET: FLEET_FILE,
+      QUERY_JANITOR_LEASE_TABLE: this.leaseTable.tableName,
+      ...tenantSecrets.environment,
       POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
       POWERTOOLS_METRICS_NAMESPACE: namespace,
       POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO',
     };
     const common = {
       environment,
-      secret: this.secret,
+      fleetDocument: this.fleetDocument,
       failedEvents: this.failedEvents,
       logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      overrides: props.functionProps,
     };
+    const shortestPeriod = Math.min(
+      ...this.fleet.tenants.map((tenant) => tenant.schedulePeriodMs ?? 15 * 60_000),
+    );
     this.sweepFunction = new JanitorFunction(this, 'SweepFunction', {
       ...common,
-      entry: 'functions/sweep.ts',
-      description: 'Cancels stale Zuora Data Query jobs (scheduled and on demand)',
-      timeout: Duration.minutes(5),
-      // Overlapping sweeps would race each other for the same jobs: one at a time.
-      reservedConcurrentExecutions: 1,
-      maxEventAge: schedulePeriod,
+      name: 'sweep',
+      description:
+        'Cancels stale Zuora Data Query jobs (scheduled and on demand), one tenant per run',
+      timeout: SWEEP_TIMEOUT,
+      // A scheduled event older than a period is superseded by the next one.
+      maxEventAge: Duration.millis(Math.max(60_000, shortestPeriod)),
     });
     this.cancelFunction = new JanitorFunction(this, 'CancelFunction', {
       ...common,
-      entry: 'functions/cancel.ts',
+      name: 'cancel',
       description: 'Cancels named Zuora Data Query jobs on request',
-      timeout: Duration.minutes(2),
+      timeout: CANCEL_TIMEOUT,
       maxEventAge: Duration.hours(1),
     });
+    for (const fn of [this.sweepFunction, this.cancelFunction]) {
+      tenantSecrets.grantRead(fn);
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
+          resources: [this.leaseTable.tableArn],
+        }),
+      );
+    }
 
-    const schedulerRole = new iam.Role(this, 'SchedulerRole', {
+    this.#schedules();
+    this.eventBus = createJanitorBus(this, { commandSenders: this.fleet.commandSenders });
+    this.#commandRules();
+
+    const alarmTopic =
+      props.alarmTopic ??
+      (this.fleet.alarmTopicArn
+        ? sns.Topic.fromTopicArn(this, 'AlarmTopic', this.fleet.alarmTopicArn)
+        : undefined);
+    this.alarms =
+      props.monitoring === false
+        ? []
+        : addMonitoring(this, {
+            sweepFunction: this.sweepFunction,
+            cancelFunction: this.cancelFunction,
+            failedEvents: this.failedEvents,
+            namespace,
+            period: Duration.millis(shortestPeriod),
+            tenants: this.fleet.tenants.filter((tenant) => tenant.enabled),
+            alarmTopic,
+          });
+  }
+
+  /** One schedule per enabled tenant, each in a flexible window so a fleet does not start at once. */
+  #schedules(): void {
+    const role = new iam.Role(this, 'SchedulerRole', {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
         conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
       }),
       description: 'Lets EventBridge Scheduler invoke the query-janitor sweep',
     });
-    Validations.of(schedulerRole).acknowledge({
+    Validations.of(role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${logicalId(this.sweepFunction)}.Arn>:*]`,
       reason: 'The target grant covers the sweep function and its versions only.',
     });
-    new scheduler.Schedule(this, 'SweepSchedule', {
-      description: 'Runs the query-janitor sweep',
-      schedule: props.schedule ?? scheduler.ScheduleExpression.rate(schedulePeriod),
-      target: new schedulerTargets.LambdaInvoke(this.sweepFunction, {
-        input: scheduler.ScheduleTargetInput.fromObject({
-          trigger: 'schedule',
-          scheduledTime: scheduler.ContextAttribute.scheduledTime,
-          executionId: scheduler.ContextAttribute.executionId,
+    for (const tenant of this.fleet.tenants.filter((t) => t.enabled)) {
+      new scheduler.Schedule(this, scheduleId(tenant), {
+        description: `Runs the query-janitor sweep of tenant ${tenant.name}`,
+        schedule: scheduler.ScheduleExpression.expression(tenant.schedule),
+        timeWindow: scheduler.TimeWindow.flexible(Duration.minutes(flexibleWindowMinutes(tenant))),
+        target: new schedulerTargets.LambdaInvoke(this.sweepFunction, {
+          input: scheduler.ScheduleTargetInput.fromObject({
+            trigger: 'schedule',
+            tenant: tenant.name,
+            scheduledTime: scheduler.ContextAttribute.scheduledTime,
+            executionId: scheduler.ContextAttribute.executionId,
+          }),
+          role,
+          retryAttempts: 2,
+          maxEventAge: Duration.minutes(10),
+          deadLetterQueue: this.failedEvents,
         }),
-        role: schedulerRole,
-        retryAttempts: 2,
-        maxEventAge: Duration.minutes(10),
-        deadLetterQueue: this.failedEvents,
-      }),
-    });
+      });
+    }
+  }
 
-    this.eventBus = createJanitorBus(this, { commandSenders: props.commandSenders ?? [] });
-    // One rule per detail-type, so each function only ever receives its own event.
+  /** One rule per command on the janitor's bus, so each function only receives its own. */
+  #commandRules(): void {
+    const source = this.fleet.eventSource;
     for (const [ruleId, detailType, fn] of [
       ['SweepEventRule', SWEEP_DETAIL_TYPE, this.sweepFunction],
       ['CancelEventRule', CANCEL_DETAIL_TYPE, this.cancelFunction],
     ] as const) {
       new events.Rule(this, ruleId, {
-        description: `Routes "${detailType}" events from ${eventSource} to the janitor`,
+        description: `Routes "${detailType}" events from ${source} to the janitor`,
         eventBus: this.eventBus,
-        eventPattern: { source: [eventSource], detailType: [detailType] },
+        eventPattern: { source: [source], detailType: [detailType] },
         targets: [
           new eventTargets.LambdaFunction(fn, {
             retryAttempts: 2,
@@ -183,71 +243,32 @@ export class QueryJobJanitor extends Construct {
         ],
       });
     }
-
-    this.alarms = addMonitoring(this, {
-      sweepFunction: this.sweepFunction,
-      cancelFunction: this.cancelFunction,
-      failedEvents: this.failedEvents,
-      namespace,
-      period: schedulePeriod,
-      alarmTopic: props.alarmTopic,
-    });
   }
 
-  #createSecret(): secretsmanager.Secret {
-    // Placeholder fields only: the janitor reports "clientId: must be a non-empty string" until
-    // ops put the real credentials in with `aws secretsmanager put-secret-value`.
-    const secret = new secretsmanager.Secret(this, 'ZuoraCredentials', {
-      description:
-        'Zuora OAuth client credentials for query-janitor: {"clientId","clientSecret","baseUrl"}',
-      secretObjectValue: {
-        clientId: SecretValue.unsafePlainText(''),
-        clientSecret: SecretValue.unsafePlainText(''),
-      },
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    Validations.of(secret).acknowledge({
-      id: 'AwsSolutions-SMG4',
-      reason:
-        'Zuora OAuth clients are rotated in Zuora by ops; the janitor re-reads the secret when Zuora rejects it.',
-    });
-    new CfnOutput(this, 'SecretName', {
-      description: 'Put the Zuora client credentials into this secret',
-      value: secret.secretName,
-    });
-    return secret;
+  #warnAboutPatterns(): void {
+    for (const tenant of this.fleet.tenants) {
+      const warning = tenant.protectQueryPattern && re2Problem(tenant.protectQueryPattern);
+      if (warning) {
+        Annotations.of(this).addWarningV2(
+          `query-janitor:protect-pattern:${tenant.name}`,
+          `tenant ${tenant.name}: ${warning}`,
+        );
+      }
+    }
   }
+}
+
+/** The schedule's construct id: the one tenant of a file-less deployment keeps the old id. */
+function scheduleId(tenant: ResolvedTenant): string {
+  return tenant.name === 'default' ? 'SweepSchedule' : `SweepSchedule-${tenant.name}`;
+}
+
+/** A third of the period, 1 to 15 minutes: enough to spread fifty tenants, short of a period. */
+function flexibleWindowMinutes(tenant: ResolvedTenant): number {
+  const periodMinutes = (tenant.schedulePeriodMs ?? 15 * 60_000) / 60_000;
+  return Math.max(1, Math.min(15, Math.floor(periodMinutes / 3)));
 }
 
 function logicalId(construct: Construct): string {
   return Stack.of(construct).getLogicalId(construct.node.defaultChild as lambda.CfnFunction);
-}
-
-const SETTING_PROPS = [
-  'baseUrl',
-  'entityIds',
-  'orgIds',
-  'dryRun',
-  'staleAfter',
-  'staleAfterAccepted',
-  'staleAfterInProgress',
-  'eventStaleAfterFloor',
-  'maxCancelsPerRun',
-  'concurrency',
-  'protectCreatedBy',
-  'protectQueryPattern',
-  'onlyCreatedBy',
-] as const satisfies ReadonlyArray<keyof JanitorSettings>;
-
-/**
- * The janitor settings among the props, checked at synth with the schema the functions use at
- * start-up: a value that would fail every cold start fails the synth instead.
- */
-function settingsOf(props: QueryJobJanitorProps): JanitorSettings {
-  const settings = Object.fromEntries(
-    SETTING_PROPS.filter((key) => props[key] !== undefined).map((key) => [key, props[key]]),
-  ) as JanitorSettings;
-  const result = parseSettings(settings);
-  if (!result.ok) throw new Error(`QueryJobJanitor: ${result.problems.join('; ')}`);
-  return settings;
 }

@@ -1,72 +1,81 @@
 /**
- * The deployable stack: one {@link QueryJobJanitor}, configured from CDK context so ops can
- * `cdk deploy -c dryRun=false -c staleAfter=2h -c secretName=zuora/prod`.
+ * The deployable stack: one {@link QueryJobJanitor}, configured by one checked-in file,
+ * `query-janitor.config.json` at the CDK app's root (`cdk deploy -c config=<path>` for another).
+ * Without the file it deploys one dry-run tenant with a new secret. The `-c key=value` settings
+ * of release 0.1 are refused, each naming the file key that replaces it: a live deployment must
+ * not silently come back dry-run (or with a new, empty secret) because a flag was forgotten.
  */
-import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
-import * as scheduler from 'aws-cdk-lib/aws-scheduler';
-import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import * as sns from 'aws-cdk-lib/aws-sns';
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { type FleetConfig, parseFleetText } from '../lib/contract/fleet.ts';
 import { QueryJobJanitor } from './query-job-janitor.ts';
 
-/** Stack with the janitor; every setting comes from context (`-c key=value`). */
+/** The configuration file read when `-c config=…` is not given. */
+export const DEFAULT_CONFIG_PATH = 'query-janitor.config.json';
+
+/** Context keys of release 0.1, and where each setting lives now. */
+const LEGACY_CONTEXT: Readonly<Record<string, string>> = {
+  dryRun: '"dryRun" (in "defaults" or the tenant)',
+  staleAfter: '"staleAfter"',
+  staleAfterAccepted: '"staleAfterAccepted"',
+  staleAfterInProgress: '"staleAfterInProgress"',
+  maxCancelsPerRun: '"maxCancelsPerRun"',
+  concurrency: '"concurrency"',
+  protectCreatedBy: '"protectCreatedBy" (a list)',
+  protectQueryPattern: '"protectQueryPattern"',
+  onlyCreatedBy: '"onlyCreatedBy" (a list)',
+  entityIds: 'the tenant\'s "entityIds" (a list)',
+  orgIds: 'the tenant\'s "orgIds" (a list)',
+  baseUrl: 'the tenant\'s "baseUrl"',
+  secretName: 'the tenant\'s "secret"',
+  scheduleMinutes: '"schedule", e.g. "rate(15 minutes)"',
+  eventSource: '"eventSource"',
+  alarmTopicArn: '"alarmTopicArn"',
+  commandSenders: '"commandSenders" (a list)',
+};
+
+/** Stack with the janitor, configured by the file. */
 export class QueryJanitorStack extends Stack {
   readonly janitor: QueryJobJanitor;
 
   constructor(scope: Construct, id: string, props: StackProps = {}) {
     super(scope, id, {
-      description: 'query-janitor: cancels stale Zuora Data Query jobs',
+      description: 'query-janitor: cancels stale Zuora Data Query jobs for a fleet of tenants',
       ...props,
     });
-    const context = (key: string): string | undefined => {
-      const value: unknown = this.node.tryGetContext(key);
-      return value === undefined || value === null || value === '' ? undefined : String(value);
-    };
-    const list = (key: string) =>
-      context(key)
-        ?.split(',')
-        .map((item) => item.trim())
-        .filter(Boolean);
-    const number = (key: string) => {
-      const value = context(key);
-      if (value === undefined) return undefined;
-      if (!/^\d+$/.test(value))
-        throw new Error(`Context ${key} must be a whole number (got "${value}")`);
-      return Number(value);
-    };
-    const dryRun = context('dryRun');
-    if (dryRun !== undefined && dryRun !== 'true' && dryRun !== 'false') {
-      throw new Error(`Context dryRun must be true or false (got "${dryRun}")`);
-    }
-    const secretName = context('secretName');
-    const alarmTopicArn = context('alarmTopicArn');
-    const scheduleMinutes = number('scheduleMinutes');
+    refuseLegacyContext(this);
+    this.janitor = new QueryJobJanitor(this, 'Janitor', { config: readConfig(this) });
+  }
+}
 
-    this.janitor = new QueryJobJanitor(this, 'Janitor', {
-      secret: secretName
-        ? secretsmanager.Secret.fromSecretNameV2(this, 'Secret', secretName)
-        : undefined,
-      baseUrl: context('baseUrl'),
-      schedule: scheduleMinutes
-        ? scheduler.ScheduleExpression.rate(Duration.minutes(scheduleMinutes))
-        : undefined,
-      schedulePeriod: scheduleMinutes ? Duration.minutes(scheduleMinutes) : undefined,
-      eventSource: context('eventSource'),
-      commandSenders: list('commandSenders'),
-      dryRun: dryRun === undefined ? undefined : dryRun === 'true',
-      staleAfter: context('staleAfter'),
-      staleAfterAccepted: context('staleAfterAccepted'),
-      staleAfterInProgress: context('staleAfterInProgress'),
-      maxCancelsPerRun: number('maxCancelsPerRun'),
-      concurrency: number('concurrency'),
-      protectCreatedBy: list('protectCreatedBy'),
-      protectQueryPattern: context('protectQueryPattern'),
-      onlyCreatedBy: list('onlyCreatedBy'),
-      entityIds: list('entityIds'),
-      orgIds: list('orgIds'),
-      alarmTopic: alarmTopicArn
-        ? sns.Topic.fromTopicArn(this, 'AlarmTopic', alarmTopicArn)
-        : undefined,
-    });
+function refuseLegacyContext(scope: Construct): void {
+  const given = Object.keys(LEGACY_CONTEXT).filter(
+    (key) => scope.node.tryGetContext(key) !== undefined,
+  );
+  if (given.length === 0) return;
+  const lines = given.map((key) => `-c ${key} → ${LEGACY_CONTEXT[key]}`);
+  throw new Error(
+    `Settings are no longer read from -c: put them in ${DEFAULT_CONFIG_PATH} (or the file -c config=<path> names) instead: ${lines.join('; ')}`,
+  );
+}
+
+/** The configuration file's content, or none (one dry-run tenant) when there is no file. */
+function readConfig(scope: Construct): FleetConfig | undefined {
+  const named = scope.node.tryGetContext('config') as string | undefined;
+  const path = resolve(named ?? DEFAULT_CONFIG_PATH);
+  if (!existsSync(path)) {
+    if (named !== undefined)
+      throw new Error(`Configuration file ${path} (-c config) does not exist`);
+    return undefined;
+  }
+  const text = readFileSync(path, 'utf8');
+  try {
+    // The schema is applied once, by the construct; only the JSON syntax is checked here.
+    return JSON.parse(text) as FleetConfig;
+  } catch {
+    const result = parseFleetText(text);
+    throw new Error(`${path} ${result.ok ? 'could not be read' : result.problems.join('; ')}`);
   }
 }

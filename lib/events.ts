@@ -8,7 +8,7 @@ import * as z from 'zod/mini';
 import { formatDuration } from './contract/duration.ts';
 import { MAX_JOB_IDS, MAX_REASON_LENGTH } from './contract/limits.ts';
 import { CANCEL_DETAIL_TYPE, SWEEP_DETAIL_TYPE } from './contract/names.ts';
-import { parseStaleAfter } from './contract/settings.ts';
+import { parseStaleAfter, TENANT_NAME } from './contract/settings.ts';
 import { lazySchema, parseWith } from './contract/validation.ts';
 import { JOB_ID_PATTERN } from './zuora/model.ts';
 import { boundedText, looksLikeQuery } from './zuora/redact.ts';
@@ -21,22 +21,36 @@ export class InvalidEventError extends Error {
 /** What a sweep should do, from the Scheduler input or a `Sweep Query Jobs` event. */
 export interface SweepRequest {
   trigger: 'schedule' | 'sweep-event';
+  /** The tenant to sweep; required when the deployment has more than one. */
+  tenant?: string | undefined;
+  /** When the schedule meant to run (the schedule's own time, not the clock). */
+  scheduledTime?: string | undefined;
   dryRun?: boolean | undefined;
   staleAfterMs?: number | undefined;
 }
 
 /** What a `Cancel Query Jobs` event asks for. */
 export interface CancelRequest {
+  tenant?: string | undefined;
   jobIds: string[];
   reason?: string | undefined;
   dryRun?: boolean | undefined;
 }
 
+/** A tenant name in an event: the configuration's slug. */
+const tenantField = () =>
+  z.optional(z.string().check(z.regex(TENANT_NAME, 'must be the name of a configured tenant')));
+
 /** The input the EventBridge Scheduler schedule sends (see the construct). */
 const scheduleInputSchema = lazySchema(() =>
   z.strictObject({
     trigger: z.literal('schedule'),
-    scheduledTime: z.optional(z.string().check(z.maxLength(64))),
+    tenant: tenantField(),
+    scheduledTime: z.optional(
+      z
+        .string()
+        .check(z.maxLength(64), z.regex(/^\d{4}-\d{2}-\d{2}T[\d:.]+Z$/, 'must be a UTC time')),
+    ),
     executionId: z.optional(z.string().check(z.maxLength(128))),
   }),
 );
@@ -52,6 +66,7 @@ const sweepEventSchema = lazySchema(() =>
   envelope(
     SWEEP_DETAIL_TYPE,
     z.strictObject({
+      tenant: tenantField(),
       dryRun: z.optional(z.boolean()),
       staleAfter: z.optional(
         z.string().check(
@@ -70,6 +85,7 @@ const cancelEventSchema = lazySchema(() =>
   envelope(
     CANCEL_DETAIL_TYPE,
     z.strictObject({
+      tenant: tenantField(),
       jobIds: z
         .array(z.string().check(z.maxLength(36), z.regex(JOB_ID_PATTERN, 'must be a job UUID')))
         .check(
@@ -118,6 +134,7 @@ export function parseSweepEvent(event: unknown): SweepRequest {
     );
     return {
       trigger: 'sweep-event',
+      tenant: parsed.detail.tenant,
       dryRun: parsed.detail.dryRun,
       staleAfterMs:
         parsed.detail.staleAfter === undefined
@@ -125,7 +142,7 @@ export function parseSweepEvent(event: unknown): SweepRequest {
           : parseStaleAfter(parsed.detail.staleAfter),
     };
   }
-  parseWith(
+  const input = parseWith(
     scheduleInputSchema(),
     record,
     (problems) =>
@@ -133,7 +150,7 @@ export function parseSweepEvent(event: unknown): SweepRequest {
         `Invalid sweep input: expected {"trigger":"schedule"} or a "${SWEEP_DETAIL_TYPE}" event: ${problems}`,
       ),
   );
-  return { trigger: 'schedule' };
+  return { trigger: 'schedule', tenant: input.tenant, scheduledTime: input.scheduledTime };
 }
 
 /** Parses a `Cancel Query Jobs` EventBridge event. */
@@ -150,6 +167,7 @@ export function parseCancelEvent(event: unknown): CancelRequest {
     (problems) => new InvalidEventError(`Invalid ${CANCEL_DETAIL_TYPE} event: ${problems}`),
   );
   return {
+    tenant: parsed.detail.tenant,
     jobIds: parsed.detail.jobIds.map((id) => id.toLowerCase()),
     reason: parsed.detail.reason === undefined ? undefined : safeReason(parsed.detail.reason),
     dryRun: parsed.detail.dryRun,
@@ -197,4 +215,31 @@ export function enforceEventLimits<
     );
   }
   return request;
+}
+
+/**
+ * The tenant an event or schedule names: required when the deployment has more than one; refused
+ * when unknown or disabled, before any call. `tenants` are the configured names.
+ */
+export function selectTenant(
+  requested: string | undefined,
+  tenants: ReadonlyMap<string, { readonly enabled: boolean }>,
+  detailType: string,
+): string {
+  const names = [...tenants.keys()];
+  if (requested === undefined) {
+    if (names.length === 1) return names[0] as string;
+    throw new InvalidEventError(
+      `Refused ${detailType}: tenant is required, this deployment has ${names.length} tenants (${names.slice(0, 10).join(', ')}${names.length > 10 ? ', …' : ''})`,
+    );
+  }
+  const tenant = tenants.get(requested);
+  if (!tenant)
+    throw new InvalidEventError(`Refused ${detailType}: no tenant "${requested}" is configured`);
+  if (!tenant.enabled) {
+    throw new InvalidEventError(
+      `Refused ${detailType}: tenant "${requested}" is disabled in the configuration`,
+    );
+  }
+  return requested;
 }

@@ -20,7 +20,7 @@ import { promisify } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import { gzipSync } from 'node:zlib';
 import * as esbuild from 'esbuild';
-import { BUNDLE_ALIASES, BUNDLE_MAIN_FIELDS } from '../infra/janitor-function.ts';
+import { bundleOptions } from '../infra/janitor-function.ts';
 import { loadConfig } from '../lib/config.ts';
 import { createJanitor } from '../lib/janitor/index.ts';
 import { silentLog } from '../lib/log.ts';
@@ -127,14 +127,10 @@ async function sweepThroughput(): Promise<void> {
 }
 
 /** The esbuild options the construct uses, for the floors (same main fields and aliases). */
+const { entryPoints: _functionEntry, ...functionOptions } = bundleOptions('sweep');
 const BUNDLE_OPTIONS: esbuild.BuildOptions = {
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node24',
-  minify: true,
-  mainFields: BUNDLE_MAIN_FIELDS,
-  alias: { ...BUNDLE_ALIASES },
+  ...functionOptions,
+  sourcemap: false,
   absWorkingDir: ROOT,
   logLevel: 'silent',
 };

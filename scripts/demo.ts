@@ -1,41 +1,57 @@
 /**
- * `npm start`: the janitor at work on an emulated tenant, no AWS account or Zuora tenant needed.
- * Starts the Zuora and Secrets Manager emulators on loopback, seeds 36 jobs, then invokes the
- * real sweep handler three times: dry-run, live, and live again (which finds nothing to do).
+ * `npm start`: the janitor at work on a fleet of three emulated tenants, no AWS account or Zuora
+ * tenant needed. Starts a Zuora emulator per tenant and a Secrets Manager emulator on loopback,
+ * configures the fleet with one file (as a deployment's functions find it in their code), seeds
+ * the tenants, then invokes the real sweep handler for every tenant at once, three times: a dry
+ * run on demand, a scheduled run, and a scheduled run that finds nothing left. One tenant's
+ * secret holds credentials Zuora rejects: it fails, alone, and the summary says so.
  */
-import { SERVICE_USER, seedDemoTenant } from '../test/emulator/tenant.ts';
-import { startWorld } from '../test/emulator/world.ts';
 
-const world = await startWorld();
-const { zuora } = world;
+import { startFleet } from '../test/emulator/fleet.ts';
+import { SERVICE_USER, seedDemoTenant } from '../test/emulator/tenant.ts';
+import { defaultClient } from '../test/emulator/zuora.ts';
+
+const fleet = await startFleet(['prod-us', 'prod-eu', 'sandbox'], {
+  defaults: {
+    dryRun: false,
+    staleAfter: '2h',
+    protectCreatedBy: [SERVICE_USER],
+    protectQueryPattern: 'nightly-export',
+  },
+});
 try {
-  const tenant = seedDemoTenant(zuora);
-  Object.assign(process.env, world.env, {
+  const seeded = new Map(
+    ['prod-us', 'prod-eu'].map((name) => [name, seedDemoTenant(fleet.tenant(name))] as const),
+  );
+  seedDemoTenant(fleet.tenant('sandbox'));
+  // The sandbox's secret holds a client secret Zuora does not accept.
+  fleet
+    .tenant('sandbox')
+    .rotateSecret(defaultClient.clientId, 'rotated-in-zuora-not-in-the-secret');
+
+  Object.assign(process.env, fleet.env, {
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'AKIDEMULATOR',
     AWS_SECRET_ACCESS_KEY: 'emulator-only',
-    // A live deployment; the first run asks for a dry run (events may make a run more careful).
-    JANITOR_DRY_RUN: 'false',
-    JANITOR_STALE_AFTER: '2h',
-    JANITOR_PROTECT_CREATED_BY: SERVICE_USER,
-    JANITOR_PROTECT_QUERY_PATTERN: 'nightly-export',
     // The handler's own JSON logs and metrics would bury the tables; errors still show.
-    POWERTOOLS_LOG_LEVEL: 'ERROR',
+    POWERTOOLS_LOG_LEVEL: 'CRITICAL',
     POWERTOOLS_METRICS_DISABLED: 'true',
     POWERTOOLS_METRICS_NAMESPACE: 'QueryJanitorDemo',
   });
   const { handler } = await import('../functions/sweep.ts');
-  const { formatReport } = await import('../lib/format.ts');
+  const { formatReport } = await import('../lib/cli/format.ts');
 
-  console.log(`Emulated Zuora tenant at ${zuora.url} with ${zuora.jobs().length} Data Query jobs:`);
+  console.log('A fleet of three emulated Zuora tenants, configured by one file:');
+  for (const [name, emulator] of fleet.zuora) {
+    console.log(`  ${name.padEnd(8)} ${emulator.url}  ${emulator.jobs().length} Data Query jobs`);
+  }
+  const demo = seeded.get('prod-us');
   console.log(
-    `  ${tenant.staleEligible.length + 1} stale (over 2h) and unprotected, ${tenant.protected.length} stale but protected (service user / nightly-export),`,
+    `Each: ${(demo?.staleEligible.length ?? 0) + 1} stale (over 2h) and unprotected, ${demo?.protected.length} stale but protected (service user / nightly-export), ${demo?.fresh.length} fresh, ${demo?.finished.length} finished.`,
   );
-  console.log(
-    `  ${tenant.fresh.length} fresh, ${tenant.finished.length} already completed, failed or cancelled.\n`,
-  );
+  console.log(`The sandbox's secret holds credentials Zuora rejects.\n`);
 
-  const sweepEvent = {
+  const commandFor = (tenant: string) => ({
     version: '0',
     id: crypto.randomUUID(),
     'detail-type': 'Sweep Query Jobs',
@@ -44,34 +60,62 @@ try {
     time: new Date().toISOString(),
     region: 'us-east-1',
     resources: [],
-    detail: { dryRun: true },
-  };
+    // A live deployment; the command asks for a dry run (events may make a run more careful).
+    detail: { tenant, dryRun: true },
+  });
+  const scheduleFor = (tenant: string) => ({ trigger: 'schedule', tenant });
   const runs = [
-    { title: '1. Dry run on demand: what would be cancelled (nothing is)', event: sweepEvent },
+    { title: '1. Dry run on demand: what would be cancelled (nothing is)', event: commandFor },
     {
-      title: '2. Scheduled run: cancel stale jobs, oldest first (one finishes on its own mid-run)',
-      event: { trigger: 'schedule' },
+      title:
+        '2. Scheduled run: stale jobs cancelled, oldest first (one finishes on its own mid-run)',
+      event: scheduleFor,
     },
-    { title: '3. Scheduled again: nothing left to do', event: { trigger: 'schedule' } },
+    { title: '3. Scheduled again: nothing left to do', event: scheduleFor },
   ];
   for (const [index, run] of runs.entries()) {
-    if (index === 1) zuora.finishAfter(tenant.finishesDuringRun.id, 'get');
-    const { event } = run;
-    const end = Date.now() + 60_000;
-    const before = zuora.requests.length;
-    const report = await handler(event, {
-      functionName: 'query-janitor-sweep',
-      awsRequestId: crypto.randomUUID(),
-      getRemainingTimeInMillis: () => end - Date.now(),
-    } as never);
+    if (index === 1) {
+      for (const [name, tenant] of seeded)
+        fleet.tenant(name).finishAfter(tenant.finishesDuringRun.id, 'get');
+    }
     console.log(`== ${run.title}`);
-    console.log(formatReport(report));
-    console.log(`   ${zuora.requests.length - before} requests to Zuora\n`);
+    // One invocation per tenant, all at once: a failing tenant delays or fails no other.
+    const results = await Promise.allSettled(
+      [...fleet.zuora.keys()].map((tenant) => {
+        const end = Date.now() + 60_000;
+        return handler(run.event(tenant), {
+          functionName: 'query-janitor-sweep',
+          awsRequestId: crypto.randomUUID(),
+          getRemainingTimeInMillis: () => end - Date.now(),
+        } as never);
+      }),
+    );
+    const summary: string[] = [];
+    for (const [i, name] of [...fleet.zuora.keys()].entries()) {
+      const result = results[i] as PromiseSettledResult<unknown>;
+      console.log(`-- tenant ${name}`);
+      if (result.status === 'rejected') {
+        const reason = (result.reason as Error).message;
+        console.log(`failed: ${reason}\n`);
+        summary.push(`${name} failed`);
+        continue;
+      }
+      const report = result.value as Parameters<typeof formatReport>[0];
+      console.log(formatReport(report));
+      summary.push(
+        `${name} ${report.dryRun ? `would cancel ${report.counts.wouldCancel}` : `cancelled ${report.counts.cancelled}`}`,
+      );
+    }
+    console.log(`fleet: ${summary.join('; ')}\n`);
   }
-  const cancelled = zuora.jobs().filter((job) => job.queryStatus === 'cancelled').length;
-  console.log(
-    `Done: ${cancelled} jobs are now cancelled in the emulated tenant (including the ones that were cancelled before).`,
+  const cancelled = [...fleet.zuora.entries()].map(
+    ([name, emulator]) =>
+      `${name} ${emulator.jobs().filter((job) => job.queryStatus === 'cancelled').length}`,
   );
+  console.log(
+    `Done. Cancelled jobs per tenant now (including those cancelled before): ${cancelled.join(', ')}.`,
+  );
+  console.log('The sandbox was never touched: fix its secret and its next run sweeps it.');
 } finally {
-  await world.close();
+  await fleet.close();
 }

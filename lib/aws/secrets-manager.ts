@@ -8,6 +8,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import {
   type CredentialSource,
   CredentialsError,
+  ENV_BASE_URL_SOURCE,
   parseSecret,
   type ZuoraCredentials,
 } from '../zuora/credentials.ts';
@@ -20,6 +21,8 @@ export interface SecretsManagerCredentialsOptions {
   secretId: string;
   /** Used when the secret has no `baseUrl`. */
   fallbackBaseUrl?: string | undefined;
+  /** Where `fallbackBaseUrl` is configured, for messages. @default the ZUORA_BASE_URL variable */
+  fallbackBaseUrlSource?: string | undefined;
   /** Defaults to a client configured from the environment (`AWS_ENDPOINT_URL_SECRETS_MANAGER`, …). */
   client?: SecretsManagerClient;
   maxAgeMs?: number;
@@ -83,7 +86,10 @@ export class SecretsManagerCredentials implements CredentialSource {
     } catch (error) {
       throw describeSdkError(error, secretId);
     }
-    const value = parseSecret(secretString, secretId, this.#options.fallbackBaseUrl);
+    const value = parseSecret(secretString, secretId, {
+      value: this.#options.fallbackBaseUrl,
+      source: this.#options.fallbackBaseUrlSource ?? ENV_BASE_URL_SOURCE,
+    });
     this.#cached = { value, at: (this.#options.now ?? Date.now)() };
     return value;
   }
@@ -113,7 +119,12 @@ function describeSdkError(error: unknown, secretId: string): CredentialsError {
     });
   switch (name) {
     case 'ResourceNotFoundException':
-      return invalid(`Secret ${secretId} was not found (ResourceNotFoundException)`);
+      // An empty secret (the stack creates them so) answers "can't find … secret value".
+      return invalid(
+        /secret value|staging label/i.test((error as Error).message)
+          ? `Secret ${secretId} has no value yet: put the Zuora client credentials in (aws secretsmanager put-secret-value)`
+          : `Secret ${secretId} was not found (ResourceNotFoundException)`,
+      );
     case 'AccessDeniedException':
       return invalid(
         `Not allowed to read secret ${secretId} (AccessDeniedException): grant secretsmanager:GetSecretValue`,

@@ -14,3 +14,10 @@ export const MAX_CANCELS_PER_RUN = { min: 1, max: 10_000, default: 25 } as const
 export const MAX_JOB_IDS = 100;
 /** Longest free-text reason a cancel request may carry. */
 export const MAX_REASON_LENGTH = 256;
+
+/** How often each tenant is swept unless its configuration says otherwise. */
+export const DEFAULT_SCHEDULE = 'rate(15 minutes)';
+/** The zone an `updatedOn` without an offset is read in, unless the tenant says otherwise. */
+export const DEFAULT_TIME_ZONE = 'UTC';
+/** The tenant of a deployment configured without a file (environment variables only). */
+export const DEFAULT_TENANT = 'default';

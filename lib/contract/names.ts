@@ -33,3 +33,11 @@ export const TRUNCATED_METRIC = 'RunTruncated';
 export const DURATION_METRIC = 'RunDuration';
 /** 1 for a run that failed as a whole (no report): Zuora or the secret out of reach. */
 export const FAILED_RUN_METRIC = 'RunFailed';
+/**
+ * 1 for each sweep that finished with a report, per tenant (the one metric with a `tenant`
+ * dimension: every dimension set is a billed metric, and this one is what a per-tenant "has not
+ * run" alarm needs).
+ */
+export const SWEEP_SUCCEEDED_METRIC = 'SweepSucceeded';
+/** 1 for a sweep skipped because another sweep of the same tenant held the lease. */
+export const SKIPPED_RUN_METRIC = 'RunSkipped';

@@ -3,14 +3,14 @@
  * and the CLI read them. The environment only carries text, so the reader decodes it and the
  * settings schema judges the result, as it judges the construct's props.
  */
-import type { JanitorSettings } from './settings.ts';
+import type { TenantSettings } from './settings.ts';
 
 /**
  * The environment variable that carries each setting. The order is the order problems are
  * reported in.
  */
 export const SETTING_VARIABLES = {
-  secretId: 'ZUORA_SECRET_ID',
+  secret: 'ZUORA_SECRET_ID',
   baseUrl: 'ZUORA_BASE_URL',
   entityIds: 'ZUORA_ENTITY_IDS',
   orgIds: 'ZUORA_ORG_IDS',
@@ -24,22 +24,23 @@ export const SETTING_VARIABLES = {
   protectCreatedBy: 'JANITOR_PROTECT_CREATED_BY',
   protectQueryPattern: 'JANITOR_PROTECT_QUERY_PATTERN',
   onlyCreatedBy: 'JANITOR_ONLY_CREATED_BY',
-} as const satisfies Record<keyof JanitorSettings, string>;
+} as const satisfies Partial<Record<keyof TenantSettings, string>>;
 
 /** A setting's key. */
 export type SettingKey = keyof typeof SETTING_VARIABLES;
 
 /**
  * Settings as environment variables (the inverse of reading them): lists comma-joined, other
- * values as text, unset keys left out. Only meaningful for settings {@link parseSettings}
- * accepts.
+ * values as text, unset keys left out. Only meaningful for settings the tenant schema accepts.
  */
-export function settingsToEnv(settings: JanitorSettings): Record<string, string> {
+export function settingsToEnv(settings: TenantSettings): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [key, variable] of Object.entries(SETTING_VARIABLES)) {
     const value = settings[key as SettingKey];
     if (value === undefined) continue;
-    env[variable] = Array.isArray(value) ? value.join(',') : String(value);
+    if (Array.isArray(value)) env[variable] = value.join(',');
+    else if (typeof value === 'object') env[variable] = (value as { id: string }).id;
+    else env[variable] = String(value);
   }
   return env;
 }
@@ -49,9 +50,7 @@ export function settingsToEnv(settings: JanitorSettings): Record<string, string>
  * is unset; booleans read true/false, 1/0, yes/no; numbers read as numbers; lists split on
  * commas. Anything else is passed through as text for the schema to judge.
  */
-export function settingsFromEnv(
-  env: Readonly<Record<string, string | undefined>>,
-): JanitorSettings {
+export function settingsFromEnv(env: Readonly<Record<string, string | undefined>>): TenantSettings {
   const settings: Record<string, unknown> = {};
   for (const [key, variable] of Object.entries(SETTING_VARIABLES) as Array<[SettingKey, string]>) {
     const raw = env[variable];
@@ -59,7 +58,7 @@ export function settingsFromEnv(
     if (text === undefined || text.trim() === '') continue;
     settings[key] = decode(key, text);
   }
-  return settings as JanitorSettings;
+  return settings as TenantSettings;
 }
 
 const LIST_KEYS: ReadonlySet<SettingKey> = new Set([

@@ -1,30 +1,28 @@
 /**
- * The one schema for janitor settings. Whoever supplies them (the construct's props at synth,
- * the environment at a function's start-up, the CLI) goes through {@link parseSettings}, so a
- * value is accepted by all of them or by none. Messages name the setting the way its source
- * does (`staleAfter`, `JANITOR_STALE_AFTER`) and never echo a value.
+ * The one schema for janitor settings, shaped as the per-tenant policy the configuration file
+ * embeds. Whoever supplies settings (the file at synth and at a function's start-up, the
+ * environment for a single tenant, the CLI) goes through these schemas, so a value is accepted
+ * by all of them or by none. Messages name a setting the way its source does (`staleAfter`,
+ * `tenants[2].staleAfter`, `JANITOR_STALE_AFTER`) and never echo a value.
  */
 import * as z from 'zod/mini';
 import { baseUrlProblem } from './base-url.ts';
 import { formatDuration, parseDuration } from './duration.ts';
 import {
   CONCURRENCY,
+  DEFAULT_SCHEDULE,
   DEFAULT_STALE_AFTER_MS,
+  DEFAULT_TIME_ZONE,
   MAX_CANCELS_PER_RUN,
   MIN_STALE_AFTER_MS,
 } from './limits.ts';
-import { lazySchema } from './validation.ts';
+import { schedulePeriodMs, scheduleProblem } from './schedule.ts';
+import { describeProblems, nameByKey, type SettingNamer } from './validation.ts';
 
-/** Janitor settings as people write them; every key is optional. */
-export interface JanitorSettings {
-  /** Secrets Manager secret name or ARN holding the Zuora client credentials. */
-  readonly secretId?: string | undefined;
-  /** Zuora REST base URL, used when the secret has none. */
-  readonly baseUrl?: string | undefined;
-  /** Entities to sweep one by one (`Zuora-Entity-Ids`). */
-  readonly entityIds?: readonly string[] | undefined;
-  /** Sent as `Zuora-Org-Ids`. */
-  readonly orgIds?: readonly string[] | undefined;
+export { describeProblems, nameByKey, type SettingNamer };
+
+/** The policy: what a tenant's runs may do. Allowed in `defaults` and in each tenant. */
+export interface PolicySettings {
   /** Report what would be cancelled, cancel nothing. @default true */
   readonly dryRun?: boolean | undefined;
   /** Age past which a job is stale: `90m`, `2h`, `1d`, `PT2H`; at least 5m. @default '2h' */
@@ -34,28 +32,55 @@ export interface JanitorSettings {
   /** Overrides `staleAfter` for `in_progress` jobs. */
   readonly staleAfterInProgress?: string | undefined;
   /**
-   * Lowest `staleAfter` a sweep event may ask for; events may make a run more careful, never
-   * less. @default the smaller of the two thresholds
+   * Lowest `staleAfter` a sweep event (or the CLI's `--stale-after`) may ask for: they may make
+   * a run more careful, never less. @default the smaller of the two thresholds
    */
   readonly eventStaleAfterFloor?: string | undefined;
   /** Cancels per run, oldest first; the rest are deferred. @default 25 */
   readonly maxCancelsPerRun?: number | undefined;
   /** Cancels in flight at once, 1 to 10. @default 4 */
   readonly concurrency?: number | undefined;
-  /** User ids whose jobs are never cancelled. */
+  /** User ids whose jobs are never cancelled (compared case-insensitively). */
   readonly protectCreatedBy?: readonly string[] | undefined;
   /** Regular expression; jobs whose query matches are never cancelled. */
   readonly protectQueryPattern?: string | undefined;
   /** When set, only these users' jobs may be cancelled. */
   readonly onlyCreatedBy?: readonly string[] | undefined;
+  /** EventBridge Scheduler expression, `rate(…)` or `cron(…)`. @default 'rate(15 minutes)' */
+  readonly schedule?: string | undefined;
+  /** False: no schedule, and commands for the tenant are refused. @default true */
+  readonly enabled?: boolean | undefined;
 }
 
-/** Settings with defaults applied and durations in milliseconds. */
-export interface ResolvedSettings {
-  readonly secretId: string | undefined;
+/** A secret given by name or ARN, optionally with the KMS key that encrypts it. */
+export type SecretReference =
+  | string
+  | { readonly id: string; readonly kmsKeyArn?: string | undefined };
+
+/** One tenant: its connection, plus policy overrides. */
+export interface TenantSettings extends PolicySettings {
+  /** A slug used in events, metrics, logs and resource names. */
+  readonly name?: string | undefined;
+  /** Holds `{"clientId","clientSecret","baseUrl"?}`. @default a secret the stack creates */
+  readonly secret?: SecretReference | undefined;
+  /** Zuora REST base URL, used when the secret has none. */
+  readonly baseUrl?: string | undefined;
+  /** Entities to sweep one by one (`Zuora-Entity-Ids`). */
+  readonly entityIds?: readonly string[] | undefined;
+  /** Sent as `Zuora-Org-Ids`. */
+  readonly orgIds?: readonly string[] | undefined;
+  /** IANA zone in which an `updatedOn` without an offset is read. @default 'UTC' */
+  readonly timeZone?: string | undefined;
+}
+
+/** A tenant with defaults applied, durations in milliseconds, ids lower-cased where compared. */
+export interface ResolvedTenant {
+  readonly name: string;
+  readonly secret: { readonly id: string; readonly kmsKeyArn?: string | undefined } | undefined;
   readonly baseUrl: string | undefined;
   readonly entityIds: readonly string[];
   readonly orgIds: readonly string[];
+  readonly timeZone: string;
   readonly dryRun: boolean;
   readonly staleAfterMs: { readonly accepted: number; readonly in_progress: number };
   readonly eventStaleAfterFloorMs: number;
@@ -64,12 +89,16 @@ export interface ResolvedSettings {
   readonly protectCreatedBy: readonly string[];
   readonly protectQueryPattern: string | undefined;
   readonly onlyCreatedBy: readonly string[];
+  readonly schedule: string;
+  /** The schedule's period for `rate(…)` schedules; undefined for `cron(…)`. */
+  readonly schedulePeriodMs: number | undefined;
+  readonly enabled: boolean;
 }
 
 const DURATION_MESSAGE = 'must be a duration such as 90m, 2h, 1d or PT2H';
 
 /** A duration string that parses and is at least {@link MIN_STALE_AFTER_MS}. */
-export const staleAfterSchema = lazySchema(() =>
+export const staleAfterSchema = () =>
   z.string(DURATION_MESSAGE).check(
     z.maxLength(32, DURATION_MESSAGE),
     z.refine((value) => parseDuration(value) !== undefined, DURATION_MESSAGE),
@@ -77,8 +106,7 @@ export const staleAfterSchema = lazySchema(() =>
       (value) => (parseDuration(value) ?? Number.POSITIVE_INFINITY) >= MIN_STALE_AFTER_MS,
       `must be at least ${formatDuration(MIN_STALE_AFTER_MS)}`,
     ),
-  ),
-);
+  );
 
 function wholeNumber(range: { min: number; max: number }) {
   const message = `must be a whole number from ${range.min} to ${range.max}`;
@@ -112,22 +140,43 @@ function patternCompiles(pattern: string): boolean {
   }
 }
 
-/** The settings schema: unknown keys are errors. */
-export const settingsSchema = lazySchema(() =>
-  z.strictObject({
-    secretId: z.optional(
-      z.string('must be a string').check(z.trim(), z.minLength(1, 'must not be empty')),
-    ),
-    baseUrl: z.optional(
-      z.string('must be a string').check(
-        z.superRefine((value, context) => {
-          const problem = baseUrlProblem(value);
-          if (problem) context.issues.push({ code: 'custom', message: problem, input: value });
-        }),
+/** A problem found by a function, as a zod check. */
+function checkedBy(problemOf: (value: string) => string | undefined) {
+  return z.superRefine((value: string, context) => {
+    const problem = problemOf(value);
+    if (problem) context.issues.push({ code: 'custom', message: problem, input: value });
+  });
+}
+
+function timeZoneProblem(zone: string): string | undefined {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return undefined;
+  } catch {
+    return 'must be an IANA time zone such as UTC or Europe/Paris';
+  }
+}
+
+const SECRET_NAME = /^[\w/+=.@-]{1,512}$/;
+const SECRET_ARN = /^arn:aws[\w-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+$/;
+const KMS_KEY_ARN = /^arn:aws[\w-]*:kms:[a-z0-9-]+:\d{12}:key\/[\w-]+$/;
+/** A tenant name: a slug, since it names schedules, metrics and log keys. */
+export const TENANT_NAME = /^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
+
+function secretId() {
+  return z
+    .string('must be a secret name or ARN')
+    .check(
+      z.refine(
+        (value) => SECRET_ARN.test(value) || (!value.startsWith('arn:') && SECRET_NAME.test(value)),
+        'must be a Secrets Manager secret name or full ARN',
       ),
-    ),
-    entityIds: z.optional(idList()),
-    orgIds: z.optional(idList()),
+    );
+}
+
+/** The policy keys' schemas, allowed in `defaults` and in each tenant. */
+export function policyShape() {
+  return {
     dryRun: z.optional(z.boolean('must be true or false')),
     staleAfter: z.optional(staleAfterSchema()),
     staleAfterAccepted: z.optional(staleAfterSchema()),
@@ -145,66 +194,82 @@ export const settingsSchema = lazySchema(() =>
         ),
     ),
     onlyCreatedBy: z.optional(idList()),
-  }),
-);
+    schedule: z.optional(z.string('must be a string').check(checkedBy(scheduleProblem))),
+    enabled: z.optional(z.boolean('must be true or false')),
+  };
+}
 
-/** How a source names a setting in messages, from the issue's path (`['protectCreatedBy', 2]`). */
-export type SettingNamer = (path: readonly PropertyKey[]) => string;
-
-/** Names settings by key and index, as the construct's props and files spell them. */
-export const nameByKey: SettingNamer = (path) =>
-  path
-    .map((key, index) =>
-      typeof key === 'number' ? `[${key}]` : `${index === 0 ? '' : '.'}${String(key)}`,
-    )
-    .join('');
-
-/** The outcome of {@link parseSettings}. */
-export type SettingsResult =
-  | { readonly ok: true; readonly settings: ResolvedSettings }
-  | { readonly ok: false; readonly problems: readonly string[] };
+/** The tenant's schema: its connection and policy overrides. Unknown keys are errors. */
+export function tenantSchema() {
+  return z.strictObject({
+    name: z.optional(
+      z
+        .string('must be a string')
+        .check(z.regex(TENANT_NAME, 'must be a slug: 1-32 lower-case letters, digits and dashes')),
+    ),
+    secret: z.optional(
+      z.union(
+        [
+          secretId(),
+          z.strictObject({
+            id: secretId(),
+            kmsKeyArn: z.optional(z.string().check(z.regex(KMS_KEY_ARN, 'must be a KMS key ARN'))),
+          }),
+        ],
+        'must be a secret name or ARN, or {"id", "kmsKeyArn"}',
+      ),
+    ),
+    baseUrl: z.optional(z.string('must be a string').check(checkedBy(baseUrlProblem))),
+    entityIds: z.optional(idList()),
+    orgIds: z.optional(idList()),
+    timeZone: z.optional(z.string('must be a string').check(checkedBy(timeZoneProblem))),
+    ...policyShape(),
+  });
+}
 
 /**
- * Validates `input` against the settings schema and applies the defaults. Each problem reads
- * `<name> <what is wrong>`, with names given by `name`.
+ * A tenant with the `defaults` under it (the tenant wins), resolved: durations in milliseconds,
+ * defaults applied, user ids lower-cased. Both must have passed their schemas.
  */
-export function parseSettings(input: unknown, name: SettingNamer = nameByKey): SettingsResult {
-  const result = z.safeParse(settingsSchema(), input);
-  if (!result.success) {
-    return {
-      ok: false,
-      problems: result.error.issues.map((issue) => {
-        const label = issue.path.length > 0 ? name(issue.path) : '';
-        return label ? `${label} ${issue.message}` : issue.message;
-      }),
-    };
-  }
-  const value = result.data;
+export function resolveTenant(
+  tenant: TenantSettings,
+  defaults: PolicySettings = {},
+  fallbackName = 'default',
+): ResolvedTenant {
+  const value: TenantSettings = { ...definedOnly(defaults), ...definedOnly(tenant) };
   const staleAfter = durationMs(value.staleAfter) ?? DEFAULT_STALE_AFTER_MS;
   const staleAfterMs = {
     accepted: durationMs(value.staleAfterAccepted) ?? staleAfter,
     in_progress: durationMs(value.staleAfterInProgress) ?? staleAfter,
   };
+  const schedule = value.schedule ?? DEFAULT_SCHEDULE;
+  const secret = value.secret;
   return {
-    ok: true,
-    settings: {
-      secretId: value.secretId,
-      baseUrl: value.baseUrl,
-      entityIds: unique(value.entityIds),
-      orgIds: unique(value.orgIds),
-      dryRun: value.dryRun ?? true,
-      staleAfterMs,
-      eventStaleAfterFloorMs:
-        durationMs(value.eventStaleAfterFloor) ??
-        Math.min(staleAfterMs.accepted, staleAfterMs.in_progress),
-      maxCancelsPerRun: value.maxCancelsPerRun ?? MAX_CANCELS_PER_RUN.default,
-      concurrency: value.concurrency ?? CONCURRENCY.default,
-      // User ids compare case-insensitively: Zuora does not promise one case.
-      protectCreatedBy: unique(value.protectCreatedBy?.map((id) => id.toLowerCase())),
-      protectQueryPattern: value.protectQueryPattern,
-      onlyCreatedBy: unique(value.onlyCreatedBy?.map((id) => id.toLowerCase())),
-    },
+    name: value.name ?? fallbackName,
+    secret: typeof secret === 'string' ? { id: secret } : secret,
+    baseUrl: value.baseUrl,
+    entityIds: unique(value.entityIds),
+    orgIds: unique(value.orgIds),
+    timeZone: value.timeZone ?? DEFAULT_TIME_ZONE,
+    dryRun: value.dryRun ?? true,
+    staleAfterMs,
+    eventStaleAfterFloorMs:
+      durationMs(value.eventStaleAfterFloor) ??
+      Math.min(staleAfterMs.accepted, staleAfterMs.in_progress),
+    maxCancelsPerRun: value.maxCancelsPerRun ?? MAX_CANCELS_PER_RUN.default,
+    concurrency: value.concurrency ?? CONCURRENCY.default,
+    // User ids compare case-insensitively: Zuora does not promise one case.
+    protectCreatedBy: unique(value.protectCreatedBy?.map((id) => id.toLowerCase())),
+    protectQueryPattern: value.protectQueryPattern,
+    onlyCreatedBy: unique(value.onlyCreatedBy?.map((id) => id.toLowerCase())),
+    schedule,
+    schedulePeriodMs: schedulePeriodMs(schedule),
+    enabled: value.enabled ?? true,
   };
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 function durationMs(text: string | undefined): number | undefined {

@@ -46,3 +46,26 @@ export function lazySchema<S extends z.core.$ZodType>(build: () => S): () => S {
     return schema;
   };
 }
+
+/** How a source names a setting in messages, from the issue's path (`['tenants', 2, 'x']`). */
+export type SettingNamer = (path: readonly PropertyKey[]) => string;
+
+/** Names settings by key and index, as the construct and the configuration file spell them. */
+export const nameByKey: SettingNamer = (path) =>
+  path
+    .map((key, index) =>
+      typeof key === 'number' ? `[${key}]` : `${index === 0 ? '' : '.'}${String(key)}`,
+    )
+    .join('');
+
+/** One problem as a line: `<name> <what is wrong>`. */
+export function describeProblems(error: z.core.$ZodError, name: SettingNamer): string[] {
+  return error.issues.flatMap((issue) => {
+    if (issue.code === 'unrecognized_keys') {
+      // One line per unknown key, named by its full path: a typo is found where it is.
+      return issue.keys.map((key) => `${name([...issue.path, key])} is not a known key`);
+    }
+    const label = issue.path.length > 0 ? name(issue.path) : '';
+    return [label ? `${label} ${issue.message}` : issue.message];
+  });
+}

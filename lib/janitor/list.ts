@@ -28,6 +28,7 @@ export interface ListingEntry {
 /** The output of `query-janitor list`. */
 export interface JobListing {
   runId: string;
+  tenant: string;
   jobs: ListingEntry[];
   /** A page came back full: older jobs may exist that are not shown. */
   truncated: boolean;
@@ -59,5 +60,5 @@ export async function listJobs(deps: JanitorDeps, options: RunOptions): Promise<
       }
     }
   }
-  return { runId: run.runId, jobs, truncated };
+  return { runId: run.runId, tenant: run.config.name, jobs, truncated };
 }

@@ -58,6 +58,8 @@ export interface ReportCounts {
 /** A run's report. */
 export interface Report {
   runId: string;
+  /** The tenant the run worked on. */
+  tenant: string;
   trigger: Trigger;
   dryRun: boolean;
   startedAt: string;
@@ -93,17 +95,18 @@ export class ReportBuilder {
   readonly #now: () => number;
   readonly #timeZone: string | undefined;
   readonly runId: string;
+  readonly tenant: string;
   readonly trigger: Trigger;
   readonly dryRun: boolean;
   truncated = false;
 
   constructor(
-    runId: string,
-    trigger: Trigger,
-    dryRun: boolean,
+    run: { runId: string; tenant: string; trigger: Trigger; dryRun: boolean },
     options: { now?: (() => number) | undefined; timeZone?: string | undefined } = {},
   ) {
+    const { runId, tenant, trigger, dryRun } = run;
     this.runId = runId;
+    this.tenant = tenant;
     this.trigger = trigger;
     this.dryRun = dryRun;
     const now = options.now ?? Date.now;
@@ -174,6 +177,7 @@ export class ReportBuilder {
     for (const job of jobs) counts[COUNT_OF[job.outcome]]++;
     return {
       runId: this.runId,
+      tenant: this.tenant,
       trigger: this.trigger,
       dryRun: this.dryRun,
       startedAt: new Date(this.#started).toISOString(),

@@ -116,9 +116,13 @@ export class Run {
       protectCreatedBy: config.protectCreatedBy,
       protectQueryPattern: config.protectQueryPattern,
       onlyCreatedBy: config.onlyCreatedBy,
+      timeZone: config.timeZone,
     };
-    this.report = new ReportBuilder(this.runId, options.trigger, this.dryRun, { now: this.now });
-    this.log = withKeys(deps.log, { runId: this.runId });
+    this.report = new ReportBuilder(
+      { runId: this.runId, tenant: config.name, trigger: options.trigger, dryRun: this.dryRun },
+      { now: this.now, timeZone: config.timeZone },
+    );
+    this.log = withKeys(deps.log, { runId: this.runId, tenant: config.name });
     this.zuora = new ZuoraClient({
       credentials: refreshingOncePerRun(deps.credentials),
       tokens: deps.tokens,

@@ -44,14 +44,24 @@ const secretSchema = lazySchema(() => {
   });
 });
 
+/** A base URL to use when the credentials carry none, and where it is configured (for messages). */
+export interface FallbackBaseUrl {
+  readonly value: string | undefined;
+  /** Where a person would set it: `the ZUORA_BASE_URL variable`, `the tenant's baseUrl in …`. */
+  readonly source: string;
+}
+
+/** The fallback of a deployment configured by environment variables. */
+export const ENV_BASE_URL_SOURCE = 'the ZUORA_BASE_URL variable';
+
 /**
  * Parses a secret's `SecretString` (`{"clientId","clientSecret","baseUrl"?}`), falling back to
- * `fallbackBaseUrl`. Errors name the field and the secret, never a value.
+ * `fallback`. Errors name the field and the secret, never a value.
  */
 export function parseSecret(
   secretString: string | undefined,
   secretId: string,
-  fallbackBaseUrl?: string,
+  fallback: FallbackBaseUrl = { value: undefined, source: ENV_BASE_URL_SOURCE },
 ): ZuoraCredentials {
   if (secretString === undefined) {
     throw new CredentialsError(
@@ -76,24 +86,23 @@ export function parseSecret(
     json,
     (problems) => new CredentialsError(`Secret ${secretId} is invalid: ${problems}`),
   );
-  return withBaseUrl(fields, `secret ${secretId}`, fallbackBaseUrl);
+  return withBaseUrl(fields, `baseUrl in the secret ${secretId}`, fallback);
 }
 
 function withBaseUrl(
   fields: { clientId: string; clientSecret: string; baseUrl?: string | undefined },
   origin: string,
-  fallbackBaseUrl: string | undefined,
+  fallback: FallbackBaseUrl,
 ): ZuoraCredentials {
-  const baseUrl = fields.baseUrl ?? fallbackBaseUrl;
+  const baseUrl = fields.baseUrl ?? fallback.value;
   if (!baseUrl) {
-    throw new CredentialsError(
-      `No Zuora base URL: set baseUrl in the ${origin} or the ZUORA_BASE_URL variable`,
-    );
+    throw new CredentialsError(`No Zuora base URL: set ${origin} or ${fallback.source}`);
   }
   try {
     parseBaseUrl(baseUrl);
   } catch (error) {
-    throw new CredentialsError(`baseUrl in the ${origin} is invalid: ${(error as Error).message}`);
+    const where = fields.baseUrl !== undefined ? origin : fallback.source;
+    throw new CredentialsError(`${where} is invalid: ${(error as Error).message}`);
   }
   return { clientId: fields.clientId, clientSecret: fields.clientSecret, baseUrl };
 }
@@ -106,15 +115,20 @@ export class StaticCredentials implements CredentialSource {
     clientId?: string | undefined;
     clientSecret?: string | undefined;
     baseUrl?: string | undefined;
+    /** Where `baseUrl` came from, for messages. @default the ZUORA_BASE_URL variable */
+    baseUrlSource?: string | undefined;
   }) {
     const missing = (['clientId', 'clientSecret'] as const).filter((key) => !fields[key]?.trim());
     if (missing.length > 0) {
-      throw new CredentialsError(`Missing Zuora credentials: ${missing.join(', ')}`);
+      const names = { clientId: 'ZUORA_CLIENT_ID', clientSecret: 'ZUORA_CLIENT_SECRET' };
+      throw new CredentialsError(
+        `Missing Zuora credentials: set ${missing.map((key) => names[key]).join(' and ')}`,
+      );
     }
     this.#value = withBaseUrl(
       { clientId: fields.clientId as string, clientSecret: fields.clientSecret as string },
-      'environment',
-      fields.baseUrl,
+      'the ZUORA_BASE_URL variable',
+      { value: fields.baseUrl, source: fields.baseUrlSource ?? ENV_BASE_URL_SOURCE },
     );
   }
 

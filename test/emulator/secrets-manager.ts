@@ -11,7 +11,8 @@ import { closeServer, listenOnLoopback } from './loopback.ts';
 interface StoredSecret {
   name: string;
   arn: string;
-  secretString: string;
+  /** Undefined for a secret created without a value. */
+  secretString: string | undefined;
   versionId: string;
   createdDate: number;
 }
@@ -99,6 +100,13 @@ export class SecretsManagerEmulator {
             "Secrets Manager can't find the specified secret.",
           );
         }
+        if (secret.secretString === undefined) {
+          return fail(
+            400,
+            'ResourceNotFoundException',
+            "Secrets Manager can't find the specified secret value for staging label: AWSCURRENT",
+          );
+        }
         record.status = 200;
         answer(200, {
           ARN: secret.arn,
@@ -124,8 +132,8 @@ export class SecretsManagerEmulator {
     return this.#url;
   }
 
-  /** Creates or replaces (rotates) a secret; returns its ARN. */
-  put(name: string, secretString: string): string {
+  /** Creates or replaces (rotates) a secret; returns its ARN. Undefined: a secret with no value. */
+  put(name: string, secretString: string | undefined): string {
     const existing = this.#secrets.get(name);
     const arn =
       existing?.arn ??

@@ -1,25 +1,38 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import * as kms from 'aws-cdk-lib/aws-kms';
-import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import * as sns from 'aws-cdk-lib/aws-sns';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { QueryJobJanitor } from '../../infra/query-job-janitor.ts';
 import { QueryJanitorStack } from '../../infra/stack.ts';
+import type { FleetConfig } from '../../lib/contract/fleet.ts';
 
-/** Template tests skip esbuild (the bundle test builds the real thing). */
+/** Template tests skip esbuild (the bundle tests build the real thing). */
 const NO_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
 
-function build(context: Record<string, unknown> = {}) {
+/** A configuration file in a fresh folder, for `-c config=<path>`. */
+function configFile(config: unknown): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'qj-config-')), 'query-janitor.config.json');
+  writeFileSync(path, typeof config === 'string' ? config : JSON.stringify(config));
+  return path;
+}
+
+function build(context: Record<string, unknown> = {}, id = 'QueryJanitor') {
   const app = new App({ context: { ...NO_BUNDLING, ...context } });
-  return { app, stack: new QueryJanitorStack(app, 'QueryJanitor') };
+  return { app, stack: new QueryJanitorStack(app, id) };
 }
 
 function synth(context: Record<string, unknown> = {}) {
   const { app, stack } = build(context);
   return { app, stack, template: Template.fromStack(stack) };
+}
+
+function withConfig(config: FleetConfig) {
+  return synth({ config: configFile(config) });
 }
 
 function functionId(template: Template, name: 'Sweep' | 'Cancel'): string {
@@ -31,15 +44,20 @@ function functionId(template: Template, name: 'Sweep' | 'Cancel'): string {
 }
 
 const arnOf = (id: string) => ({ 'Fn::GetAtt': [id, 'Arn'] });
+const resourcesOf = (template: Template, type: string) =>
+  Object.values(template.findResources(type)).map((r) => r.Properties);
+const statements = (template: Template) =>
+  resourcesOf(template, 'AWS::IAM::Policy').flatMap((p) => p.PolicyDocument.Statement);
 
-describe('QueryJobJanitor template', () => {
-  const { template } = synth();
+describe('a deployment without a configuration file', () => {
+  const { stack, template } = synth();
   const sweep = functionId(template, 'Sweep');
   const cancel = functionId(template, 'Cancel');
   const queue = Object.keys(template.findResources('AWS::SQS::Queue'))[0] as string;
   const secret = Object.keys(template.findResources('AWS::SecretsManager::Secret'))[0] as string;
+  const table = Object.keys(template.findResources('AWS::DynamoDB::GlobalTable'))[0] as string;
 
-  it('runs both functions on Node.js 24, arm64, ESM bundles, JSON logs', () => {
+  it('runs both functions on Node.js 24, arm64, JSON logs, without reserved concurrency', () => {
     for (const id of [sweep, cancel]) {
       expect(template.toJSON().Resources[id].Properties).toMatchObject({
         Runtime: 'nodejs24.x',
@@ -48,37 +66,50 @@ describe('QueryJobJanitor template', () => {
         MemorySize: 256,
         LoggingConfig: { LogFormat: 'JSON', LogGroup: { Ref: expect.stringContaining('Logs') } },
       });
+      // Reserved concurrency 1 fails to deploy in accounts with the default limit of 10.
+      expect(
+        template.toJSON().Resources[id].Properties.ReservedConcurrentExecutions,
+      ).toBeUndefined();
     }
-    template.resourceCountIs('AWS::Lambda::Function', 2);
+    expect(template.toJSON().Resources[sweep].Properties.Timeout).toBe(300);
+    expect(template.toJSON().Resources[cancel].Properties.Timeout).toBe(120);
     template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
   });
 
-  it('configures the functions from the props, dry-run by default', () => {
+  it('serves one dry-run tenant, "default", whose secret the stack creates', () => {
     const env = template.toJSON().Resources[sweep].Properties.Environment.Variables;
+    const document = JSON.parse(stack.janitor.fleetDocument);
 
     expect(env).toEqual({
-      ZUORA_SECRET_ID: { Ref: secret },
-      JANITOR_DRY_RUN: 'true',
+      QUERY_JANITOR_FLEET: 'fleet.json',
+      QUERY_JANITOR_LEASE_TABLE: { Ref: table },
+      QUERY_JANITOR_SECRET_0: { Ref: secret },
       POWERTOOLS_SERVICE_NAME: 'query-janitor',
-      POWERTOOLS_METRICS_NAMESPACE: 'QueryJanitor',
+      POWERTOOLS_METRICS_NAMESPACE: 'QueryJanitor/QueryJanitor',
       POWERTOOLS_LOG_LEVEL: 'INFO',
       NODE_OPTIONS: '--enable-source-maps',
     });
+    expect(document).toEqual({
+      version: 1,
+      config: { tenants: [{ name: 'default' }] },
+      secrets: { default: { env: 'QUERY_JANITOR_SECRET_0' } },
+    });
+    expect(stack.janitor.fleet.tenants[0]).toMatchObject({ name: 'default', dryRun: true });
   });
 
-  it('gives the sweep function reserved concurrency 1 and timeouts that fit the work', () => {
-    const resources = template.toJSON().Resources;
+  it('creates the secret with no value at all, kept on deletion, and outputs its name', () => {
+    const created = template.toJSON().Resources[secret];
 
-    expect(resources[sweep].Properties.ReservedConcurrentExecutions).toBe(1);
-    expect(resources[cancel].Properties.ReservedConcurrentExecutions).toBeUndefined();
-    expect(resources[sweep].Properties.Timeout).toBe(300);
-    expect(resources[cancel].Properties.Timeout).toBe(120);
+    expect(created.DeletionPolicy).toBe('Retain');
+    expect(created.Properties).not.toHaveProperty('SecretString');
+    expect(created.Properties).not.toHaveProperty('GenerateSecretString');
+    const outputs = Object.entries(template.toJSON().Outputs as Record<string, unknown>);
+    const secretName = outputs.find(([id]) => id.startsWith('JanitorSecretName'))?.[1];
+    expect(JSON.stringify(secretName)).toContain(secret);
   });
 
   it('never retries asynchronous invocations and keeps failures in the encrypted queue', () => {
-    const configs = Object.values(template.findResources('AWS::Lambda::EventInvokeConfig')).map(
-      (r) => r.Properties,
-    );
+    const configs = resourcesOf(template, 'AWS::Lambda::EventInvokeConfig');
 
     expect(configs).toEqual(
       expect.arrayContaining([
@@ -116,12 +147,11 @@ describe('QueryJobJanitor template', () => {
     });
   });
 
-  it('schedules the sweep every 15 minutes with its own retry policy and dead-letter queue', () => {
-    const schedule = Object.values(template.findResources('AWS::Scheduler::Schedule'))[0]
-      ?.Properties;
+  it('schedules the tenant every 15 minutes in a flexible window, naming it in the input', () => {
+    const [schedule] = resourcesOf(template, 'AWS::Scheduler::Schedule');
 
     expect(schedule.ScheduleExpression).toBe('rate(15 minutes)');
-    expect(schedule.FlexibleTimeWindow).toEqual({ Mode: 'OFF' });
+    expect(schedule.FlexibleTimeWindow).toEqual({ Mode: 'FLEXIBLE', MaximumWindowInMinutes: 5 });
     expect(schedule.Target).toMatchObject({
       Arn: arnOf(sweep),
       RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 600 },
@@ -129,15 +159,15 @@ describe('QueryJobJanitor template', () => {
     });
     expect(JSON.parse(schedule.Target.Input)).toEqual({
       trigger: 'schedule',
+      tenant: 'default',
       scheduledTime: '<aws.scheduler.scheduled-time>',
       executionId: '<aws.scheduler.execution-id>',
     });
   });
 
   it("routes each command from the janitor's own bus to its own function", () => {
-    const rules = Object.values(template.findResources('AWS::Events::Rule')).map(
-      (r) => r.Properties,
-    );
+    const rules = resourcesOf(template, 'AWS::Events::Rule');
+    const bus = Object.keys(template.findResources('AWS::Events::EventBus'))[0] as string;
 
     expect(rules.map((rule) => [rule.EventPattern, rule.Targets[0].Arn])).toEqual(
       expect.arrayContaining([
@@ -146,7 +176,6 @@ describe('QueryJobJanitor template', () => {
       ]),
     );
     expect(rules).toHaveLength(2);
-    const bus = Object.keys(template.findResources('AWS::Events::EventBus'))[0] as string;
     for (const rule of rules) {
       expect(rule.EventBusName).toEqual({ Ref: bus });
       expect(rule.Targets[0]).toMatchObject({
@@ -157,11 +186,7 @@ describe('QueryJobJanitor template', () => {
   });
 
   it('denies commands on its bus to every principal the configuration does not name', () => {
-    const policies = Object.values(template.findResources('AWS::Events::EventBusPolicy')).map(
-      (r) => r.Properties,
-    );
-
-    expect(policies).toEqual([
+    expect(resourcesOf(template, 'AWS::Events::EventBusPolicy')).toEqual([
       expect.objectContaining({
         StatementId: expect.stringContaining('DenyCommandsFromOthers'),
         Statement: expect.objectContaining({
@@ -177,7 +202,7 @@ describe('QueryJobJanitor template', () => {
     ]);
   });
 
-  it('grants each function exactly logs, GetSecretValue on the one secret, and the failure queue', () => {
+  it('grants each function exactly its logs, the secret, the lease table and the failure queue', () => {
     const policies = template.findResources('AWS::IAM::Policy');
     for (const name of ['Sweep', 'Cancel'] as const) {
       const id = functionId(template, name);
@@ -187,27 +212,44 @@ describe('QueryJobJanitor template', () => {
       );
       expect(attached).toHaveLength(1);
       const logGroup = template.toJSON().Resources[id].Properties.LoggingConfig.LogGroup.Ref;
-      expect(attached[0]?.Properties.PolicyDocument.Statement).toEqual([
-        {
-          Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-          Effect: 'Allow',
-          Resource: arnOf(logGroup),
-        },
-        { Action: 'secretsmanager:GetSecretValue', Effect: 'Allow', Resource: { Ref: secret } },
-        {
-          Action: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
-          Effect: 'Allow',
-          Resource: arnOf(queue),
-        },
-      ]);
+      expect(attached[0]?.Properties.PolicyDocument.Statement).toEqual(
+        expect.arrayContaining([
+          {
+            Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+            Effect: 'Allow',
+            Resource: arnOf(logGroup),
+          },
+          { Action: 'secretsmanager:GetSecretValue', Effect: 'Allow', Resource: { Ref: secret } },
+          {
+            Action: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
+            Effect: 'Allow',
+            Resource: arnOf(table),
+          },
+          {
+            Action: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
+            Effect: 'Allow',
+            Resource: arnOf(queue),
+          },
+        ]),
+      );
+      expect(attached[0]?.Properties.PolicyDocument.Statement).toHaveLength(4);
       expect(template.toJSON().Resources[roleRef].Properties.ManagedPolicyArns).toBeUndefined();
     }
   });
 
-  it('alarms on function errors, kept events and cancel failures', () => {
-    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map(
-      (r) => r.Properties,
-    );
+  it('keeps the lease table on demand, with expiry, holding nothing worth keeping', () => {
+    template.hasResource('AWS::DynamoDB::GlobalTable', {
+      DeletionPolicy: 'Delete',
+      Properties: Match.objectLike({
+        BillingMode: 'PAY_PER_REQUEST',
+        KeySchema: [{ AttributeName: 'tenant', KeyType: 'HASH' }],
+        TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
+      }),
+    });
+  });
+
+  it('alarms on errors, kept events, cancel failures, and a tenant that stops being swept', () => {
+    const alarms = resourcesOf(template, 'AWS::CloudWatch::Alarm');
     const described = alarms.map((alarm) => [alarm.Namespace, alarm.MetricName, alarm.Dimensions]);
 
     expect(described).toEqual(
@@ -219,154 +261,239 @@ describe('QueryJobJanitor template', () => {
           'ApproximateNumberOfMessagesVisible',
           [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queue, 'QueueName'] } }],
         ],
-        ['QueryJanitor', 'JobsFailed', [{ Name: 'service', Value: 'query-janitor' }]],
+        ['QueryJanitor/QueryJanitor', 'JobsFailed', [{ Name: 'service', Value: 'query-janitor' }]],
+        [
+          'QueryJanitor/QueryJanitor',
+          'SweepSucceeded',
+          [
+            { Name: 'service', Value: 'query-janitor' },
+            { Name: 'tenant', Value: 'default' },
+          ],
+        ],
       ]),
     );
-    expect(alarms).toHaveLength(4);
-    for (const alarm of alarms) {
-      expect(alarm).toMatchObject({
-        Threshold: 1,
-        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-        TreatMissingData: 'notBreaching',
-      });
-      expect(alarm.AlarmDescription.length).toBeGreaterThan(20);
-    }
+    const notRun = alarms.find((alarm) => alarm.MetricName === 'SweepSucceeded');
+    expect(notRun).toMatchObject({
+      ComparisonOperator: 'LessThanThreshold',
+      Threshold: 1,
+      EvaluationPeriods: 2,
+      Period: 900,
+      // No data is the janitor not running: it must breach.
+      TreatMissingData: 'breaching',
+    });
+    expect(notRun?.AlarmDescription).toMatch(/^Tenant default: no successful sweep/);
+    for (const alarm of alarms) expect(alarm.AlarmDescription.length).toBeGreaterThan(20);
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
   });
-
-  it('creates an empty secret for ops, kept on stack deletion, and outputs its name', () => {
-    template.hasResource('AWS::SecretsManager::Secret', {
-      DeletionPolicy: 'Retain',
-      Properties: { SecretString: '{"clientId":"","clientSecret":""}' },
-    });
-    const outputs = template.toJSON().Outputs;
-    expect(
-      Object.values(outputs).some(
-        (output) =>
-          (output as { Value: unknown }).Value !== undefined &&
-          JSON.stringify(output).includes(secret),
-      ),
-    ).toBe(true);
-  });
 });
 
-describe('QueryJanitorStack context', () => {
-  it('reads the settings from CDK context', () => {
-    const { template } = synth({
-      dryRun: 'false',
-      staleAfter: '3h',
-      staleAfterAccepted: '90m',
-      maxCancelsPerRun: '10',
-      concurrency: '2',
-      protectCreatedBy: 'u1,u2',
-      protectQueryPattern: 'nightly',
-      entityIds: 'e1,e2',
-      baseUrl: 'https://rest.eu.zuora.com',
-      scheduleMinutes: '30',
-      eventSource: 'ops.janitor',
-    });
-    const sweep = functionId(template, 'Sweep');
-    const env = template.toJSON().Resources[sweep].Properties.Environment.Variables;
+describe('a fleet configured by the file', () => {
+  const config: FleetConfig = {
+    defaults: { dryRun: false, staleAfter: '3h' },
+    commandSenders: ['arn:aws:iam::123456789012:role/ops'],
+    tenants: [
+      {
+        name: 'prod-us',
+        secret: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:zuora/prod-us-AbCdEf',
+        baseUrl: 'https://rest.na.zuora.com',
+        protectCreatedBy: ['514f3ea1-6716-4f44-b6e0-9a8f0cf44bd2'],
+      },
+      {
+        name: 'prod-eu',
+        secret: {
+          id: 'zuora/prod-eu',
+          kmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+        },
+        schedule: 'rate(1 hour)',
+      },
+      { name: 'sandbox', enabled: false, dryRun: true },
+      { name: 'fresh' },
+    ],
+  };
+  const { stack, template } = withConfig(config);
+  const sweep = functionId(template, 'Sweep');
 
-    expect(env).toMatchObject({
-      JANITOR_DRY_RUN: 'false',
-      JANITOR_STALE_AFTER: '3h',
-      JANITOR_STALE_AFTER_ACCEPTED: '90m',
-      JANITOR_MAX_CANCELS_PER_RUN: '10',
-      JANITOR_CONCURRENCY: '2',
-      JANITOR_PROTECT_CREATED_BY: 'u1,u2',
-      JANITOR_PROTECT_QUERY_PATTERN: 'nightly',
-      ZUORA_ENTITY_IDS: 'e1,e2',
-      ZUORA_BASE_URL: 'https://rest.eu.zuora.com',
-    });
-    template.hasResourceProperties('AWS::Scheduler::Schedule', {
-      ScheduleExpression: 'rate(30 minutes)',
-    });
-    template.hasResourceProperties('AWS::Events::Rule', {
-      EventPattern: { source: ['ops.janitor'] },
-    });
-    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
-      FunctionName: { Ref: sweep },
-      MaximumEventAgeInSeconds: 1800,
-    });
+  it('schedules each enabled tenant with its own expression and a window that fits it', () => {
+    const schedules = resourcesOf(template, 'AWS::Scheduler::Schedule').map((schedule) => ({
+      tenant: JSON.parse(schedule.Target.Input).tenant,
+      expression: schedule.ScheduleExpression,
+      window: schedule.FlexibleTimeWindow.MaximumWindowInMinutes,
+    }));
+
+    expect(schedules).toEqual(
+      expect.arrayContaining([
+        { tenant: 'prod-us', expression: 'rate(15 minutes)', window: 5 },
+        { tenant: 'prod-eu', expression: 'rate(1 hour)', window: 15 },
+        { tenant: 'fresh', expression: 'rate(15 minutes)', window: 5 },
+      ]),
+    );
+    expect(schedules).toHaveLength(3);
   });
 
-  it('uses an existing secret by name and grants only on it', () => {
-    const { template } = synth({ secretName: 'zuora/prod' });
+  it('reads a secret by full ARN as that ARN, by name with its suffix, created by reference', () => {
+    const secretStatements = statements(template).filter(
+      (s) => s.Action === 'secretsmanager:GetSecretValue',
+    );
+    const resources = JSON.stringify(secretStatements[0]?.Resource);
 
-    template.resourceCountIs('AWS::SecretsManager::Secret', 0);
-    const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
-      (p) => p.Properties.PolicyDocument.Statement,
-    );
-    const secretStatements = statements.filter((s) =>
-      String(s.Action).startsWith('secretsmanager'),
-    );
     expect(secretStatements).toHaveLength(2);
-    for (const statement of secretStatements) {
-      expect(statement.Action).toBe('secretsmanager:GetSecretValue');
-      expect(JSON.stringify(statement.Resource)).toContain(':secret:zuora/prod-??????');
-      expect(JSON.stringify(statement.Resource)).not.toContain('*');
-    }
-  });
-
-  it('refuses invalid context with a clear error', () => {
-    expect(() => synth({ dryRun: 'nope' })).toThrow(
-      'Context dryRun must be true or false (got "nope")',
+    expect(resources).toContain(
+      'arn:aws:secretsmanager:us-east-1:123456789012:secret:zuora/prod-us-AbCdEf',
     );
-    expect(() => synth({ concurrency: 'many' })).toThrow(
-      'Context concurrency must be a whole number',
-    );
-    expect(() => synth({ staleAfter: 'two hours' })).toThrow(/staleAfter must be a duration/);
-  });
-});
-
-describe('command senders', () => {
-  it('are the only principals the bus lets send commands', () => {
-    const { template } = synth({
-      commandSenders: 'arn:aws:iam::123456789012:role/ops,arn:aws:iam::210987654321:role/oncall-*',
+    expect(resources).not.toContain(':secret:arn:aws');
+    expect(resources).toContain(':secret:zuora/prod-eu-??????');
+    expect(resources).toContain(':secret:zuora/prod-eu-??????');
+    expect(Object.keys(template.findResources('AWS::SecretsManager::Secret'))).toHaveLength(2);
+    expect(JSON.parse(stack.janitor.fleetDocument).secrets).toEqual({
+      'prod-us': {
+        id: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:zuora/prod-us-AbCdEf',
+      },
+      'prod-eu': { id: 'zuora/prod-eu' },
+      sandbox: { env: 'QUERY_JANITOR_SECRET_2' },
+      fresh: { env: 'QUERY_JANITOR_SECRET_3' },
     });
-    const statements = Object.values(template.findResources('AWS::Events::EventBusPolicy')).map(
-      (r) => r.Properties.Statement,
-    );
-    const senders = [
-      'arn:aws:iam::123456789012:role/ops',
-      'arn:aws:iam::210987654321:role/oncall-*',
-    ];
+  });
 
-    expect(statements).toEqual(
+  it('lets the functions decrypt with the KMS key of an imported secret', () => {
+    const decrypt = statements(template).filter((s) => s.Action === 'kms:Decrypt');
+
+    expect(decrypt.map((s) => s.Resource)).toEqual([
+      'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+      'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+    ]);
+  });
+
+  it('lets the named senders, and only them, send commands', () => {
+    const policies = resourcesOf(template, 'AWS::Events::EventBusPolicy').map((p) => p.Statement);
+
+    expect(policies).toEqual(
       expect.arrayContaining([
         expect.objectContaining({
           Effect: 'Deny',
-          Condition: expect.objectContaining({ ArnNotLike: { 'aws:PrincipalArn': senders } }),
+          Condition: expect.objectContaining({
+            ArnNotLike: { 'aws:PrincipalArn': ['arn:aws:iam::123456789012:role/ops'] },
+          }),
         }),
         expect.objectContaining({
           Effect: 'Allow',
-          Condition: expect.objectContaining({ ArnLike: { 'aws:PrincipalArn': senders } }),
+          Condition: expect.objectContaining({
+            ArnLike: { 'aws:PrincipalArn': ['arn:aws:iam::123456789012:role/ops'] },
+          }),
         }),
       ]),
+    );
+  });
+
+  it('alarms per enabled tenant, over its own period', () => {
+    const notRun = resourcesOf(template, 'AWS::CloudWatch::Alarm')
+      .filter((alarm) => alarm.MetricName === 'SweepSucceeded')
+      .map((alarm) => [alarm.Dimensions[1].Value, alarm.Period]);
+
+    expect(notRun).toEqual(
+      expect.arrayContaining([
+        ['prod-us', 900],
+        ['prod-eu', 3600],
+        ['fresh', 900],
+      ]),
+    );
+    expect(notRun).toHaveLength(3);
+  });
+
+  it('ships the file exactly as written in the code asset', () => {
+    expect(JSON.parse(stack.janitor.fleetDocument).config).toEqual(config);
+    expect(template.toJSON().Resources[sweep].Properties.Environment.Variables).toMatchObject({
+      QUERY_JANITOR_FLEET: 'fleet.json',
+    });
+  });
+});
+
+describe('the configuration file', () => {
+  it('fails the synth naming the path of each problem', () => {
+    expect(() =>
+      withConfig({
+        tenants: [{ name: 'a', staleAfter: '1m' }, { name: 'a' }, { dryrun: false } as never],
+      }),
+    ).toThrow(
+      'QueryJobJanitor: tenants[0].staleAfter must be at least 5m; tenants[2].dryrun is not a known key; tenants[1].name "a" is used by another tenant; tenants[2].name is required when there is more than one tenant',
+    );
+  });
+
+  it('fails the synth on a file that is not JSON, saying where', () => {
+    expect(() => synth({ config: configFile('{"tenants": [}') })).toThrow(/is not valid JSON/);
+  });
+
+  it('is required to exist when named with -c config', () => {
+    expect(() => synth({ config: '/nonexistent/query-janitor.config.json' })).toThrow(
+      /does not exist/,
+    );
+  });
+
+  it.each([
+    ['dryRun', 'false', '"dryRun"'],
+    ['secretName', 'zuora/prod', 'the tenant\'s "secret"'],
+    ['scheduleMinutes', '30', '"schedule"'],
+    ['protectCreatedBy', 'u1', '"protectCreatedBy"'],
+  ])('refuses the 0.1 context key -c %s, naming the file key', (key, value, replacement) => {
+    expect(() => synth({ [key]: value })).toThrow(
+      new RegExp(`-c ${key} → ${replacement.replace(/[()"]/g, '\\$&')}`),
+    );
+  });
+});
+
+describe('deployments side by side', () => {
+  it('never share a bus or a metric namespace', () => {
+    const app = new App({ context: NO_BUNDLING });
+    const stacks = [new QueryJanitorStack(app, 'JanitorA'), new QueryJanitorStack(app, 'JanitorB')];
+    const [first, second] = stacks.map((stack) => Template.fromStack(stack)) as [
+      Template,
+      Template,
+    ];
+    const namespace = (template: Template) =>
+      Object.values(template.findResources('AWS::Lambda::Function'))[0]?.Properties.Environment
+        .Variables.POWERTOOLS_METRICS_NAMESPACE;
+
+    expect(namespace(first)).toBe('QueryJanitor/JanitorA');
+    expect(namespace(second)).toBe('QueryJanitor/JanitorB');
+    first.resourceCountIs('AWS::Events::EventBus', 1);
+    second.resourceCountIs('AWS::Events::EventBus', 1);
+    expect(resourcesOf(first, 'AWS::Events::EventBus')[0]?.Name).not.toEqual(
+      resourcesOf(second, 'AWS::Events::EventBus')[0]?.Name,
     );
   });
 });
 
 describe('embedding the construct', () => {
-  it('adds kms:Decrypt on a customer key and notifies an alarm topic', () => {
+  it('takes function overrides: memory, timeout, a VPC for a fixed egress IP, tags', () => {
     const app = new App({ context: NO_BUNDLING });
     const stack = new Stack(app, 'Platform');
-    const key = new kms.Key(stack, 'Key');
-    const secret = new secretsmanager.Secret(stack, 'Creds', { encryptionKey: key });
-    const topic = new sns.Topic(stack, 'Alarms');
-
-    new QueryJobJanitor(stack, 'Janitor', { secret, alarmTopic: topic, dryRun: false });
+    const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2 });
+    new QueryJobJanitor(stack, 'Janitor', {
+      functionProps: {
+        memorySize: 512,
+        vpc,
+        vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+        tags: { team: 'billing-ops' },
+      },
+    });
     const template = Template.fromStack(stack);
 
-    const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
-      (p) => p.Properties.PolicyDocument.Statement,
-    );
-    expect(statements.filter((s) => s.Action === 'kms:Decrypt')).toHaveLength(2);
-    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
-    expect(
-      alarms.every((alarm) => JSON.stringify(alarm.Properties.AlarmActions).includes('Alarms')),
-    ).toBe(true);
+    for (const fn of resourcesOf(template, 'AWS::Lambda::Function')) {
+      expect(fn).toMatchObject({
+        MemorySize: 512,
+        VpcConfig: { SubnetIds: expect.any(Array), SecurityGroupIds: expect.any(Array) },
+        Tags: expect.arrayContaining([{ Key: 'team', Value: 'billing-ops' }]),
+      });
+    }
+  });
+
+  it('creates no alarms or dashboard when monitoring is off', () => {
+    const app = new App({ context: NO_BUNDLING });
+    const stack = new Stack(app, 'Quiet');
+    new QueryJobJanitor(stack, 'Janitor', { monitoring: false });
+    const template = Template.fromStack(stack);
+
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 0);
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 0);
   });
 });
 
@@ -374,7 +501,15 @@ describe('cdk-nag AwsSolutions', () => {
   it('passes with every suppression justified', () => {
     for (const context of [
       {},
-      { secretName: 'zuora/prod', alarmTopicArn: 'arn:aws:sns:us-east-1:123456789012:ops' },
+      {
+        config: configFile({
+          alarmTopicArn: 'arn:aws:sns:us-east-1:123456789012:ops',
+          tenants: [
+            { name: 'a', secret: 'zuora/a' },
+            { name: 'b', protectQueryPattern: '(x)\\1' },
+          ],
+        }),
+      },
     ]) {
       const { app } = build(context);
       Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

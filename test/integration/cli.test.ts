@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it, vi } from 'vitest';
-import { main } from '../../lib/cli.ts';
+import { main } from '../../lib/cli/main.ts';
 import type { Report } from '../../lib/janitor/index.ts';
 import { defaultClient, queryError } from '../emulator/zuora.ts';
 import { useWorld } from '../support/lambda.ts';
@@ -62,6 +62,7 @@ describe('query-janitor CLI', () => {
     expect(report).toMatchObject({ trigger: 'cli', dryRun: false, counts: { cancelled: 1 } });
     expect(Object.keys(report)).toEqual([
       'runId',
+      'tenant',
       'trigger',
       'dryRun',
       'startedAt',
@@ -145,7 +146,7 @@ describe('query-janitor CLI', () => {
     [['frobnicate'], 'unknown command'],
     [[], 'a command is required'],
     [['cancel'], '"cancel" takes 1 to 100 job ids'],
-    [['cancel', 'not-a-uuid'], 'must be a job UUID'],
+    [['cancel', 'not-a-uuid'], '"not-a-uuid" is not a job id'],
     [['sweep', '--stale-after', '2m'], '--stale-after must be a duration of at least 5m'],
     [['sweep', '--bogus'], "Unknown option '--bogus'"],
   ])('exits 2 for %j with a clear message', async (argv, message) => {

@@ -117,7 +117,10 @@ describe('SecretsManagerCredentials', () => {
 describe('parseSecret', () => {
   it('falls back to ZUORA_BASE_URL when the secret has no baseUrl', () => {
     expect(
-      parseSecret('{"clientId":"a","clientSecret":"b"}', 's', 'https://rest.eu.zuora.com').baseUrl,
+      parseSecret('{"clientId":"a","clientSecret":"b"}', 's', {
+        value: 'https://rest.eu.zuora.com',
+        source: 'the ZUORA_BASE_URL variable',
+      }).baseUrl,
     ).toBe('https://rest.eu.zuora.com');
   });
 

@@ -216,7 +216,7 @@ describe('sweep handler', () => {
 
     expect(outcomes(report)).toEqual({ [bad.id]: 'failed', [good.id]: 'cancelled' });
     expect(report.jobs.find((job) => job.id === bad.id)).toMatchObject({ httpStatus: 500 });
-    const emf = logs.find((line) => line._aws !== undefined);
+    const emf = logs.find((line) => line._aws !== undefined && 'JobsScanned' in line);
     expect(emf?.JobsFailed).toBe(1);
     expect(emf?.JobsCancelled).toBe(1);
   });
@@ -310,7 +310,10 @@ describe('sweep handler', () => {
     expect(
       world.zuora.requests.every((request) => request.headers['zuora-track-id'] === report.runId),
     ).toBe(true);
-    const emf = logs.find((line) => line._aws !== undefined) as Record<string, unknown>;
+    const emf = logs.find((line) => line._aws !== undefined && 'JobsScanned' in line) as Record<
+      string,
+      unknown
+    >;
     expect(emf).toMatchObject({
       JobsScanned: 2,
       JobsStale: 2,

@@ -265,12 +265,14 @@ describe('6. ... and patterns RE2 cannot express are flagged before they are rel
   it('warns at synth', () => {
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
     const stack = new Stack(app, 'Warned');
-    new QueryJobJanitor(stack, 'Janitor', { protectQueryPattern: '(nightly)-\\1' });
+    new QueryJobJanitor(stack, 'Janitor', {
+      config: { tenants: [{ name: 'prod', protectQueryPattern: '(nightly)-\\1' }] },
+    });
 
     Annotations.fromStack(stack).hasWarning(
       '/Warned/Janitor',
       Match.stringLikeRegexp(
-        'protectQueryPattern uses what a linear-time engine \\(RE2\\) cannot express',
+        'tenant prod: protectQueryPattern uses what a linear-time engine \\(RE2\\) cannot express',
       ),
     );
   });
@@ -278,7 +280,9 @@ describe('6. ... and patterns RE2 cannot express are flagged before they are rel
   it('does not warn about a pattern RE2 can express', () => {
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
     const stack = new Stack(app, 'Quiet');
-    new QueryJobJanitor(stack, 'Janitor', { protectQueryPattern: 'nightly-export|/\\* keep \\*/' });
+    new QueryJobJanitor(stack, 'Janitor', {
+      config: { tenants: [{ name: 'prod', protectQueryPattern: 'nightly-export|/\\* keep \\*/' }] },
+    });
 
     Annotations.fromStack(stack).hasNoWarning('*', Match.anyValue());
   });
@@ -289,7 +293,9 @@ describe('6. ... and patterns RE2 cannot express are flagged before they are rel
     });
 
     expect(result.code).toBe(0);
-    expect(result.stderr).toMatch(/warning: protectQueryPattern uses what a linear-time engine/);
+    expect(result.stderr).toMatch(
+      /warning: tenant default: protectQueryPattern uses what a linear-time engine/,
+    );
   });
 });
 

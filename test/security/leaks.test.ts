@@ -4,7 +4,7 @@
  * returned or thrown captured. The canaries must never appear, even when Zuora echoes them.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { main } from '../../lib/cli.ts';
+import { main } from '../../lib/cli/main.ts';
 import { defaultClient } from '../emulator/zuora.ts';
 import { leakedForms, SECRET_CANARY, TOKEN_CANARY } from '../support/canaries.ts';
 import { cancelEvent, scheduleInput, sweepEvent } from '../support/events.ts';

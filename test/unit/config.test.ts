@@ -22,7 +22,7 @@ describe('loadConfig', () => {
 
   it('reads every variable', () => {
     const config = loadConfig({
-      ZUORA_SECRET_ID: 'arn:aws:secretsmanager:us-east-1:1:secret:x',
+      ZUORA_SECRET_ID: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:x-AbCdEf',
       ZUORA_BASE_URL: 'https://rest.eu.zuora.com',
       ZUORA_ENTITY_IDS: ' e1 , e2,,e1 ',
       ZUORA_ORG_IDS: 'o1',
@@ -37,7 +37,8 @@ describe('loadConfig', () => {
     });
 
     expect(config).toMatchObject({
-      secretId: 'arn:aws:secretsmanager:us-east-1:1:secret:x',
+      name: 'default',
+      secret: { id: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:x-AbCdEf' },
       entityIds: ['e1', 'e2'],
       orgIds: ['o1'],
       dryRun: false,
@@ -46,6 +47,7 @@ describe('loadConfig', () => {
       concurrency: 10,
       protectCreatedBy: ['u1', 'u2'],
       onlyCreatedBy: ['u3'],
+      timeZone: 'UTC',
     });
     expect(config.protectQueryPattern?.test('select Id from Invoice')).toBe(true);
   });

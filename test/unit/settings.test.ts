@@ -1,38 +1,45 @@
 /**
- * One schema for janitor settings: what the construct accepts at synth, the functions accept at
- * start-up, with the same meaning; and what it refuses, neither accepts.
+ * One schema for janitor settings. A configuration file the schema accepts synthesizes (the real
+ * construct) and starts (the functions' own loader, reading what the construct wrote into their
+ * code); one it refuses fails both, with the same problems. And for one tenant configured by
+ * environment variables: what the schema accepts starts with the same meaning, and what it
+ * refuses, the environment refuses too.
  */
 import { App, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
-import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { QueryJobJanitor, type QueryJobJanitorProps } from '../../infra/query-job-janitor.ts';
-import { ConfigError, loadConfig } from '../../lib/config.ts';
-import { type JanitorSettings, parseSettings } from '../../lib/contract/settings.ts';
+import * as z from 'zod/mini';
+import { QueryJobJanitor } from '../../infra/query-job-janitor.ts';
+import { ConfigError, loadConfig, loadFleetDocument } from '../../lib/config.ts';
+import { type FleetConfig, parseFleet } from '../../lib/contract/fleet.ts';
+import { writeFleetDocument } from '../../lib/contract/fleet-document.ts';
+import { resolveTenant, type TenantSettings, tenantSchema } from '../../lib/contract/settings.ts';
 import { settingsFromEnv, settingsToEnv } from '../../lib/contract/settings-env.ts';
 
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:zuora-AbCdEf';
 
-/** Synthesizes the construct with `props`: its error, or the sweep function's environment. */
-function synth(props: QueryJobJanitorProps): { error?: Error; env?: Record<string, string> } {
+/** Synthesizes the construct (bundling skipped): its error, or what it wrote for the functions. */
+function synth(config: unknown): { error?: Error; document?: string } {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new Stack(app, 'Test');
-  const secret = secretsmanager.Secret.fromSecretCompleteArn(stack, 'Secret', SECRET_ARN);
   try {
-    new QueryJobJanitor(stack, 'Janitor', { ...props, secret });
+    return {
+      document: new QueryJobJanitor(stack, 'Janitor', { config: config as FleetConfig })
+        .fleetDocument,
+    };
   } catch (error) {
     return { error: error as Error };
   }
-  const functions = Template.fromStack(stack).findResources('AWS::Lambda::Function');
-  const sweep = Object.entries(functions).find(([id]) => id.includes('Sweep'))?.[1];
-  return { env: sweep?.Properties.Environment.Variables };
 }
 
-/** Starts the runtime's configuration from `env`: its error, or the configuration. */
-function start(env: Record<string, string>) {
+/** Starts the functions' configuration from a code-asset document. */
+function start(document: string) {
+  // Secrets the stack creates reach the functions as variables: give every one a value.
+  const env = Object.fromEntries(
+    Array.from({ length: 10 }, (_, i) => [`QUERY_JANITOR_SECRET_${i}`, SECRET_ARN]),
+  );
   try {
-    return { config: loadConfig(env, { requireSecretId: true }) };
+    return { fleet: loadFleetDocument(document, env) };
   } catch (error) {
     return { error: error as ConfigError };
   }
@@ -58,7 +65,6 @@ const durations = text([
   'PT',
   '2 h',
   '2 hours',
-  '1.5h',
   '300s',
   '299s',
   ' 2h ',
@@ -69,7 +75,15 @@ const ids = fc.array(
     { weight: 8, arbitrary: fc.uuid() },
     {
       weight: 1,
-      arbitrary: fc.constantFrom('svc-user', 'a,b', ' spaced ', '', 'UPPER-Case', 'x'.repeat(300)),
+      arbitrary: fc.constantFrom(
+        'svc-user',
+        'a,b',
+        ' spaced ',
+        '',
+        'UPPER-Case',
+        'x'.repeat(300),
+        'e1\r\nX: 1',
+      ),
     },
   ),
   { maxLength: 3 },
@@ -79,130 +93,269 @@ const wholeNumbers = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom(10_000, 10_001, 20_000) },
   { weight: 1, arbitrary: fc.double({ noNaN: true, min: 0, max: 20 }) },
 );
-/** Each key present about a third of the time, so that many combinations are valid. */
 const sometimes = <T>(value: fc.Arbitrary<T>) =>
   fc.option(value, { freq: 2, nil: undefined }) as fc.Arbitrary<T>;
-const settings: fc.Arbitrary<JanitorSettings> = fc.record(
+const policy = {
+  dryRun: sometimes(fc.boolean()),
+  staleAfter: sometimes(durations),
+  staleAfterAccepted: sometimes(durations),
+  staleAfterInProgress: sometimes(durations),
+  eventStaleAfterFloor: sometimes(durations),
+  maxCancelsPerRun: sometimes(wholeNumbers),
+  concurrency: sometimes(wholeNumbers),
+  protectCreatedBy: sometimes(ids),
+  protectQueryPattern: sometimes(
+    text(['nightly', '^select', '(unclosed', '[a-', '(?<x>y)', 'a{2}', '']),
+  ),
+  onlyCreatedBy: sometimes(ids),
+  schedule: sometimes(
+    text([
+      'rate(15 minutes)',
+      'rate(1 hour)',
+      'rate(1 hours)',
+      'rate(0 minutes)',
+      'cron(0/15 * * * ? *)',
+      'cron(bad)',
+      'every 5m',
+    ]),
+  ),
+  enabled: sometimes(fc.boolean()),
+};
+const tenant = fc.record(
   {
+    name: sometimes(text(['prod-us', 'prod-eu', 'sandbox', 'Prod', 'a_b', '-x', 'x'.repeat(40)])),
+    secret: sometimes(
+      fc.oneof(
+        text([
+          'zuora/prod',
+          SECRET_ARN,
+          'arn:aws:secretsmanager:us-east-1:1:secret:x',
+          'has space',
+        ]),
+        fc.record(
+          {
+            id: text(['zuora/eu', SECRET_ARN]),
+            kmsKeyArn: sometimes(
+              text(['arn:aws:kms:us-east-1:123456789012:key/abc-123', 'not-a-key']),
+            ),
+          },
+          { requiredKeys: ['id'] },
+        ),
+      ),
+    ),
     baseUrl: sometimes(
       text([
         'https://rest.zuora.com',
         'https://rest.eu.zuora.com/',
         'http://rest.zuora.com',
         'http://127.0.0.1:8080',
-        'http://localhost:1',
+        'http://127.attacker.example',
         'rest.zuora.com',
-        'https://u:p@rest.zuora.com',
-        'https://rest.zuora.com?x=1',
       ]),
     ),
     entityIds: sometimes(ids),
     orgIds: sometimes(ids),
-    dryRun: sometimes(fc.boolean()),
-    staleAfter: sometimes(durations),
-    staleAfterAccepted: sometimes(durations),
-    staleAfterInProgress: sometimes(durations),
-    maxCancelsPerRun: sometimes(wholeNumbers),
-    concurrency: sometimes(wholeNumbers),
-    protectCreatedBy: sometimes(ids),
-    protectQueryPattern: sometimes(
-      text(['nightly', '^select', '(unclosed', '[a-', '(?<x>y)', 'a{2}', '']),
+    timeZone: sometimes(
+      text(['UTC', 'Europe/Paris', 'America/Los_Angeles', 'Mars/Olympus', 'utc+1']),
     ),
-    onlyCreatedBy: sometimes(ids),
+    ...policy,
   },
   { requiredKeys: [] },
+);
+const config = fc.record(
+  {
+    defaults: sometimes(fc.record(policy, { requiredKeys: [] })),
+    commandSenders: sometimes(
+      fc.array(
+        text(['arn:aws:iam::123456789012:role/ops', 'arn:aws:iam::*:role/oncall-*', 'ops-role']),
+        { maxLength: 2 },
+      ),
+    ),
+    tenants: fc.array(tenant, { minLength: 0, maxLength: 3 }),
+    surprise: sometimes(fc.constant(true)),
+  },
+  { requiredKeys: ['tenants'] },
 );
 
-/** Settings that are all valid, so that the accepting path is exercised as much as the refusing one. */
-const validSettings: fc.Arbitrary<JanitorSettings> = fc.record(
-  {
-    baseUrl: fc.constantFrom(
-      'https://rest.zuora.com',
-      'https://rest.eu.zuora.com/',
-      'http://127.0.0.1:8080',
+/** Files that are all valid, so that the accepting path is exercised as much as the refusing one. */
+const validPolicy = {
+  dryRun: sometimes(fc.boolean()),
+  staleAfter: sometimes(fc.constantFrom('2h', '90m', 'PT1.5H', '2 h', '1d')),
+  staleAfterAccepted: sometimes(fc.constantFrom('3h', 'PT30M', '5m')),
+  maxCancelsPerRun: sometimes(fc.integer({ min: 1, max: 10_000 })),
+  concurrency: sometimes(fc.integer({ min: 1, max: 10 })),
+  protectCreatedBy: sometimes(fc.array(fc.uuid(), { maxLength: 2 })),
+  protectQueryPattern: sometimes(fc.constantFrom('nightly', '^select', '(x)\\1')),
+  schedule: sometimes(fc.constantFrom('rate(15 minutes)', 'rate(1 hour)', 'cron(0/15 * * * ? *)')),
+  enabled: sometimes(fc.boolean()),
+};
+const validConfig = fc
+  .uniqueArray(fc.constantFrom('prod-us', 'prod-eu', 'sandbox', 'client-a'), {
+    minLength: 1,
+    maxLength: 3,
+  })
+  .chain((names) =>
+    fc.record(
+      {
+        defaults: sometimes(fc.record(validPolicy, { requiredKeys: [] })),
+        tenants: fc.tuple(
+          ...names.map((name) =>
+            fc.record(
+              {
+                name: fc.constant(name),
+                secret: sometimes(fc.constantFrom('zuora/prod', SECRET_ARN)),
+                baseUrl: sometimes(
+                  fc.constantFrom('https://rest.zuora.com', 'http://127.0.0.1:8080'),
+                ),
+                timeZone: sometimes(fc.constantFrom('UTC', 'Europe/Paris')),
+                ...validPolicy,
+              },
+              { requiredKeys: ['name'] },
+            ),
+          ),
+        ),
+      },
+      { requiredKeys: ['tenants'] },
     ),
-    entityIds: fc.array(fc.uuid(), { maxLength: 3 }),
-    orgIds: fc.array(fc.uuid(), { maxLength: 2 }),
-    dryRun: fc.boolean(),
-    staleAfter: fc.constantFrom('2h', '90m', 'PT1.5H', '2 h', '300s', '1d'),
-    staleAfterAccepted: fc.constantFrom('3h', 'PT30M', '5m'),
-    staleAfterInProgress: fc.constantFrom('4h', 'P1D', '45m'),
-    maxCancelsPerRun: fc.integer({ min: 1, max: 10_000 }),
-    concurrency: fc.integer({ min: 1, max: 10 }),
-    protectCreatedBy: fc.array(fc.uuid(), { maxLength: 3 }),
-    protectQueryPattern: fc.constantFrom('nightly', '^select', '(?<x>y)', 'a{2}'),
-    onlyCreatedBy: fc.array(fc.uuid(), { maxLength: 2 }),
-  },
-  { requiredKeys: [] },
-);
-const anySettings = fc.oneof(validSettings, settings);
+  );
+const anyConfig = fc.oneof(validConfig, config);
+
+describe('the configuration file, at synth and at start-up', () => {
+  it('is accepted by both or refused by both, with the same problems', () => {
+    const verdicts = { accepted: 0, refused: 0 };
+    fc.assert(
+      fc.property(anyConfig, (file) => {
+        const synthesized = synth(file);
+        if (synthesized.document !== undefined) {
+          verdicts.accepted++;
+          const started = start(synthesized.document);
+          expect(started.error).toBeUndefined();
+          // The same tenants, with the same settings.
+          const expected = parseFleet(file);
+          expect(expected.ok).toBe(true);
+          if (expected.ok) {
+            expect([...(started.fleet?.tenants.keys() ?? [])]).toEqual(
+              expected.fleet.tenants.map((t) => t.name),
+            );
+          }
+          return;
+        }
+        verdicts.refused++;
+        // The functions load exactly what they are given; give them the refused file.
+        const started = start(writeFleetDocument(file, {}));
+        expect(started.error).toBeInstanceOf(ConfigError);
+        expect(synthesized.error?.message).toBe(
+          `QueryJobJanitor: ${started.error?.problems.join('; ')}`,
+        );
+      }),
+      { numRuns: 50 },
+    );
+    // Both verdicts were exercised, not only the refusals.
+    expect(verdicts.accepted).toBeGreaterThan(5);
+    expect(verdicts.refused).toBeGreaterThan(5);
+  });
+
+  it('accepts the documented example', () => {
+    const example = {
+      $schema: './query-janitor.schema.json',
+      defaults: { dryRun: true, staleAfter: '2h', schedule: 'rate(15 minutes)' },
+      commandSenders: ['arn:aws:iam::123456789012:role/ops'],
+      tenants: [
+        {
+          name: 'prod-us',
+          secret: 'zuora/prod-us',
+          baseUrl: 'https://rest.na.zuora.com',
+          dryRun: false,
+          protectCreatedBy: ['514f3ea1-6716-4f44-b6e0-9a8f0cf44bd2'],
+        },
+        {
+          name: 'sandbox',
+          enabled: false,
+          secret: {
+            id: SECRET_ARN,
+            kmsKeyArn:
+              'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+          },
+        },
+      ],
+    };
+
+    const result = parseFleet(example);
+
+    expect(result.ok).toBe(true);
+    expect(result.ok && result.fleet.tenants.map((t) => [t.name, t.dryRun, t.enabled])).toEqual([
+      ['prod-us', false, true],
+      ['sandbox', true, false],
+    ]);
+  });
+});
 
 /** True when the environment can carry `value` unchanged (no commas in list items, …). */
-function representable(value: JanitorSettings): boolean {
+function representable(value: TenantSettings): boolean {
   return JSON.stringify(settingsFromEnv(settingsToEnv(value))) === JSON.stringify(value);
 }
 
-describe('construct and runtime validation', () => {
-  it('agree through the real construct: what synthesizes starts, with the same settings', () => {
-    const verdicts = { synthesized: 0, refused: 0 };
-    fc.assert(
-      fc.property(anySettings, (value) => {
-        const synthesized = synth(value);
-        verdicts[synthesized.error ? 'refused' : 'synthesized']++;
-        if (synthesized.error) {
-          expect(synthesized.error.message).toMatch(/^QueryJobJanitor: /);
-          if (representable(value))
-            expect(start(settingsToEnv({ ...value, secretId: SECRET_ARN })).error).toBeInstanceOf(
-              ConfigError,
-            );
-          return;
-        }
-        const started = start({ ...(synthesized.env ?? {}), ZUORA_SECRET_ID: SECRET_ARN });
-        expect(started.error).toBeUndefined();
-        const parsed = parseSettings({ ...value, secretId: SECRET_ARN });
-        expect(parsed.ok).toBe(true);
-        if (parsed.ok) {
-          const { protectQueryPattern, ...rest } = parsed.settings;
-          expect(started.config).toMatchObject(rest);
-          expect(started.config?.protectQueryPattern?.source).toBe(
-            protectQueryPattern === undefined ? undefined : new RegExp(protectQueryPattern).source,
-          );
-        }
-      }),
-      { numRuns: 60 },
-    );
-    // Both paths were exercised, not only the refusals.
-    expect(verdicts.synthesized).toBeGreaterThan(10);
-    expect(verdicts.refused).toBeGreaterThan(10);
-  });
+describe('one tenant from environment variables', () => {
+  const envTenant = fc
+    .record(
+      {
+        baseUrl: tenant.map((t) => t.baseUrl),
+        entityIds: sometimes(ids),
+        ...policy,
+      },
+      { requiredKeys: [] },
+    )
+    .map(({ schedule: _schedule, enabled: _enabled, ...rest }) => rest as TenantSettings);
 
-  it('agree on many more values: accepted by both or by neither', () => {
+  it('starts with what the schema accepts, the same meaning; refuses what it refuses', () => {
     let accepted = 0;
     fc.assert(
-      fc.property(anySettings, (value) => {
-        const atSynth = parseSettings(value);
-        if (atSynth.ok) accepted++;
-        const atStart = start(settingsToEnv({ ...value, secretId: SECRET_ARN }));
-        if (atSynth.ok) expect(atStart.error).toBeUndefined();
-        else if (representable(value)) expect(atStart.error).toBeInstanceOf(ConfigError);
+      fc.property(envTenant, (value) => {
+        const schema = z.safeParse(tenantSchema(), { ...value, secret: SECRET_ARN });
+        let started: ReturnType<typeof loadConfig> | undefined;
+        let error: unknown;
+        try {
+          started = loadConfig(settingsToEnv({ ...value, secret: SECRET_ARN }), {
+            requireSecretId: true,
+          });
+        } catch (caught) {
+          error = caught;
+        }
+        if (schema.success) {
+          accepted++;
+          expect(error).toBeUndefined();
+          const { protectQueryPattern, ...expected } = resolveTenant({
+            ...schema.data,
+            name: 'default',
+          });
+          expect(started).toMatchObject(expected);
+          expect(started?.protectQueryPattern?.source).toBe(protectQueryPattern);
+        } else if (representable(value)) {
+          expect(error).toBeInstanceOf(ConfigError);
+        }
       }),
       { numRuns: 3_000 },
     );
-    expect(accepted).toBeGreaterThan(500);
+    expect(accepted).toBeGreaterThan(300);
   });
 
-  it('name the same problem the same way, by key at synth and by variable at start-up', () => {
-    const synthesized = synth({ staleAfter: '4m', concurrency: 11 });
-    const started = start({
-      ZUORA_SECRET_ID: SECRET_ARN,
-      JANITOR_STALE_AFTER: '4m',
-      JANITOR_CONCURRENCY: '11',
-    });
+  it('names the same problem the same way: by key in the file, by variable in the environment', () => {
+    const file = synth({ tenants: [{ staleAfter: '4m', concurrency: 11 }] });
+    let env: ConfigError | undefined;
+    try {
+      loadConfig({
+        ZUORA_SECRET_ID: SECRET_ARN,
+        JANITOR_STALE_AFTER: '4m',
+        JANITOR_CONCURRENCY: '11',
+      });
+    } catch (error) {
+      env = error as ConfigError;
+    }
 
-    expect(synthesized.error?.message).toBe(
-      'QueryJobJanitor: staleAfter must be at least 5m; concurrency must be a whole number from 1 to 10',
+    expect(file.error?.message).toBe(
+      'QueryJobJanitor: tenants[0].staleAfter must be at least 5m; tenants[0].concurrency must be a whole number from 1 to 10',
     );
-    expect(started.error?.problems).toEqual([
+    expect(env?.problems).toEqual([
       'JANITOR_STALE_AFTER must be at least 5m',
       'JANITOR_CONCURRENCY must be a whole number from 1 to 10',
     ]);
@@ -216,10 +369,9 @@ describe('verdicts that changed when validation became one schema', () => {
     ['staleAfter', 'P', 'staleAfter must be a duration such as 90m, 2h, 1d or PT2H'],
     ['maxCancelsPerRun', 20_000, 'maxCancelsPerRun must be a whole number from 1 to 10000'],
   ] as const)('%s %j is now refused at synth', (key, value, message) => {
-    expect(synth({ [key]: value }).error?.message).toBe(`QueryJobJanitor: ${message}`);
-    expect(
-      start({ ...settingsToEnv({ [key]: value }), ZUORA_SECRET_ID: SECRET_ARN }).error,
-    ).toBeInstanceOf(ConfigError);
+    expect(synth({ tenants: [{ [key]: value }] }).error?.message).toBe(
+      `QueryJobJanitor: tenants[0].${message}`,
+    );
   });
 
   // Before, these worked at run time but failed synth.
@@ -227,14 +379,14 @@ describe('verdicts that changed when validation became one schema', () => {
     ['PT1.5H', 5_400_000],
     ['2 h', 7_200_000],
   ])('staleAfter %j now synthesizes and starts', (value, ms) => {
-    const synthesized = synth({ staleAfter: value });
+    const synthesized = synth({ tenants: [{ staleAfter: value }] });
 
     expect(synthesized.error).toBeUndefined();
-    expect(start({ ...synthesized.env, ZUORA_SECRET_ID: SECRET_ARN }).config?.staleAfterMs).toEqual(
-      {
-        accepted: ms,
-        in_progress: ms,
-      },
-    );
+    expect(
+      start(synthesized.document as string).fleet?.tenants.get('default')?.staleAfterMs,
+    ).toEqual({
+      accepted: ms,
+      in_progress: ms,
+    });
   });
 });

@@ -1,6 +1,8 @@
 /** Human-readable tables for the CLI and the demo. */
-import { formatDuration } from './contract/duration.ts';
-import type { JobListing, Report } from './janitor/index.ts';
+
+import type { FleetConfiguration, JanitorConfig } from '../config.ts';
+import { formatDuration } from '../contract/duration.ts';
+import type { JobListing, Report } from '../janitor/index.ts';
 
 function table(headers: readonly string[], rows: readonly string[][]): string {
   const widths = headers.map((header, column) =>
@@ -79,4 +81,55 @@ export function formatListing(listing: JobListing): string {
       : 'No accepted or in_progress jobs.';
   const note = listing.truncated ? '\nA page came back full: older jobs may not be shown.' : '';
   return `${body}${note}\n`;
+}
+
+/** `query-janitor config show`: each tenant's effective settings (secrets by name only). */
+export function formatSettings(
+  fleet: Pick<FleetConfiguration, 'commandSenders' | 'eventSource' | 'alarmTopicArn'>,
+  tenants: readonly JanitorConfig[],
+  json: boolean,
+): string {
+  const shown = tenants.map((tenant) => ({
+    name: tenant.name,
+    enabled: tenant.enabled,
+    schedule: tenant.schedule,
+    dryRun: tenant.dryRun,
+    staleAfterAccepted: formatDuration(tenant.staleAfterMs.accepted),
+    staleAfterInProgress: formatDuration(tenant.staleAfterMs.in_progress),
+    eventStaleAfterFloor: formatDuration(tenant.eventStaleAfterFloorMs),
+    maxCancelsPerRun: tenant.maxCancelsPerRun,
+    concurrency: tenant.concurrency,
+    protectCreatedBy: tenant.protectCreatedBy,
+    protectQueryPattern: tenant.protectQueryPattern?.source ?? null,
+    onlyCreatedBy: tenant.onlyCreatedBy,
+    secret: tenant.secret?.id ?? '(created by the stack)',
+    kmsKeyArn: tenant.secret?.kmsKeyArn ?? null,
+    baseUrl: tenant.baseUrl ?? '(from the secret)',
+    entityIds: tenant.entityIds,
+    orgIds: tenant.orgIds,
+    timeZone: tenant.timeZone,
+  }));
+  if (json) {
+    return `${JSON.stringify({ commandSenders: fleet.commandSenders, eventSource: fleet.eventSource, alarmTopicArn: fleet.alarmTopicArn ?? null, tenants: shown }, null, 2)}\n`;
+  }
+  const text = (value: unknown) =>
+    Array.isArray(value)
+      ? value.length > 0
+        ? value.join(', ')
+        : '-'
+      : value === null
+        ? '-'
+        : String(value);
+  const blocks = shown.map((tenant) =>
+    Object.entries(tenant)
+      .map(([key, value]) => `  ${key.padEnd(22)}${text(value)}`)
+      .join('\n'),
+  );
+  const senders =
+    fleet.commandSenders.length > 0
+      ? fleet.commandSenders.join(', ')
+      : 'none (commands are refused)';
+  return `command senders: ${senders}\nevent source: ${fleet.eventSource}\n\n${shown
+    .map((tenant, index) => `tenant ${tenant.name}\n${blocks[index]}`)
+    .join('\n\n')}\n`;
 }

@@ -1,0 +1,129 @@
+/**
+ * `query-janitor redrive`: reads the failed-events queue, says what each kept message is and
+ * what sending it again would do (see `lib/redrive.ts`), and with `--apply` does it: commands go
+ * to the janitor's bus again and leave the queue once sent; scheduled runs just leave it.
+ */
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import {
+  DeleteMessageCommand,
+  type Message,
+  ReceiveMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import { describeError } from '../janitor/index.ts';
+import { planRedrive, type RedrivePlan } from '../redrive.ts';
+import type { Command } from './options.ts';
+import { UsageError } from './options.ts';
+
+type RedriveCommand = Extract<Command, { kind: 'redrive' }>;
+
+interface Io {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+}
+
+/** Runs `redrive`; resolves to the exit code (1 when a send or delete failed). */
+export async function redrive(command: RedriveCommand, io: Io): Promise<number> {
+  const sqs = new SQSClient({});
+  const messages = await receiveAll(sqs, command);
+  const plans = messages.map((message) => ({
+    message,
+    plan: planRedrive({
+      body: message.Body ?? '',
+      attributes: Object.fromEntries(
+        Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [
+          name,
+          value.StringValue,
+        ]),
+      ),
+    }),
+  }));
+  if (command.apply && plans.some(({ plan }) => plan.action === 'resend') && !command.eventBus) {
+    throw new UsageError(
+      "--apply re-sends commands: name the bus with --event-bus (the stack's EventBusName output)",
+    );
+  }
+  let failures = 0;
+  const results: Array<RedrivePlan & { messageId: string | undefined; done?: string }> = [];
+  const events = new EventBridgeClient({});
+  for (const { message, plan } of plans) {
+    const result: (typeof results)[number] = { ...plan, messageId: message.MessageId };
+    results.push(result);
+    if (!command.apply || plan.action === 'keep') continue;
+    try {
+      if (plan.action === 'resend' && plan.command) {
+        const sent = await events.send(
+          new PutEventsCommand({
+            Entries: [
+              {
+                EventBusName: command.eventBus,
+                Source: plan.command.source,
+                DetailType: plan.command.detailType,
+                Detail: JSON.stringify(plan.command.detail),
+              },
+            ],
+          }),
+        );
+        const entry = sent.Entries?.[0];
+        if ((sent.FailedEntryCount ?? 0) > 0 || !entry?.EventId) {
+          throw new Error(`not accepted by the bus: ${entry?.ErrorCode ?? 'unknown error'}`);
+        }
+      }
+      await sqs.send(
+        new DeleteMessageCommand({
+          QueueUrl: command.queueUrl,
+          ReceiptHandle: message.ReceiptHandle,
+        }),
+      );
+      result.done = plan.action === 'resend' ? 'sent and removed' : 'removed';
+    } catch (error) {
+      failures++;
+      result.done = `failed: ${error instanceof Error ? error.message.slice(0, 200) : describeError(error)}`;
+    }
+  }
+  io.stdout(
+    command.json ? `${JSON.stringify(results, null, 2)}\n` : formatPlans(results, command.apply),
+  );
+  return failures > 0 ? 1 : 0;
+}
+
+/** Receives up to `max` messages. Without --apply they stay visible to others (timeout 0). */
+async function receiveAll(sqs: SQSClient, command: RedriveCommand): Promise<Message[]> {
+  const seen = new Map<string, Message>();
+  while (seen.size < command.max) {
+    const batch = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: command.queueUrl,
+        MaxNumberOfMessages: Math.min(10, command.max - seen.size),
+        VisibilityTimeout: command.apply ? 60 : 0,
+        WaitTimeSeconds: 0,
+        MessageAttributeNames: ['All'],
+      }),
+    );
+    const fresh = (batch.Messages ?? []).filter((m) => m.MessageId && !seen.has(m.MessageId));
+    if (fresh.length === 0) break;
+    for (const message of fresh) seen.set(message.MessageId as string, message);
+  }
+  return [...seen.values()];
+}
+
+function formatPlans(
+  results: ReadonlyArray<RedrivePlan & { messageId: string | undefined; done?: string }>,
+  applied: boolean,
+): string {
+  if (results.length === 0) return 'The failed-events queue is empty.\n';
+  const lines = results.map((result, index) => {
+    const what = result.command ? `${result.command.detailType}` : result.format;
+    const tenant = result.tenant ? ` for tenant ${result.tenant}` : '';
+    return [
+      `${index + 1}. ${what}${tenant} (${result.format}, message ${result.messageId ?? '?'})`,
+      result.error ? `   failed with: ${result.error}` : '',
+      `   ${result.action}: ${result.note}`,
+      result.done ? `   ${result.done}` : '',
+    ]
+      .filter(Boolean)
+      .join('\n');
+  });
+  const footer = applied ? '' : '\nNothing was sent or removed: run again with --apply to do it.\n';
+  return `${lines.join('\n')}\n${footer}`;
+}

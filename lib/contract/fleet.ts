@@ -1,0 +1,155 @@
+/**
+ * The configuration file: fleet-wide defaults, the tenants, and the deployment's own settings.
+ * Ops check it in; `cdk deploy` validates it at synth, writes it into the functions' code asset,
+ * and each function validates it again at start-up; the CLI reads it with `--config`. All go
+ * through {@link parseFleet}, so a file is accepted by all of them or by none, with the same
+ * message. Unknown keys are errors naming their path.
+ *
+ * JSON, not YAML: no parser to add to the CLI or the construct, editors check it against the
+ * generated JSON Schema (`query-janitor.schema.json`), and it is what the functions load anyway.
+ */
+import * as z from 'zod/mini';
+import { DEFAULT_EVENT_SOURCE } from './names.ts';
+import {
+  describeProblems,
+  nameByKey,
+  type PolicySettings,
+  policyShape,
+  type ResolvedTenant,
+  resolveTenant,
+  type SettingNamer,
+  type TenantSettings,
+  tenantSchema,
+} from './settings.ts';
+
+/** The configuration file as ops write it. */
+export interface FleetConfig {
+  /** Where editors find the JSON Schema (`./query-janitor.schema.json`). */
+  readonly $schema?: string | undefined;
+  /** Policy for every tenant; a tenant's own keys win. */
+  readonly defaults?: PolicySettings | undefined;
+  /** IAM principal ARNs (wildcards allowed) that may send commands to the janitor's bus. */
+  readonly commandSenders?: readonly string[] | undefined;
+  /** `source` of the command events. @default 'query-janitor' */
+  readonly eventSource?: string | undefined;
+  /** SNS topic the alarms notify. @default none: alarms show in CloudWatch only */
+  readonly alarmTopicArn?: string | undefined;
+  /** At least one tenant. */
+  readonly tenants: readonly TenantSettings[];
+}
+
+/** The configuration resolved: every tenant with the defaults applied. */
+export interface ResolvedFleet {
+  readonly commandSenders: readonly string[];
+  readonly eventSource: string;
+  readonly alarmTopicArn: string | undefined;
+  readonly tenants: readonly ResolvedTenant[];
+}
+
+/** What a deployment without a configuration file runs: one dry-run tenant with a new secret. */
+export const DEFAULT_FLEET: FleetConfig = { tenants: [{ name: 'default' }] };
+
+const PRINCIPAL_ARN = /^arn:aws[\w-]*:(iam|sts)::(\d{12}|\*):[\w+=,.@/*:-]+$/;
+const TOPIC_ARN = /^arn:aws[\w-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/;
+
+/** The configuration file's schema. */
+export function fleetSchema() {
+  return z.strictObject({
+    $schema: z.optional(z.string()),
+    defaults: z.optional(z.strictObject(policyShape())),
+    commandSenders: z.optional(
+      z.array(
+        z
+          .string()
+          .check(z.regex(PRINCIPAL_ARN, 'must be an IAM principal ARN (wildcards allowed)')),
+      ),
+    ),
+    eventSource: z.optional(
+      z.string().check(z.regex(/^[\w.-]{1,128}$/, 'must be 1-128 letters, digits, dots, dashes')),
+    ),
+    alarmTopicArn: z.optional(z.string().check(z.regex(TOPIC_ARN, 'must be an SNS topic ARN'))),
+    tenants: z.array(tenantSchema(), 'must be a list of tenants').check(
+      z.minLength(1, 'must name at least one tenant'),
+      z.superRefine((tenants, context) => {
+        const seen = new Set<string>();
+        tenants.forEach((tenant, index) => {
+          if (tenant.name === undefined) {
+            if (tenants.length > 1) {
+              context.issues.push({
+                code: 'custom',
+                message: 'is required when there is more than one tenant',
+                path: [index, 'name'],
+                input: tenant,
+              });
+            }
+            return;
+          }
+          if (seen.has(tenant.name)) {
+            context.issues.push({
+              code: 'custom',
+              message: `"${tenant.name}" is used by another tenant`,
+              path: [index, 'name'],
+              input: tenant.name,
+            });
+          }
+          seen.add(tenant.name);
+        });
+      }),
+    ),
+  });
+}
+
+/** The outcome of {@link parseFleet}. */
+export type FleetResult =
+  | { readonly ok: true; readonly fleet: ResolvedFleet }
+  | { readonly ok: false; readonly problems: readonly string[] };
+
+/**
+ * Validates a configuration (parsed JSON) and resolves every tenant. Each problem reads
+ * `<path> <what is wrong>`: `tenants[1].staleAfter must be at least 5m`.
+ */
+export function parseFleet(input: unknown, name: SettingNamer = nameByKey): FleetResult {
+  const result = z.safeParse(fleetSchema(), input);
+  if (!result.success) return { ok: false, problems: describeProblems(result.error, name) };
+  const config = result.data;
+  return {
+    ok: true,
+    fleet: {
+      commandSenders: [...new Set(config.commandSenders ?? [])],
+      eventSource: config.eventSource ?? DEFAULT_EVENT_SOURCE,
+      alarmTopicArn: config.alarmTopicArn,
+      tenants: config.tenants.map((tenant) => resolveTenant(tenant, config.defaults)),
+    },
+  };
+}
+
+/**
+ * Reads a configuration file's text: JSON, then {@link parseFleet}. A syntax error is one
+ * problem naming where it is, never the file's content.
+ */
+export function parseFleetText(text: string, name?: SettingNamer): FleetResult {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    // Only where the error is: the parser's message may quote the file's text.
+    const at = /position (\d+)(?: \(line (\d+) column (\d+)\))?/.exec(String(error));
+    const where = at?.[2]
+      ? ` (line ${at[2]}, column ${at[3]})`
+      : at
+        ? ` (at character ${at[1]})`
+        : '';
+    return { ok: false, problems: [`is not valid JSON${where}`] };
+  }
+  return parseFleet(json, name);
+}
+
+/** The JSON Schema of the configuration file, for editors (`query-janitor.schema.json`). */
+export function fleetJsonSchema(): Record<string, unknown> {
+  return {
+    ...z.toJSONSchema(fleetSchema(), { io: 'input', unrepresentable: 'any' }),
+    title: 'query-janitor configuration',
+    description:
+      'Fleet-wide defaults, the tenants (each with its secret, connection and policy overrides) and deployment settings. Validated at synth, at start-up and by the CLI.',
+  };
+}
