@@ -140,11 +140,13 @@ async function runTenant(
     tokens: new TokenCache(),
     log,
   });
+  const live = command.kind !== 'list' && command.live;
   const options: RunOptions = {
     trigger: 'cli',
     deadline,
     signal: io.signal,
-    dryRun: command.kind !== 'list' && command.live ? false : tenant.config.dryRun,
+    // Dry-run unless --no-dry-run; without a file, JANITOR_DRY_RUN=false does the same.
+    dryRun: live ? false : command.configPath !== undefined || tenant.config.dryRun,
   };
   if (command.kind === 'list') return janitor.list(options);
   if (command.kind === 'sweep')

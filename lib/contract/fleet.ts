@@ -144,10 +144,58 @@ export function parseFleetText(text: string, name?: SettingNamer): FleetResult {
   return parseFleet(json, name);
 }
 
+/** What each key means, for editors. */
+const KEY_DESCRIPTIONS: Readonly<Record<string, string>> = {
+  defaults: "Policy for every tenant; a tenant's own keys win.",
+  commandSenders:
+    'IAM principal ARNs (wildcards allowed) that may send Sweep/Cancel Query Jobs commands. None: commands are refused.',
+  eventSource: 'source of the command events (default query-janitor).',
+  alarmTopicArn: 'SNS topic the alarms notify.',
+  tenants: 'The Zuora tenants; one invocation serves one tenant.',
+  name: 'A slug (lower-case letters, digits, dashes) used in events, metrics and logs.',
+  secret:
+    'Secrets Manager secret (name or full ARN, or {id, kmsKeyArn}) holding {"clientId","clientSecret","baseUrl"?}. Default: one the stack creates, empty.',
+  baseUrl: 'Zuora REST base URL when the secret has none (https; plain http only to loopback).',
+  entityIds: 'Entities to sweep one by one (Zuora-Entity-Ids).',
+  orgIds: 'Sent as Zuora-Org-Ids.',
+  timeZone: 'IANA zone in which an updatedOn without offset is read (default UTC).',
+  dryRun: 'Report what would be cancelled, cancel nothing (default true).',
+  staleAfter: 'Age past which a job is stale: 90m, 2h, 1d or PT2H; at least 5m (default 2h).',
+  staleAfterAccepted: 'Overrides staleAfter for accepted jobs.',
+  staleAfterInProgress: 'Overrides staleAfter for in_progress jobs.',
+  eventStaleAfterFloor:
+    'Lowest staleAfter a command or --stale-after may ask for (default: the smaller threshold).',
+  maxCancelsPerRun: 'Cancels per run, oldest first; the rest are deferred (default 25).',
+  concurrency: 'Cancels in flight at once, 1 to 10 (default 4).',
+  protectCreatedBy: 'User ids whose jobs are never cancelled (case-insensitive).',
+  protectQueryPattern: 'Regular expression; matching queries are never cancelled.',
+  onlyCreatedBy: "If set, only these users' jobs may be cancelled.",
+  schedule:
+    'EventBridge Scheduler expression: rate(15 minutes) or cron(...) (default rate(15 minutes)).',
+  enabled: 'false: no schedule, and commands for the tenant are refused (default true).',
+};
+const DURATION_PATTERN =
+  '^\\s*(\\d+(\\.\\d+)?\\s*[smhdSMHD]|[Pp](\\d+(\\.\\d+)?[Dd])?([Tt](\\d+(\\.\\d+)?[Hh])?(\\d+(\\.\\d+)?[Mm])?(\\d+(\\.\\d+)?[Ss])?)?)\\s*$';
+
 /** The JSON Schema of the configuration file, for editors (`query-janitor.schema.json`). */
 export function fleetJsonSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(fleetSchema(), { io: 'input', unrepresentable: 'any' });
+  // Descriptions and the duration grammar, added where a key appears (the schema's refinements,
+  // such as "at least 5m", do not translate to JSON Schema: `config validate` checks them).
+  const annotate = (node: unknown): void => {
+    if (typeof node !== 'object' || node === null) return;
+    const properties = (node as { properties?: Record<string, Record<string, unknown>> })
+      .properties;
+    for (const [key, property] of Object.entries(properties ?? {})) {
+      const description = KEY_DESCRIPTIONS[key];
+      if (description) property.description = description;
+      if (/^staleAfter|Floor$/.test(key)) property.pattern = DURATION_PATTERN;
+    }
+    for (const value of Object.values(node)) annotate(value);
+  };
+  annotate(schema);
   return {
-    ...z.toJSONSchema(fleetSchema(), { io: 'input', unrepresentable: 'any' }),
+    ...schema,
     title: 'query-janitor configuration',
     description:
       'Fleet-wide defaults, the tenants (each with its secret, connection and policy overrides) and deployment settings. Validated at synth, at start-up and by the CLI.',
