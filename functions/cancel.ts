@@ -41,7 +41,7 @@ const lambdaHandler = async (event: unknown, context: Context): Promise<Report> 
         reason: request.reason,
         deadline,
       }),
-      { tenant, sweep: false },
+      { tenant, sweep: false, context },
     ),
   )) as Report;
   const unfinished = unfinishedWork(report);

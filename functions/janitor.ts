@@ -11,6 +11,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Context } from 'aws-lambda';
 import { TenantLease } from '../lib/aws/lease.ts';
+import { ResultPublisher } from '../lib/aws/result-events.ts';
 import { SecretsManagerCredentials } from '../lib/aws/secrets-manager.ts';
 import {
   type FleetConfiguration,
@@ -19,9 +20,11 @@ import {
   loadFleetDocument,
 } from '../lib/config.ts';
 import {
+  DEFAULT_EVENT_SOURCE,
   FAILED_RUN_METRIC,
   SKIPPED_RUN_METRIC,
   SWEEP_SUCCEEDED_METRIC,
+  UNPUBLISHED_EVENTS_METRIC,
 } from '../lib/contract/names.ts';
 import type { EventLimits } from '../lib/events.ts';
 import {
@@ -30,6 +33,8 @@ import {
   type Janitor,
   newRunId,
   type Report,
+  resultEvents,
+  type WarnedJob,
 } from '../lib/janitor/index.ts';
 import { TokenCache } from '../lib/zuora/auth.ts';
 import { log, logger, metrics, recordMetrics } from './observability.ts';
@@ -43,8 +48,10 @@ function loadRuntimeFleet(env: NodeJS.ProcessEnv): FleetConfiguration {
   const tenant = loadConfig(env, { requireSecretId: true });
   return {
     commandSenders: [],
-    eventSource: 'query-janitor',
+    eventSource: DEFAULT_EVENT_SOURCE,
     alarmTopicArn: undefined,
+    auditLogRetentionDays: 365,
+    notifications: [],
     tenants: new Map([[tenant.name, tenant]]),
   };
 }
@@ -161,13 +168,25 @@ export async function withLease<T>(
   }
 }
 
+const eventBus = process.env.QUERY_JANITOR_EVENT_BUS;
+const publisher = eventBus
+  ? new ResultPublisher({ busName: eventBus, source: fleet.eventSource })
+  : undefined;
+
 /**
- * Waits for the run, emits its metrics and returns the report. A run that failed as a whole
- * (no report) is logged with a safe message, counted, and rethrown, so the invocation fails.
+ * Waits for the run, emits its metrics, publishes its result events and returns the report. A
+ * run that failed as a whole (no report) is logged with a safe message, counted, and rethrown,
+ * so the invocation fails. Events that cannot be published are logged and counted; they change
+ * nothing about the run.
  */
 export async function completeRun(
   run: Promise<Report>,
-  options: { tenant: string; sweep: boolean },
+  options: {
+    tenant: string;
+    sweep: boolean;
+    context: Pick<Context, 'getRemainingTimeInMillis'>;
+    warnings?: readonly WarnedJob[];
+  },
 ): Promise<Report> {
   try {
     const report = await run;
@@ -177,6 +196,16 @@ export async function completeRun(
       const perTenant = metrics.singleMetric();
       perTenant.addDimension('tenant', options.tenant);
       perTenant.addMetric(SWEEP_SUCCEEDED_METRIC, MetricUnit.Count, 1);
+    }
+    if (publisher) {
+      const events = resultEvents(report, options.warnings);
+      // Publishing may use the time the run left, less a second to return and flush metrics.
+      const deadline = Date.now() + options.context.getRemainingTimeInMillis() - 1_000;
+      const outcome = await publisher.publish(events, deadline);
+      if (outcome.failed > 0) {
+        logger.warn('result events not published', { ...outcome });
+        metrics.addMetric(UNPUBLISHED_EVENTS_METRIC, MetricUnit.Count, outcome.failed);
+      }
     }
     return report;
   } catch (error) {

@@ -2,7 +2,7 @@
  * The janitor's alarms and dashboard. They are added to the janitor's own scope (not a scope of
  * their own) so that every alarm keeps the logical id it had when the janitor was one file.
  */
-import { Duration } from 'aws-cdk-lib';
+import { CfnOutput, Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -14,6 +14,7 @@ import {
   SERVICE_NAME,
   SWEEP_SUCCEEDED_METRIC,
   TRUNCATED_METRIC,
+  UNPUBLISHED_EVENTS_METRIC,
 } from '../lib/contract/names.ts';
 import type { ResolvedTenant } from '../lib/contract/settings.ts';
 
@@ -30,6 +31,8 @@ export interface MonitoringProps {
   readonly alarmTopic?: sns.ITopic | undefined;
   /** The enabled tenants: each gets an alarm that fires when its sweeps stop succeeding. */
   readonly tenants: readonly ResolvedTenant[];
+  /** The functions' timeouts: a run close to its timeout is alarmed. */
+  readonly timeouts: { readonly sweep: Duration; readonly cancel: Duration };
 }
 
 /** Adds the alarms and the dashboard to `scope`; returns the alarms. */
@@ -110,6 +113,40 @@ export function addMonitoring(scope: Construct, props: MonitoringProps): cloudwa
     alarms.push(notRun);
   }
   alarm(
+    'ThrottlesAlarm',
+    "Invocations were throttled: the account is out of concurrency, or the kill switch (reserved concurrency 0) is on. Throttled scheduled runs and commands end in the failed-events queue. Action: check the functions' reserved concurrency and the account's concurrent executions.",
+    new cloudwatch.MathExpression({
+      expression: 'sweep + cancel',
+      usingMetrics: {
+        sweep: props.sweepFunction.metricThrottles({ statistic: 'Sum' }),
+        cancel: props.cancelFunction.metricThrottles({ statistic: 'Sum' }),
+      },
+      period: Duration.minutes(5),
+      label: 'throttles',
+    }),
+  );
+  for (const [id, fn, timeout] of [
+    ['SweepNearTimeoutAlarm', props.sweepFunction, props.timeouts.sweep],
+    ['CancelNearTimeoutAlarm', props.cancelFunction, props.timeouts.cancel],
+  ] as const) {
+    const limit = timeout.toMilliseconds() * 0.8;
+    const near = new cloudwatch.Alarm(scope, id, {
+      alarmDescription: `A run took over 80% of the function's ${timeout.toSeconds()} s timeout: the next may be cut off (work left is deferred, not lost). Cause: a slow Zuora, many tenants' worth of jobs, or a hanging dependency. Action: read the run's "run finished" record (durationMs, deferred) and raise the timeout with functionProps, or lower maxCancelsPerRun.`,
+      metric: fn.metricDuration({ statistic: 'Maximum', period: Duration.minutes(5) }),
+      threshold: limit,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    if (props.alarmTopic) near.addAlarmAction(new cloudwatchActions.SnsAction(props.alarmTopic));
+    alarms.push(near);
+  }
+  alarm(
+    'UnpublishedEventsAlarm',
+    'Result events could not be published to the janitor\'s bus (what was cancelled is unchanged; the audit trail and notifications miss them). Action: read the "result events not published" log records (error codes) and check the functions\' events:PutEvents permission and the bus policy.',
+    janitorMetric(UNPUBLISHED_EVENTS_METRIC),
+  );
+  alarm(
     'CancelFailuresAlarm',
     'Some jobs could not be cancelled (report outcome "failed"). See the "query job" log records with outcome failed.',
     janitorMetric(COUNT_METRICS.failed),
@@ -117,6 +154,10 @@ export function addMonitoring(scope: Construct, props: MonitoringProps): cloudwa
 
   const dashboard = new cloudwatch.Dashboard(scope, 'Dashboard', {
     defaultInterval: Duration.days(7),
+  });
+  new CfnOutput(scope, 'DashboardName', {
+    description: "The janitor's CloudWatch dashboard",
+    value: dashboard.dashboardName,
   });
   dashboard.addWidgets(
     new cloudwatch.GraphWidget({

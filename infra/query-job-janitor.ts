@@ -11,7 +11,7 @@
  * dashboard. From `lib/` it imports the contract only (names, limits, the schema), never
  * runtime code.
  */
-import { Annotations, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -38,6 +38,7 @@ import type { ResolvedTenant } from '../lib/contract/settings.ts';
 import { createJanitorBus } from './event-bus.ts';
 import { FLEET_FILE, JanitorFunction, type JanitorFunctionOverrides } from './janitor-function.ts';
 import { addMonitoring } from './monitoring.ts';
+import { addResultEvents } from './results.ts';
 import { TenantSecrets } from './tenant-secrets.ts';
 
 /** Settings of {@link QueryJobJanitor}. */
@@ -84,6 +85,10 @@ export class QueryJobJanitor extends Construct {
   readonly leaseTable: dynamodb.TableV2;
   /** The configuration file exactly as the functions find it in their code. */
   readonly fleetDocument: string;
+  /** Every result event, kept for the audit (a year by default). */
+  readonly auditLog: logs.LogGroup;
+  /** The result events, for replay. */
+  readonly resultArchive: events.Archive;
   readonly alarms: cloudwatch.Alarm[];
 
   constructor(scope: Construct, id: string, props: QueryJobJanitorProps = {}) {
@@ -170,6 +175,14 @@ export class QueryJobJanitor extends Construct {
     this.#schedules();
     this.eventBus = createJanitorBus(this, { commandSenders: this.fleet.commandSenders });
     this.#commandRules();
+    const results = addResultEvents(this, {
+      bus: this.eventBus,
+      fleet: this.fleet,
+      publishers: [this.sweepFunction, this.cancelFunction],
+    });
+    this.auditLog = results.auditLog;
+    this.resultArchive = results.archive;
+    this.#outputs();
 
     const alarmTopic =
       props.alarmTopic ??
@@ -187,7 +200,39 @@ export class QueryJobJanitor extends Construct {
             period: Duration.millis(shortestPeriod),
             tenants: this.fleet.tenants.filter((tenant) => tenant.enabled),
             alarmTopic,
+            timeouts: { sweep: SWEEP_TIMEOUT, cancel: CANCEL_TIMEOUT },
           });
+  }
+
+  /** What ops need at hand: names for the kill switch, the runbook and the redrive. */
+  #outputs(): void {
+    const output = (id: string, description: string, value: string) =>
+      new CfnOutput(this, id, { description, value });
+    output(
+      'SweepFunctionName',
+      'The sweep function (kill switch: its reserved concurrency)',
+      this.sweepFunction.functionName,
+    );
+    output(
+      'CancelFunctionName',
+      'The cancel function (kill switch: its reserved concurrency)',
+      this.cancelFunction.functionName,
+    );
+    output(
+      'SweepLogGroupName',
+      "The sweep function's logs",
+      this.sweepFunction.logGroup.logGroupName,
+    );
+    output(
+      'CancelLogGroupName',
+      "The cancel function's logs",
+      this.cancelFunction.logGroup.logGroupName,
+    );
+    output(
+      'FailedEventsQueueUrl',
+      'Refused and failed events, for query-janitor redrive',
+      this.failedEvents.queueUrl,
+    );
   }
 
   /** One schedule per enabled tenant, each in a flexible window so a fleet does not start at once. */

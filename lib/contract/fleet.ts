@@ -18,7 +18,9 @@ import {
   type ResolvedTenant,
   resolveTenant,
   type SettingNamer,
+  TENANT_NAME,
   type TenantSettings,
+  tenantProblems,
   tenantSchema,
 } from './settings.ts';
 
@@ -34,8 +36,24 @@ export interface FleetConfig {
   readonly eventSource?: string | undefined;
   /** SNS topic the alarms notify. @default none: alarms show in CloudWatch only */
   readonly alarmTopicArn?: string | undefined;
+  /** How long the audit trail (the result events' log group) is kept, in days. @default 365 */
+  readonly auditLogRetentionDays?: number | undefined;
+  /** SNS topics told about runs: at most one message per run per topic. */
+  readonly notifications?: readonly NotificationSettings[] | undefined;
   /** At least one tenant. */
   readonly tenants: readonly TenantSettings[];
+}
+
+/** What a notification topic is told about. */
+export const NOTIFY_ON = ['cancelled', 'failed', 'warned'] as const;
+
+/** One notification rule: a topic, the cases it wants, optionally only some tenants. */
+export interface NotificationSettings {
+  readonly topicArn: string;
+  /** Runs that cancelled, failed to cancel, or warned about at least one job. */
+  readonly on: ReadonlyArray<(typeof NOTIFY_ON)[number]>;
+  /** Only these tenants. @default every tenant */
+  readonly tenants?: readonly string[] | undefined;
 }
 
 /** The configuration resolved: every tenant with the defaults applied. */
@@ -43,11 +61,19 @@ export interface ResolvedFleet {
   readonly commandSenders: readonly string[];
   readonly eventSource: string;
   readonly alarmTopicArn: string | undefined;
+  readonly auditLogRetentionDays: number;
+  readonly notifications: readonly NotificationSettings[];
   readonly tenants: readonly ResolvedTenant[];
 }
 
 /** What a deployment without a configuration file runs: one dry-run tenant with a new secret. */
 export const DEFAULT_FLEET: FleetConfig = { tenants: [{ name: 'default' }] };
+
+/** The retention periods CloudWatch Logs accepts, in days. */
+const RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288,
+  3653,
+];
 
 const PRINCIPAL_ARN = /^arn:aws[\w-]*:(iam|sts)::(\d{12}|\*):[\w+=,.@/*:-]+$/;
 const TOPIC_ARN = /^arn:aws[\w-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/;
@@ -68,6 +94,27 @@ export function fleetSchema() {
       z.string().check(z.regex(/^[\w.-]{1,128}$/, 'must be 1-128 letters, digits, dots, dashes')),
     ),
     alarmTopicArn: z.optional(z.string().check(z.regex(TOPIC_ARN, 'must be an SNS topic ARN'))),
+    auditLogRetentionDays: z.optional(
+      z
+        .number()
+        .check(
+          z.refine(
+            (days) => RETENTION_DAYS.includes(days),
+            `must be one of CloudWatch's retention periods: ${RETENTION_DAYS.join(', ')}`,
+          ),
+        ),
+    ),
+    notifications: z.optional(
+      z.array(
+        z.strictObject({
+          topicArn: z.string().check(z.regex(TOPIC_ARN, 'must be an SNS topic ARN')),
+          on: z.array(z.enum(NOTIFY_ON)).check(z.minLength(1, 'must name at least one case')),
+          tenants: z.optional(
+            z.array(z.string().check(z.regex(TENANT_NAME, 'must be a tenant name'))),
+          ),
+        }),
+      ),
+    ),
     tenants: z.array(tenantSchema(), 'must be a list of tenants').check(
       z.minLength(1, 'must name at least one tenant'),
       z.superRefine((tenants, context) => {
@@ -112,13 +159,30 @@ export function parseFleet(input: unknown, name: SettingNamer = nameByKey): Flee
   const result = z.safeParse(fleetSchema(), input);
   if (!result.success) return { ok: false, problems: describeProblems(result.error, name) };
   const config = result.data;
+  const tenants = config.tenants.map((tenant) => resolveTenant(tenant, config.defaults));
+  const problems = tenants.flatMap((tenant, index) =>
+    tenantProblems(tenant).map(([key, problem]) => `${name(['tenants', index, key])} ${problem}`),
+  );
+  const names = new Set(tenants.map((tenant) => tenant.name));
+  config.notifications?.forEach((notification, index) => {
+    notification.tenants?.forEach((tenant, item) => {
+      if (!names.has(tenant)) {
+        problems.push(
+          `${name(['notifications', index, 'tenants', item])} "${tenant}" is not a configured tenant`,
+        );
+      }
+    });
+  });
+  if (problems.length > 0) return { ok: false, problems };
   return {
     ok: true,
     fleet: {
       commandSenders: [...new Set(config.commandSenders ?? [])],
       eventSource: config.eventSource ?? DEFAULT_EVENT_SOURCE,
       alarmTopicArn: config.alarmTopicArn,
-      tenants: config.tenants.map((tenant) => resolveTenant(tenant, config.defaults)),
+      auditLogRetentionDays: config.auditLogRetentionDays ?? 365,
+      notifications: config.notifications ?? [],
+      tenants,
     },
   };
 }
@@ -151,6 +215,10 @@ const KEY_DESCRIPTIONS: Readonly<Record<string, string>> = {
     'IAM principal ARNs (wildcards allowed) that may send Sweep/Cancel Query Jobs commands. None: commands are refused.',
   eventSource: 'source of the command events (default query-janitor).',
   alarmTopicArn: 'SNS topic the alarms notify.',
+  auditLogRetentionDays:
+    'How long the audit trail (result events in their own log group) is kept, in days (default 365).',
+  notifications:
+    'SNS topics told about runs that cancelled, failed or warned: one message per run per topic.',
   tenants: 'The Zuora tenants; one invocation serves one tenant.',
   name: 'A slug (lower-case letters, digits, dashes) used in events, metrics and logs.',
   secret:
@@ -173,6 +241,8 @@ const KEY_DESCRIPTIONS: Readonly<Record<string, string>> = {
   schedule:
     'EventBridge Scheduler expression: rate(15 minutes) or cron(...) (default rate(15 minutes)).',
   enabled: 'false: no schedule, and commands for the tenant are refused (default true).',
+  warnBefore:
+    'Publish "Query Job Will Be Cancelled" this long before a job becomes stale (needs a rate() schedule; default off).',
 };
 const DURATION_PATTERN =
   '^\\s*(\\d+(\\.\\d+)?\\s*[smhdSMHD]|[Pp](\\d+(\\.\\d+)?[Dd])?([Tt](\\d+(\\.\\d+)?[Hh])?(\\d+(\\.\\d+)?[Mm])?(\\d+(\\.\\d+)?[Ss])?)?)\\s*$';
@@ -189,7 +259,7 @@ export function fleetJsonSchema(): Record<string, unknown> {
     for (const [key, property] of Object.entries(properties ?? {})) {
       const description = KEY_DESCRIPTIONS[key];
       if (description) property.description = description;
-      if (/^staleAfter|Floor$/.test(key)) property.pattern = DURATION_PATTERN;
+      if (/^staleAfter|Floor$|^warnBefore$/.test(key)) property.pattern = DURATION_PATTERN;
     }
     for (const value of Object.values(node)) annotate(value);
   };

@@ -14,6 +14,20 @@ export const SWEEP_DETAIL_TYPE = 'Sweep Query Jobs';
 /** `detail-type` of the cancel-by-id command. */
 export const CANCEL_DETAIL_TYPE = 'Cancel Query Jobs';
 
+/** The events the janitor publishes on its bus: what it did, never query text or secrets. */
+export const RESULT_DETAIL_TYPES = {
+  /** Every run, sweep or cancel: counts, truncation, duration, capacity. */
+  swept: 'Query Jobs Swept',
+  /** A job the run cancelled. */
+  cancelled: 'Query Job Cancelled',
+  /** A job a dry run would have cancelled. */
+  wouldCancel: 'Query Job Would Be Cancelled',
+  /** A job whose cancel failed. */
+  failed: 'Query Job Cancel Failed',
+  /** A job that crossed the warning age: it becomes eligible for cancelling soon. */
+  warned: 'Query Job Will Be Cancelled',
+} as const;
+
 /** Metric emitted for each report count (EMF, namespace set by the deployment). */
 export const COUNT_METRICS = {
   scanned: 'JobsScanned',
@@ -41,3 +55,5 @@ export const FAILED_RUN_METRIC = 'RunFailed';
 export const SWEEP_SUCCEEDED_METRIC = 'SweepSucceeded';
 /** 1 for a sweep skipped because another sweep of the same tenant held the lease. */
 export const SKIPPED_RUN_METRIC = 'RunSkipped';
+/** Result events that could not be published (what was cancelled is unchanged). */
+export const UNPUBLISHED_EVENTS_METRIC = 'ResultEventsUnpublished';

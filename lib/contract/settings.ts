@@ -50,6 +50,12 @@ export interface PolicySettings {
   readonly schedule?: string | undefined;
   /** False: no schedule, and commands for the tenant are refused. @default true */
   readonly enabled?: boolean | undefined;
+  /**
+   * Publish `Query Job Will Be Cancelled` this long before a job becomes stale (once per job,
+   * in the scheduled run whose period holds the moment). Needs a `rate(…)` schedule and must be
+   * shorter than the thresholds. @default off
+   */
+  readonly warnBefore?: string | undefined;
 }
 
 /** A secret given by name or ARN, optionally with the KMS key that encrypts it. */
@@ -93,6 +99,8 @@ export interface ResolvedTenant {
   /** The schedule's period for `rate(…)` schedules; undefined for `cron(…)`. */
   readonly schedulePeriodMs: number | undefined;
   readonly enabled: boolean;
+  /** How long before a job becomes stale a warning is published; undefined: no warnings. */
+  readonly warnBeforeMs: number | undefined;
 }
 
 const DURATION_MESSAGE = 'must be a duration such as 90m, 2h, 1d or PT2H';
@@ -196,6 +204,15 @@ export function policyShape() {
     onlyCreatedBy: z.optional(idList()),
     schedule: z.optional(z.string('must be a string').check(checkedBy(scheduleProblem))),
     enabled: z.optional(z.boolean('must be true or false')),
+    warnBefore: z.optional(
+      z.string(DURATION_MESSAGE).check(
+        z.maxLength(32, DURATION_MESSAGE),
+        z.refine(
+          (value) => (parseDuration(value) ?? 0) >= 60_000,
+          `${DURATION_MESSAGE}, at least 1m`,
+        ),
+      ),
+    ),
   };
 }
 
@@ -265,7 +282,27 @@ export function resolveTenant(
     schedule,
     schedulePeriodMs: schedulePeriodMs(schedule),
     enabled: value.enabled ?? true,
+    warnBeforeMs: durationMs(value.warnBefore),
   };
+}
+
+/**
+ * Problems only the whole tenant shows (its own keys and the defaults together), as
+ * `[key, problem]` pairs, or none.
+ */
+export function tenantProblems(tenant: ResolvedTenant): Array<[string, string]> {
+  const problems: Array<[string, string]> = [];
+  if (tenant.warnBeforeMs !== undefined) {
+    if (tenant.schedulePeriodMs === undefined) {
+      problems.push(['warnBefore', 'needs a rate(...) schedule: warnings are timed by its period']);
+    }
+    if (
+      tenant.warnBeforeMs >= Math.min(tenant.staleAfterMs.accepted, tenant.staleAfterMs.in_progress)
+    ) {
+      problems.push(['warnBefore', 'must be shorter than the stale-after thresholds']);
+    }
+  }
+  return problems;
 }
 
 function definedOnly<T extends object>(value: T): Partial<T> {

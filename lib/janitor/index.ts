@@ -11,7 +11,9 @@ import { sweep } from './sweep.ts';
 export type { JobListing, ListingEntry } from './list.ts';
 export type { JobReport, Outcome, Report, ReportCounts, Trigger } from './report.ts';
 export { isRetryableFailure, unfinishedWork } from './report.ts';
-export type { JanitorDeps, RunOptions } from './run.ts';
+export type { ResultEvent } from './results.ts';
+export { resultEvents } from './results.ts';
+export type { JanitorDeps, RunOptions, WarnedJob } from './run.ts';
 export { describeError, newRunId } from './run.ts';
 
 /** The janitor bound to its long-lived dependencies. */

@@ -221,3 +221,36 @@ export function recheck(
     reason: options.requireStale ? staleReason(job, now, rules) : 'requested',
   };
 }
+
+/** A scheduled run's window for warnings: the period that ends at its scheduled time. */
+export interface WarningWindow {
+  /** When the schedule meant this run to start (its own time, not the clock's). */
+  readonly scheduledAt: number;
+  readonly periodMs: number;
+  readonly warnBeforeMs: number;
+}
+
+/**
+ * When a job is due a warning in this run: it is cancellable, judgeable, not protected, not yet
+ * stale, and the moment it crosses the warning age (`warnBefore` ahead of its threshold) falls
+ * in the run's window `(scheduledAt - period, scheduledAt]`. Windows of a regular schedule do
+ * not overlap, so each job is warned once without any state; a skipped run's window is never
+ * seen (its jobs are not warned), a late run still uses its own window. Returns when the job
+ * becomes eligible, or undefined.
+ */
+export function warningDue(
+  job: QueryJob,
+  now: number,
+  rules: PolicyRules,
+  window: WarningWindow,
+): number | undefined {
+  if (!isCancellableStatus(job.queryStatus)) return undefined;
+  const at = updatedAt(job, rules.timeZone);
+  if (at === undefined || isStale(job, now, rules) || protectionReason(job, rules))
+    return undefined;
+  const eligibleAt = at + rules.staleAfterMs[job.queryStatus];
+  const crossing = eligibleAt - window.warnBeforeMs;
+  const inWindow =
+    crossing > window.scheduledAt - window.periodMs && crossing <= window.scheduledAt;
+  return inWindow ? eligibleAt : undefined;
+}

@@ -122,19 +122,22 @@ export class ReportBuilder {
 
   /** Records the outcome of a job we know (from a list or a read). */
   record(job: QueryJob, outcome: Outcome, extra: OutcomeDetails = {}): JobReport {
+    return this.#put({ ...this.describe(job), outcome }, extra);
+  }
+
+  /** How a job appears in reports and events (without an outcome). */
+  describe(job: QueryJob): Omit<JobReport, 'outcome'> {
     // What Zuora sent is bounded before it is kept: these strings reach logs and events.
     const text = (value: string | null | undefined, max: number) =>
       typeof value === 'string' ? boundedText(value, max) : null;
-    const entry: JobReport = {
+    return {
       id: job.id,
       status: job.queryStatus,
       updatedOn: text(job.updatedOn, 40),
       ageSeconds: ageSeconds(job, this.#now(), this.#timeZone),
       createdBy: text(job.createdBy, 64),
       queryHash: queryHash(job.query),
-      outcome,
     };
-    return this.#put(entry, extra);
   }
 
   /** Records the outcome of a job known only by id (never read: not found, failed, deferred). */

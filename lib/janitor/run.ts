@@ -21,7 +21,7 @@ import {
 } from '../zuora/errors.ts';
 import type { QueryJob } from '../zuora/model.ts';
 import type { RetryPolicy } from '../zuora/retry.ts';
-import type { PolicyRules } from './policy.ts';
+import type { PolicyRules, WarningWindow } from './policy.ts';
 import {
   type Outcome,
   type OutcomeDetails,
@@ -61,6 +61,22 @@ export interface RunOptions {
   staleAfterMs?: number | undefined;
   /** Why a cancel was requested (bounded and scrubbed by the caller), for the audit trail. */
   reason?: string | undefined;
+  /** A scheduled sweep's warning window; without it, no warnings (on demand, CLI). */
+  warnings?: WarningWindow | undefined;
+  /** Told about each job warned (the host publishes `Query Job Will Be Cancelled`). */
+  onWarning?: ((warned: WarnedJob) => void) | undefined;
+}
+
+/** A job that will be cancelled soon, as a warning tells it. */
+export interface WarnedJob {
+  readonly id: string;
+  readonly status: string;
+  readonly ageSeconds: number | null;
+  readonly createdBy: string | null;
+  readonly queryHash: string | null;
+  /** When it becomes stale (ISO 8601). */
+  readonly eligibleAt: string;
+  readonly reason: string;
 }
 
 /** Time a job needs before the deadline to be worth starting (a read and a cancel). */

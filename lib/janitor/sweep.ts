@@ -7,10 +7,12 @@
  * sweep lists again, until a page is not full, the cap is spent or the deadline nears. A run
  * that still ends on a full page is marked `truncated`.
  */
+
+import { formatDuration } from '../contract/duration.ts';
 import { DEFAULT_PAGE_SIZE } from '../zuora/client.ts';
 import { CANCELLABLE_STATUSES, type CancellableStatus } from '../zuora/model.ts';
 import { cancelIfEligible } from './decide.ts';
-import { planSweep } from './policy.ts';
+import { planSweep, type WarningWindow, warningDue } from './policy.ts';
 import type { Report } from './report.ts';
 import { describeError, type EntityJob, type JanitorDeps, Run, type RunOptions } from './run.ts';
 
@@ -76,6 +78,7 @@ export async function sweep(
       maxCancels: capLeft,
       dryRun: run.dryRun,
     });
+    if (round === 1 && options.warnings) warn(run, plan.fresh, options);
     for (const { job, reason } of plan.protected) {
       run.outcome(job, 'protected', { entityId: job.entityId, reason });
     }
@@ -117,4 +120,36 @@ export async function sweep(
     });
   }
   return run.finish();
+}
+
+/** Tells of each fresh job whose warning age falls in this scheduled run's window. */
+function warn(run: Run, fresh: readonly EntityJob[], options: RunOptions): void {
+  const window = options.warnings as WarningWindow;
+  const now = run.now();
+  for (const job of fresh) {
+    const eligibleAt = warningDue(job, now, run.rules, window);
+    if (eligibleAt === undefined) continue;
+    const { id, ageSeconds, createdBy, queryHash } = run.report.describe(job);
+    const at = new Date(eligibleAt).toISOString();
+    const threshold = formatDuration(run.rules.staleAfterMs[job.queryStatus as CancellableStatus]);
+    const reason = `will be stale at ${at}: ${job.queryStatus} past its threshold of ${threshold}`;
+    const warned = {
+      id,
+      status: job.queryStatus,
+      ageSeconds,
+      createdBy,
+      queryHash,
+      eligibleAt: at,
+      reason,
+    };
+    run.log.info('query job warned', {
+      jobId: id,
+      ageSeconds,
+      createdBy,
+      queryHash,
+      eligibleAt: at,
+      reason,
+    });
+    options.onWarning?.(warned);
+  }
 }

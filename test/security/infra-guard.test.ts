@@ -42,6 +42,7 @@ describe('deployment guard rails', () => {
       'lambda:InvokeFunction',
       'dynamodb:PutItem',
       'dynamodb:DeleteItem',
+      'events:PutEvents',
     ]);
     const actions = statements.flatMap((statement) => [statement.Action].flat());
 

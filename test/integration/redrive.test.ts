@@ -1,0 +1,241 @@
+/**
+ * `query-janitor redrive` as ops run it: a child process reading the failed-events queue through
+ * the real SQS client, and with `--apply` sending commands back through the real EventBridge
+ * client. The queue holds all three formats AWS writes to it, plus one it does not.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { CANCEL_DETAIL_TYPE, SWEEP_DETAIL_TYPE } from '../../lib/contract/names.ts';
+import { planRedrive } from '../../lib/redrive.ts';
+import { EventBridgeEmulator } from '../emulator/eventbridge.ts';
+import { SqsEmulator } from '../emulator/sqs.ts';
+import { runCliProcess } from '../support/processes.ts';
+
+const cancelEvent = {
+  version: '0',
+  id: 'e-1',
+  source: 'query-janitor',
+  'detail-type': CANCEL_DETAIL_TYPE,
+  detail: { tenant: 'eu', jobIds: ['job-a', 'job-b'] },
+};
+const sweepEvent = {
+  version: '0',
+  id: 'e-2',
+  source: 'ops.scripts',
+  'detail-type': SWEEP_DETAIL_TYPE,
+  detail: { tenant: 'us', dryRun: true },
+};
+
+/** A Lambda on-failure destination record for an asynchronous invocation that failed. */
+function destinationRecord(payload: unknown, errorType: string, errorMessage: string): string {
+  return JSON.stringify({
+    version: '1.0',
+    timestamp: '2026-11-28T10:00:00.000Z',
+    requestContext: {
+      requestId: 'r-1',
+      functionArn: 'arn:aws:lambda:us-east-1:123456789012:function:cancel:$LATEST',
+      condition: 'RetriesExhausted',
+      approximateInvokeCount: 3,
+    },
+    requestPayload: payload,
+    responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
+    responsePayload: { errorType, errorMessage, trace: [] },
+  });
+}
+
+const str = (value: string) => ({ DataType: 'String', StringValue: value });
+
+describe('planRedrive', () => {
+  it('re-sends a command from a destination record, naming its tenant and first error', () => {
+    const plan = planRedrive({
+      body: destinationRecord(cancelEvent, 'TenantBusyError', 'tenant "eu" is busy'),
+      attributes: {},
+    });
+    expect(plan).toMatchObject({
+      format: 'lambda-destination',
+      action: 'resend',
+      tenant: 'eu',
+      error: 'TenantBusyError: tenant "eu" is busy',
+      command: {
+        source: 'query-janitor',
+        detailType: CANCEL_DETAIL_TYPE,
+        detail: cancelEvent.detail,
+      },
+    });
+  });
+
+  it('warns that a refused command is refused again', () => {
+    const plan = planRedrive({
+      body: destinationRecord(cancelEvent, 'InvalidEventError', 'no such tenant'),
+      attributes: {},
+    });
+    expect(plan.action).toBe('resend');
+    expect(plan.note).toMatch(/refused again/);
+  });
+
+  it('removes a scheduled run rather than sending it again, in either dead-letter format', () => {
+    const scheduler = planRedrive({
+      body: JSON.stringify({ trigger: 'schedule', tenant: 'eu' }),
+      attributes: { ERROR_CODE: 'Lambda.TooManyRequestsException', SCHEDULE_ARN: 'arn:s' },
+    });
+    const destination = planRedrive({
+      body: destinationRecord({ trigger: 'schedule', tenant: 'us' }, 'Error', 'boom'),
+      attributes: {},
+    });
+    expect(scheduler).toMatchObject({
+      format: 'scheduler-dead-letter',
+      action: 'remove',
+      tenant: 'eu',
+    });
+    expect(destination).toMatchObject({
+      format: 'lambda-destination',
+      action: 'remove',
+      tenant: 'us',
+    });
+  });
+
+  it('keeps what it does not recognise, including events that are not janitor commands', () => {
+    expect(planRedrive({ body: 'hello', attributes: {} }).action).toBe('keep');
+    expect(
+      planRedrive({
+        body: JSON.stringify({ ...cancelEvent, 'detail-type': 'Something Else' }),
+        attributes: { RULE_ARN: 'arn:r', ERROR_CODE: 'X' },
+      }),
+    ).toMatchObject({ format: 'rule-dead-letter', action: 'keep' });
+  });
+
+  it('bounds and flattens what the queue says before anyone reads it', () => {
+    const plan = planRedrive({
+      body: JSON.stringify({ ...cancelEvent, detail: { tenant: `\u001b[31m${'t'.repeat(5000)}` } }),
+      attributes: { ERROR_CODE: 'Boom\u202e', ERROR_MESSAGE: `line\nbreak ${'x'.repeat(10_000)}` },
+    });
+    expect(plan.error.length).toBeLessThanOrEqual(300);
+    expect((plan.tenant ?? '').length).toBeLessThanOrEqual(200);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the point is that none survive
+    expect(`${plan.error}${plan.tenant}`).not.toMatch(/[\u0000-\u001f\u007f\u202e]/);
+  });
+});
+
+describe('query-janitor redrive (child process)', () => {
+  let sqs: SqsEmulator;
+  let bridge: EventBridgeEmulator;
+  let queueUrl: string;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    sqs = await SqsEmulator.start();
+    bridge = await EventBridgeEmulator.start();
+    env = { AWS_ENDPOINT_URL_SQS: sqs.url, AWS_ENDPOINT_URL_EVENTBRIDGE: bridge.url };
+  });
+  afterAll(async () => {
+    await sqs.close();
+    await bridge.close();
+  });
+
+  let ids: { destination: string; rule: string; scheduler: string; unknown: string };
+  beforeEach(() => {
+    queueUrl = sqs.createQueue(`failed-${Math.random().toString(36).slice(2)}`);
+    bridge.reset();
+    ids = {
+      destination: sqs.seed(
+        queueUrl,
+        destinationRecord(cancelEvent, 'TenantBusyError', 'tenant "eu" is busy'),
+      ),
+      rule: sqs.seed(queueUrl, JSON.stringify(sweepEvent), {
+        RULE_ARN: str('arn:aws:events:us-east-1:123456789012:rule/bus/sweep'),
+        TARGET_ARN: str('arn:aws:lambda:us-east-1:123456789012:function:sweep'),
+        ERROR_CODE: str('Lambda.TooManyRequestsException'),
+        ERROR_MESSAGE: str('Rate exceeded'),
+      }),
+      scheduler: sqs.seed(queueUrl, JSON.stringify({ trigger: 'schedule', tenant: 'eu' }), {
+        SCHEDULE_ARN: str('arn:aws:scheduler:us-east-1:123456789012:schedule/default/eu'),
+        SCHEDULED_TIME: str('2026-11-28T10:00:00Z'),
+        ERROR_CODE: str('Lambda.TooManyRequestsException'),
+        ERROR_MESSAGE: str('Rate exceeded'),
+      }),
+      unknown: sqs.seed(queueUrl, 'not from the janitor'),
+    };
+  });
+
+  it('shows what each message is and changes nothing without --apply', async () => {
+    const run = await runCliProcess(['redrive', '--queue-url', queueUrl, '--json'], { env });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const plans = JSON.parse(run.stdout) as Array<Record<string, unknown>>;
+    const byId = new Map(plans.map((plan) => [plan.messageId, plan]));
+    expect(byId.get(ids.destination)).toMatchObject({
+      format: 'lambda-destination',
+      action: 'resend',
+      tenant: 'eu',
+    });
+    expect(byId.get(ids.rule)).toMatchObject({
+      format: 'rule-dead-letter',
+      action: 'resend',
+      tenant: 'us',
+    });
+    expect(byId.get(ids.scheduler)).toMatchObject({
+      format: 'scheduler-dead-letter',
+      action: 'remove',
+      tenant: 'eu',
+    });
+    expect(byId.get(ids.unknown)).toMatchObject({ format: 'unknown', action: 'keep' });
+    expect(plans.every((plan) => plan.done === undefined)).toBe(true);
+    expect(bridge.events).toEqual([]);
+    // Still there, and still visible to the next reader: a dry run does not hide messages.
+    expect(sqs.messages(queueUrl).map((m) => [m.messageId, m.visible])).toEqual(
+      Object.values(ids).map((id) => [id, true]),
+    );
+  });
+
+  it('in words, ends by saying nothing was done', async () => {
+    const run = await runCliProcess(['redrive', '--queue-url', queueUrl], { env });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(`${CANCEL_DETAIL_TYPE} for tenant eu (lambda-destination`);
+    expect(run.stdout).toContain('failed with: Lambda.TooManyRequestsException: Rate exceeded');
+    expect(run.stdout).toMatch(/Nothing was sent or removed/);
+  });
+
+  it('--apply re-sends commands to the bus, removes them and the scheduled run, keeps the rest', async () => {
+    const run = await runCliProcess(
+      ['redrive', '--queue-url', queueUrl, '--event-bus', 'janitor-bus', '--apply', '--json'],
+      { env },
+    );
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(
+      bridge.events.map((event) => [
+        event.eventBusName,
+        event.source,
+        event.detailType,
+        event.detail,
+      ]),
+    ).toEqual([
+      ['janitor-bus', 'query-janitor', CANCEL_DETAIL_TYPE, cancelEvent.detail],
+      ['janitor-bus', 'ops.scripts', SWEEP_DETAIL_TYPE, sweepEvent.detail],
+    ]);
+    expect(sqs.messages(queueUrl).map((m) => m.messageId)).toEqual([ids.unknown]);
+  });
+
+  it('keeps a command the bus did not accept, and says so with exit code 1', async () => {
+    bridge.failEntries((entry) => entry.DetailType === SWEEP_DETAIL_TYPE, 'ThrottlingException');
+    const run = await runCliProcess(
+      ['redrive', '--queue-url', queueUrl, '--event-bus', 'janitor-bus', '--apply'],
+      { env },
+    );
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/failed: not accepted by the bus: ThrottlingException/);
+    expect(
+      sqs
+        .messages(queueUrl)
+        .map((m) => m.messageId)
+        .sort(),
+    ).toEqual([ids.rule, ids.unknown].sort());
+  });
+
+  it('refuses --apply without a bus before touching anything', async () => {
+    const run = await runCliProcess(['redrive', '--queue-url', queueUrl, '--apply'], { env });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/--event-bus/);
+    expect(sqs.messages(queueUrl)).toHaveLength(4);
+    expect(bridge.events).toEqual([]);
+  });
+});
