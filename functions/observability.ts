@@ -5,6 +5,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import {
+  CAPACITY_METRICS,
   COUNT_METRICS,
   DURATION_METRIC,
   SERVICE_NAME,
@@ -27,4 +28,14 @@ export function recordMetrics(report: Report): void {
   }
   metrics.addMetric(TRUNCATED_METRIC, MetricUnit.Count, report.truncated ? 1 : 0);
   metrics.addMetric(DURATION_METRIC, MetricUnit.Milliseconds, report.durationMs);
+  if (report.capacity === undefined || report.capacity === 'unknown') return;
+  for (const [source, { before }] of Object.entries(report.capacity)) {
+    for (const slot of ['running', 'queued'] as const) {
+      // A single metric is flushed by its first addMetric: one per value, or the second loses
+      // its dimension.
+      const bySource = metrics.singleMetric();
+      bySource.addDimension('source', source);
+      bySource.addMetric(CAPACITY_METRICS[slot], MetricUnit.Count, before[slot]);
+    }
+  }
 }

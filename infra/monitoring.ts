@@ -9,7 +9,9 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { CAPACITY_SOURCES, ZUORA_CAPACITY } from '../lib/contract/limits.ts';
 import {
+  CAPACITY_METRICS,
   COUNT_METRICS,
   SERVICE_NAME,
   SWEEP_SUCCEEDED_METRIC,
@@ -183,6 +185,28 @@ export function addMonitoring(scope: Construct, props: MonitoringProps): cloudwa
       ],
       right: [props.failedEvents.metricApproximateNumberOfMessagesVisible({ period })],
     }),
+    ...CAPACITY_SOURCES.map(
+      (source) =>
+        new cloudwatch.GraphWidget({
+          title: `${source} Data Query capacity, fullest tenant (limits ${ZUORA_CAPACITY[source].running} running, ${ZUORA_CAPACITY[source].queued} queued)`,
+          width: 12,
+          left: (['running', 'queued'] as const).map(
+            (slot) =>
+              new cloudwatch.Metric({
+                namespace,
+                metricName: CAPACITY_METRICS[slot],
+                dimensionsMap: { service: SERVICE_NAME, source },
+                statistic: 'Maximum',
+                period,
+                label: `${slot} (max over tenants)`,
+              }),
+          ),
+          leftAnnotations: [
+            { value: ZUORA_CAPACITY[source].queued, label: 'queue limit', color: '#d62728' },
+            { value: ZUORA_CAPACITY[source].running, label: 'running limit', color: '#ff7f0e' },
+          ],
+        }),
+    ),
     new cloudwatch.AlarmStatusWidget({ title: 'Alarms', width: 24, alarms }),
   );
   return alarms;

@@ -61,7 +61,20 @@ export function formatReport(report: Report): string {
     ...(withNotes ? ['NOTE'] : []),
   ];
   const body = rows.length > 0 ? table(headers, rows) : 'No stale jobs.';
-  return `${body}\n${summarizeReport(report)}\n`;
+  const capacity = report.capacity === undefined ? '' : `${formatCapacity(report.capacity)}\n`;
+  return `${body}\n${capacity}${summarizeReport(report)}\n`;
+}
+
+/** `Capacity: LIVE 5/5 running, 10/10 queued -> 4/5 running, 8/10 queued; WAREHOUSE …`. */
+export function formatCapacity(capacity: NonNullable<Report['capacity']>): string {
+  if (capacity === 'unknown') return 'Capacity: unknown (the listing cannot see the whole tenant)';
+  const slots = (counts: { running: number; queued: number }, limits: typeof counts) =>
+    `${counts.running}/${limits.running} running, ${counts.queued}/${limits.queued} queued`;
+  const sources = Object.entries(capacity).map(([source, { limits, before, after }]) => {
+    const changed = before.running !== after.running || before.queued !== after.queued;
+    return `${source} ${slots(before, limits)}${changed ? ` -> ${slots(after, limits)}` : ''}`;
+  });
+  return `Capacity: ${sources.join('; ')}`;
 }
 
 /** `query-janitor list` as a table. */

@@ -21,3 +21,24 @@ export const DEFAULT_SCHEDULE = 'rate(15 minutes)';
 export const DEFAULT_TIME_ZONE = 'UTC';
 /** The tenant of a deployment configured without a file (environment variables only). */
 export const DEFAULT_TENANT = 'default';
+
+/** Where a Data Query runs (a job's `sourceData`): Zuora counts capacity per source. */
+export const CAPACITY_SOURCES = ['LIVE', 'WAREHOUSE'] as const;
+/** A Data Query source. */
+export type CapacitySource = (typeof CAPACITY_SOURCES)[number];
+
+/**
+ * Zuora's published Data Query capacity per tenant, across all entities: jobs `in_progress`
+ * (running) and `accepted` (queued) at once. New submissions fail while the queue is full.
+ */
+export const ZUORA_CAPACITY: Readonly<
+  Record<CapacitySource, { readonly running: number; readonly queued: number }>
+> = {
+  LIVE: { running: 5, queued: 10 },
+  WAREHOUSE: { running: 15, queued: 30 },
+};
+
+/** Free queue slots the pressure rule keeps, when configured. */
+export const PRESSURE_HEADROOM = { min: 1, max: 100 } as const;
+/** `remainingRetries` of a job Zuora has never timed out (it counts down from here). */
+export const RETRIES_START = { min: 1, max: 10, default: 3 } as const;

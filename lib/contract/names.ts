@@ -57,3 +57,13 @@ export const SWEEP_SUCCEEDED_METRIC = 'SweepSucceeded';
 export const SKIPPED_RUN_METRIC = 'RunSkipped';
 /** Result events that could not be published (what was cancelled is unchanged). */
 export const UNPUBLISHED_EVENTS_METRIC = 'ResultEventsUnpublished';
+
+/**
+ * A tenant's Data Query capacity as each sweep found it, per `source` (`LIVE`, `WAREHOUSE`), with
+ * no `tenant` dimension: four metrics for the whole fleet whatever its size. Their `Maximum` is
+ * the fullest tenant's; the run's summary event and log record carry each tenant's own.
+ */
+export const CAPACITY_METRICS = {
+  running: 'JobsRunning',
+  queued: 'JobsQueued',
+} as const;

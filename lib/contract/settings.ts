@@ -9,12 +9,17 @@ import * as z from 'zod/mini';
 import { baseUrlProblem } from './base-url.ts';
 import { formatDuration, parseDuration } from './duration.ts';
 import {
+  CAPACITY_SOURCES,
+  type CapacitySource,
   CONCURRENCY,
   DEFAULT_SCHEDULE,
   DEFAULT_STALE_AFTER_MS,
   DEFAULT_TIME_ZONE,
   MAX_CANCELS_PER_RUN,
   MIN_STALE_AFTER_MS,
+  PRESSURE_HEADROOM,
+  RETRIES_START,
+  ZUORA_CAPACITY,
 } from './limits.ts';
 import { schedulePeriodMs, scheduleProblem } from './schedule.ts';
 import { describeProblems, nameByKey, type SettingNamer } from './validation.ts';
@@ -56,6 +61,35 @@ export interface PolicySettings {
    * shorter than the thresholds. @default off
    */
   readonly warnBefore?: string | undefined;
+  /**
+   * The tenant's Data Query capacity per source, jobs running and queued at once.
+   * @default Zuora's published limits: LIVE 5 and 10, WAREHOUSE 15 and 30
+   */
+  readonly capacityLimits?:
+    | Partial<Record<CapacitySource, { readonly running: number; readonly queued: number }>>
+    | undefined;
+  /**
+   * Whether the OAuth client sees every job of the tenant (its user is an admin). False: the
+   * listing shows only the client's own jobs, so capacity is reported `unknown`. @default true
+   */
+  readonly seesAllJobs?: boolean | undefined;
+  /** Frees queue slots when a source's queue is nearly full. @default off */
+  readonly pressure?: PressureSettings | undefined;
+}
+
+/**
+ * The pressure rule: when a source has fewer free queue slots than `headroom`, jobs older than
+ * `staleAfter` (shorter than the normal thresholds) become eligible, as few as restore it.
+ */
+export interface PressureSettings {
+  /** Free queue slots to keep, per source. */
+  readonly headroom: number;
+  /** Age past which a job may be cancelled under pressure; at least 5m. */
+  readonly staleAfter: string;
+  /** The same for a job Zuora has already timed out (retried). @default `staleAfter` */
+  readonly retriedStaleAfter?: string | undefined;
+  /** `remainingRetries` of a job never retried; below it, a job was retried. @default 3 */
+  readonly retriesStart?: number | undefined;
 }
 
 /** A secret given by name or ARN, optionally with the KMS key that encrypts it. */
@@ -101,6 +135,19 @@ export interface ResolvedTenant {
   readonly enabled: boolean;
   /** How long before a job becomes stale a warning is published; undefined: no warnings. */
   readonly warnBeforeMs: number | undefined;
+  readonly capacityLimits: Readonly<
+    Record<CapacitySource, { readonly running: number; readonly queued: number }>
+  >;
+  readonly seesAllJobs: boolean;
+  readonly pressure: ResolvedPressure | undefined;
+}
+
+/** The pressure rule with durations in milliseconds and defaults applied. */
+export interface ResolvedPressure {
+  readonly headroom: number;
+  readonly staleAfterMs: number;
+  readonly retriedStaleAfterMs: number;
+  readonly retriesStart: number;
 }
 
 const DURATION_MESSAGE = 'must be a duration such as 90m, 2h, 1d or PT2H';
@@ -182,6 +229,14 @@ function secretId() {
     );
 }
 
+/** Jobs running and queued at once, as Zuora counts a source's capacity. */
+function slotsSchema() {
+  return z.strictObject({
+    running: wholeNumber({ min: 1, max: 1_000 }),
+    queued: wholeNumber({ min: 1, max: 1_000 }),
+  });
+}
+
 /** The policy keys' schemas, allowed in `defaults` and in each tenant. */
 export function policyShape() {
   return {
@@ -204,6 +259,20 @@ export function policyShape() {
     onlyCreatedBy: z.optional(idList()),
     schedule: z.optional(z.string('must be a string').check(checkedBy(scheduleProblem))),
     enabled: z.optional(z.boolean('must be true or false')),
+    capacityLimits: z.optional(
+      z.strictObject(
+        Object.fromEntries(CAPACITY_SOURCES.map((source) => [source, z.optional(slotsSchema())])),
+      ),
+    ),
+    seesAllJobs: z.optional(z.boolean('must be true or false')),
+    pressure: z.optional(
+      z.strictObject({
+        headroom: wholeNumber(PRESSURE_HEADROOM),
+        staleAfter: staleAfterSchema(),
+        retriedStaleAfter: z.optional(staleAfterSchema()),
+        retriesStart: z.optional(wholeNumber(RETRIES_START)),
+      }),
+    ),
     warnBefore: z.optional(
       z.string(DURATION_MESSAGE).check(
         z.maxLength(32, DURATION_MESSAGE),
@@ -283,6 +352,23 @@ export function resolveTenant(
     schedulePeriodMs: schedulePeriodMs(schedule),
     enabled: value.enabled ?? true,
     warnBeforeMs: durationMs(value.warnBefore),
+    capacityLimits: {
+      LIVE: value.capacityLimits?.LIVE ?? ZUORA_CAPACITY.LIVE,
+      WAREHOUSE: value.capacityLimits?.WAREHOUSE ?? ZUORA_CAPACITY.WAREHOUSE,
+    },
+    seesAllJobs: value.seesAllJobs ?? true,
+    pressure: resolvePressure(value.pressure),
+  };
+}
+
+function resolvePressure(pressure: PressureSettings | undefined): ResolvedPressure | undefined {
+  if (pressure === undefined) return undefined;
+  const staleAfterMs = parseDuration(pressure.staleAfter) ?? Number.POSITIVE_INFINITY;
+  return {
+    headroom: pressure.headroom,
+    staleAfterMs,
+    retriedStaleAfterMs: durationMs(pressure.retriedStaleAfter) ?? staleAfterMs,
+    retriesStart: pressure.retriesStart ?? RETRIES_START.default,
   };
 }
 
@@ -300,6 +386,38 @@ export function tenantProblems(tenant: ResolvedTenant): Array<[string, string]> 
       tenant.warnBeforeMs >= Math.min(tenant.staleAfterMs.accepted, tenant.staleAfterMs.in_progress)
     ) {
       problems.push(['warnBefore', 'must be shorter than the stale-after thresholds']);
+    }
+  }
+  const { pressure } = tenant;
+  if (pressure !== undefined) {
+    if (tenant.entityIds.length > 0) {
+      problems.push([
+        'pressure',
+        'needs the whole tenant in view: a sweep restricted to entityIds cannot see its capacity',
+      ]);
+    }
+    if (!tenant.seesAllJobs) {
+      problems.push([
+        'pressure',
+        'needs seesAllJobs: a client that sees only its own jobs cannot see the capacity',
+      ]);
+    }
+    if (
+      pressure.staleAfterMs >=
+      Math.min(tenant.staleAfterMs.accepted, tenant.staleAfterMs.in_progress)
+    ) {
+      problems.push(['pressure.staleAfter', 'must be shorter than the stale-after thresholds']);
+    }
+    if (pressure.retriedStaleAfterMs > pressure.staleAfterMs) {
+      problems.push(['pressure.retriedStaleAfter', 'must not be longer than pressure.staleAfter']);
+    }
+    for (const source of CAPACITY_SOURCES) {
+      if (pressure.headroom >= tenant.capacityLimits[source].queued) {
+        problems.push([
+          'pressure.headroom',
+          `must be less than the ${source} queue limit (${tenant.capacityLimits[source].queued})`,
+        ]);
+      }
     }
   }
   return problems;

@@ -11,13 +11,14 @@ import {
   ZuoraResponseError,
 } from '../zuora/errors.ts';
 import { recheck, staleReason } from './policy.ts';
+import type { PressureChoice } from './pressure.ts';
 import type { Outcome } from './report.ts';
 import { describeError, type EntityJob, type Run } from './run.ts';
 
 /** A job the run may cancel: one a sweep listed as stale, or an id a request named. */
 export type Candidate =
-  | { readonly listed: EntityJob; readonly id?: undefined }
-  | { readonly id: string; readonly listed?: undefined };
+  | { readonly listed: EntityJob; readonly id?: undefined; readonly pressure?: PressureChoice }
+  | { readonly id: string; readonly listed?: undefined; readonly pressure?: undefined };
 
 /**
  * Cancels the candidate only if, re-read just now, it is still `accepted` or `in_progress`,
@@ -30,7 +31,7 @@ export async function cancelIfEligible(run: Run, candidate: Candidate): Promise<
     // Nothing will be cancelled, so the list is recent enough to say what would be.
     return run.outcome(listed, 'would-cancel', {
       entityId: listed.entityId,
-      reason: staleReason(listed, run.now(), run.rules),
+      reason: candidate.pressure?.reason ?? staleReason(listed, run.now(), run.rules),
     });
   }
   const target = listed ?? candidate.id;
@@ -49,7 +50,12 @@ export async function cancelIfEligible(run: Run, candidate: Candidate): Promise<
     return run.outcome(target, 'not-found', { httpStatus: 404, reason: 'Zuora answered 404' });
 
   const { entityId } = current;
-  const checked = recheck(current, { now: run.now(), rules: run.rules, requireStale: !!listed });
+  const checked = recheck(current, {
+    now: run.now(),
+    rules: run.rules,
+    requireStale: !!listed,
+    pressure: candidate.pressure,
+  });
   const reason =
     checked.verdict === 'eligible' && !listed && run.requestReason
       ? `requested: ${run.requestReason}`

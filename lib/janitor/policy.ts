@@ -7,6 +7,7 @@
  * makes the job `protected`, with a reason that says which.
  */
 import { formatDuration } from '../contract/duration.ts';
+import type { ResolvedPressure } from '../contract/settings.ts';
 import {
   CANCELLABLE_STATUSES,
   type CancellableStatus,
@@ -29,6 +30,8 @@ export interface PolicyRules {
   readonly onlyCreatedBy: readonly string[];
   /** IANA zone for an `updatedOn` that carries no offset. @default 'UTC' */
   readonly timeZone?: string | undefined;
+  /** The pressure rule (see `pressure.ts`); off when undefined. */
+  readonly pressure?: ResolvedPressure | undefined;
 }
 
 /** True for `accepted` and `in_progress`, the statuses Zuora lets us cancel. */
@@ -124,68 +127,6 @@ export function oldestFirst(timeZone?: string): (a: QueryJob, b: QueryJob) => nu
   return (a, b) => at(a) - at(b) || (at(a) === at(b) ? a.id.localeCompare(b.id) : 0);
 }
 
-/** A job the plan will not cancel, and why. */
-export interface Held<J> {
-  readonly job: J;
-  readonly reason: string;
-}
-
-/** What a sweep does with the jobs it listed. */
-export interface SweepPlan<J extends QueryJob = QueryJob> {
-  /** Not stale (or not cancellable): counted as scanned, not listed. */
-  readonly fresh: J[];
-  /** Stale but protected, or not judgeable: never cancelled. */
-  readonly protected: Held<J>[];
-  /** Stale and eligible, oldest first, within the cap. */
-  readonly toCancel: J[];
-  /** Stale and eligible but over the cap. */
-  readonly deferred: J[];
-}
-
-/**
- * Splits listed jobs into fresh, protected (including those it cannot judge), to-cancel (oldest
- * first, at most `maxCancels` unless `dryRun`, which shows everything it would cancel) and
- * deferred.
- */
-export function planSweep<J extends QueryJob>(
-  jobs: readonly J[],
-  options: { now: number; rules: PolicyRules; maxCancels: number; dryRun: boolean },
-): SweepPlan<J> {
-  const { now, rules } = options;
-  const seen = new Set<string>();
-  const fresh: J[] = [];
-  const protectedJobs: Held<J>[] = [];
-  const eligible: J[] = [];
-  for (const job of jobs) {
-    if (seen.has(job.id)) continue;
-    seen.add(job.id);
-    if (!isCancellableStatus(job.queryStatus)) {
-      fresh.push(job);
-      continue;
-    }
-    const unreadable = unreadableDateReason(job, rules.timeZone);
-    if (unreadable) {
-      protectedJobs.push({ job, reason: unreadable });
-      continue;
-    }
-    if (!isStale(job, now, rules)) {
-      fresh.push(job);
-      continue;
-    }
-    const reason = protectionReason(job, rules);
-    if (reason) protectedJobs.push({ job, reason });
-    else eligible.push(job);
-  }
-  eligible.sort(oldestFirst(rules.timeZone));
-  const cap = options.dryRun ? eligible.length : Math.max(0, options.maxCancels);
-  return {
-    fresh,
-    protected: protectedJobs,
-    toCancel: eligible.slice(0, cap),
-    deferred: eligible.slice(cap),
-  };
-}
-
 /** The verdict on a job re-read just before cancelling it. */
 export type Recheck =
   | { readonly verdict: 'eligible'; readonly reason: string }
@@ -196,13 +137,19 @@ export type Recheck =
 /**
  * Decides, from a freshly read job, whether it may be cancelled now. `requireStale` is true for
  * sweeps and false for jobs named in a cancel request (cancelled whatever their age, but never
- * when their date cannot be read).
+ * when their date cannot be read). A job the pressure rule chose is held to the threshold it was
+ * chosen by (`pressure`), and keeps the reason it was chosen for.
  */
 export function recheck(
   job: QueryJob,
-  options: { now: number; rules: PolicyRules; requireStale: boolean },
+  options: {
+    now: number;
+    rules: PolicyRules;
+    requireStale: boolean;
+    pressure?: { readonly thresholdMs: number; readonly reason: string } | undefined;
+  },
 ): Recheck {
-  const { now, rules } = options;
+  const { now, rules, pressure } = options;
   if (!isCancellableStatus(job.queryStatus)) {
     return {
       verdict: 'already-finished',
@@ -213,12 +160,19 @@ export function recheck(
   if (unreadable) return { verdict: 'protected', reason: unreadable };
   const reason = protectionReason(job, rules);
   if (reason) return { verdict: 'protected', reason };
-  if (options.requireStale && !isStale(job, now, rules)) {
-    return { verdict: 'no-longer-stale', reason: 'updated since it was listed: no longer stale' };
+  if (options.requireStale) {
+    const old = pressure
+      ? now - (updatedAt(job, rules.timeZone) as number) > pressure.thresholdMs
+      : isStale(job, now, rules);
+    if (!old) {
+      return { verdict: 'no-longer-stale', reason: 'updated since it was listed: no longer stale' };
+    }
   }
   return {
     verdict: 'eligible',
-    reason: options.requireStale ? staleReason(job, now, rules) : 'requested',
+    reason: !options.requireStale
+      ? 'requested'
+      : (pressure?.reason ?? staleReason(job, now, rules)),
   };
 }
 

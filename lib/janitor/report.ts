@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { QueryJob, QueryStatus } from '../zuora/model.ts';
 import { boundedText } from '../zuora/redact.ts';
+import type { Capacity } from './capacity.ts';
 import { ageSeconds } from './policy.ts';
 
 /** What happened to one stale or requested job. */
@@ -68,6 +69,11 @@ export interface Report {
   counts: ReportCounts;
   /** A list page came back full at the end: older jobs may be hidden. */
   truncated: boolean;
+  /**
+   * The tenant's Data Query capacity per source, before and after the run (sweeps only), or
+   * `unknown` when the listing could not see the whole tenant.
+   */
+  capacity?: Capacity;
   jobs: JobReport[];
 }
 
@@ -99,6 +105,8 @@ export class ReportBuilder {
   readonly trigger: Trigger;
   readonly dryRun: boolean;
   truncated = false;
+  /** Set by a sweep once it has listed the tenant. */
+  capacity: Capacity | undefined;
 
   constructor(
     run: { runId: string; tenant: string; trigger: Trigger; dryRun: boolean },
@@ -188,6 +196,7 @@ export class ReportBuilder {
       durationMs: finished - this.#started,
       counts,
       truncated: this.truncated,
+      ...(this.capacity === undefined ? {} : { capacity: this.capacity }),
       jobs,
     };
   }

@@ -74,6 +74,7 @@ export function resultEvents(
       counts: report.counts,
       warnings: warnings.length,
       truncated: report.truncated,
+      ...(report.capacity === undefined ? {} : { capacity: report.capacity }),
       durationMs: report.durationMs,
       startedAt: report.startedAt,
       finishedAt: report.finishedAt,

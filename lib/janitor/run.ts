@@ -133,6 +133,7 @@ export class Run {
       protectQueryPattern: config.protectQueryPattern,
       onlyCreatedBy: config.onlyCreatedBy,
       timeZone: config.timeZone,
+      pressure: config.pressure,
     };
     this.report = new ReportBuilder(
       { runId: this.runId, tenant: config.name, trigger: options.trigger, dryRun: this.dryRun },
@@ -232,6 +233,7 @@ export class Run {
       dryRun: report.dryRun,
       counts: report.counts,
       truncated: report.truncated,
+      capacity: report.capacity,
       durationMs: report.durationMs,
       requests: this.zuora.stats.requests,
     });

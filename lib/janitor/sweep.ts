@@ -11,8 +11,11 @@
 import { formatDuration } from '../contract/duration.ts';
 import { DEFAULT_PAGE_SIZE } from '../zuora/client.ts';
 import { CANCELLABLE_STATUSES, type CancellableStatus } from '../zuora/model.ts';
+import { blindSpot, countSlots, type SlotsBySource, slotsAfter } from './capacity.ts';
 import { cancelIfEligible } from './decide.ts';
-import { planSweep, type WarningWindow, warningDue } from './policy.ts';
+import { planSweep } from './plan.ts';
+import { type WarningWindow, warningDue } from './policy.ts';
+import type { KnownCapacity } from './pressure.ts';
 import type { Report } from './report.ts';
 import { describeError, type EntityJob, type JanitorDeps, Run, type RunOptions } from './run.ts';
 
@@ -33,6 +36,9 @@ export async function sweep(
   const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
   const handled = new Set<string>();
   let capLeft = run.config.maxCancelsPerRun;
+  let capacity: KnownCapacity | undefined;
+  /** Jobs that left their slot during the run (cancelled, found finished or gone). */
+  const left: EntityJob[] = [];
   let pending: Source[] = run.entities.flatMap((entityId) =>
     CANCELLABLE_STATUSES.map((status) => ({ entityId, status })),
   );
@@ -40,6 +46,7 @@ export async function sweep(
   for (let round = 1; pending.length > 0; round++) {
     const pages: Array<{ source: Source; full: boolean; ids: Set<string> }> = [];
     const listed: EntityJob[] = [];
+    let unreadable = 0;
     for (const source of pending) {
       try {
         const page = await run.zuora.listJobs(source.status, {
@@ -50,6 +57,7 @@ export async function sweep(
         for (const job of page.jobs) {
           if (!handled.has(job.id)) listed.push({ ...job, entityId: source.entityId });
         }
+        unreadable += page.unreadable;
         if (page.unreadable > 0) {
           // Without an id or a known status there is nothing to judge, report or cancel.
           run.log.warn('list entries that are not readable jobs were skipped', {
@@ -71,12 +79,15 @@ export async function sweep(
       }
     }
     run.report.scanned(listed);
+    if (round === 1) capacity = readCapacity(run, listed, pages, unreadable);
 
     const plan = planSweep(listed, {
       now: run.now(),
       rules: run.rules,
       maxCancels: capLeft,
       dryRun: run.dryRun,
+      // Later rounds list again behind a full page, where capacity is never known.
+      capacity: round === 1 ? capacity : undefined,
     });
     if (round === 1 && options.warnings) warn(run, plan.fresh, options);
     for (const { job, reason } of plan.protected) {
@@ -99,7 +110,12 @@ export async function sweep(
     const cancelled = new Set<string>();
     await run.forEachLimited(plan.toCancel, async (job) => {
       handled.add(job.id);
-      if ((await cancelIfEligible(run, { listed: job })) === 'cancelled') cancelled.add(job.id);
+      const outcome = await cancelIfEligible(run, {
+        listed: job,
+        pressure: plan.pressure.get(job.id),
+      });
+      if (outcome === 'cancelled') cancelled.add(job.id);
+      if (LEAVES_SLOT.has(outcome)) left.push(job);
     });
     capLeft -= cancelled.size;
 
@@ -119,7 +135,40 @@ export async function sweep(
       pageSize,
     });
   }
+  if (capacity) run.report.capacity = reportCapacity(capacity, slotsAfter(capacity.slots, left));
   return run.finish();
+}
+
+/** Outcomes after which the job no longer holds a slot. */
+const LEAVES_SLOT: ReadonlySet<string> = new Set(['cancelled', 'already-finished', 'not-found']);
+
+/** The tenant's capacity from the first listing, or undefined (reported `unknown`). */
+function readCapacity(
+  run: Run,
+  listed: readonly EntityJob[],
+  pages: ReadonlyArray<{ full: boolean }>,
+  unreadable: number,
+): KnownCapacity | undefined {
+  const blind = blindSpot(listed, {
+    entityRestricted: run.config.entityIds.length > 0,
+    seesAllJobs: run.config.seesAllJobs,
+    fullPage: pages.some((page) => page.full),
+    unreadable,
+  });
+  if (blind !== undefined) {
+    run.report.capacity = 'unknown';
+    run.log.info('capacity unknown', { why: blind });
+    return undefined;
+  }
+  return { limits: run.config.capacityLimits, slots: countSlots(listed) };
+}
+
+function reportCapacity(capacity: KnownCapacity, after: SlotsBySource) {
+  const { limits, slots } = capacity;
+  return {
+    LIVE: { limits: { ...limits.LIVE }, before: slots.LIVE, after: after.LIVE },
+    WAREHOUSE: { limits: { ...limits.WAREHOUSE }, before: slots.WAREHOUSE, after: after.WAREHOUSE },
+  };
 }
 
 /** Tells of each fresh job whose warning age falls in this scheduled run's window. */

@@ -1,7 +1,8 @@
 /**
  * A realistic tenant for the demo and the benchmark: a mix of fresh and stale `accepted` and
  * `in_progress` jobs from several people, a protected service user's nightly exports, and
- * finished jobs that must never be touched.
+ * finished jobs that must never be touched. All run on Zuora Warehouse, whose capacity (15
+ * running, 30 queued) holds them.
  */
 import type { EmulatedJob, ZuoraEmulator } from './zuora.ts';
 import { defaultClient } from './zuora.ts';
@@ -43,6 +44,7 @@ export function seedDemoTenant(zuora: ZuoraEmulator): SeededTenant {
       queryStatus: (['completed', 'failed', 'cancelled'] as const)[i % 3],
       createdBy: analyst(i),
       query: query(i),
+      sourceData: 'WAREHOUSE',
     }),
   );
   const protectedJobs = Array.from({ length: 4 }, (_, i) =>
@@ -51,6 +53,7 @@ export function seedDemoTenant(zuora: ZuoraEmulator): SeededTenant {
       queryStatus: i % 2 ? 'in_progress' : 'accepted',
       createdBy: SERVICE_USER,
       query: `${query(i)} /* nightly-export */`,
+      sourceData: 'WAREHOUSE',
     }),
   );
   const staleEligible = Array.from({ length: 12 }, (_, i) =>
@@ -59,6 +62,7 @@ export function seedDemoTenant(zuora: ZuoraEmulator): SeededTenant {
       queryStatus: i % 3 ? 'accepted' : 'in_progress',
       createdBy: analyst(i),
       query: query(i),
+      sourceData: 'WAREHOUSE',
     }),
   );
   const finishesDuringRun = zuora.addJob({
@@ -66,6 +70,7 @@ export function seedDemoTenant(zuora: ZuoraEmulator): SeededTenant {
     queryStatus: 'in_progress',
     createdBy: analyst(1),
     query: query(3),
+    sourceData: 'WAREHOUSE',
   });
   const fresh = Array.from({ length: 11 }, (_, i) =>
     zuora.addJob({
@@ -73,6 +78,7 @@ export function seedDemoTenant(zuora: ZuoraEmulator): SeededTenant {
       queryStatus: i % 2 ? 'accepted' : 'in_progress',
       createdBy: analyst(i),
       query: query(i),
+      sourceData: 'WAREHOUSE',
     }),
   );
   return { staleEligible, fresh, protected: protectedJobs, finished, finishesDuringRun };

@@ -70,8 +70,21 @@ describe('query-janitor CLI', () => {
       'durationMs',
       'counts',
       'truncated',
+      'capacity',
       'jobs',
     ]);
+    expect(report.capacity).toEqual({
+      LIVE: {
+        limits: { running: 5, queued: 10 },
+        before: { running: 0, queued: 1 },
+        after: { running: 0, queued: 0 },
+      },
+      WAREHOUSE: {
+        limits: { running: 15, queued: 30 },
+        before: { running: 0, queued: 0 },
+        after: { running: 0, queued: 0 },
+      },
+    });
     expect(stderr).toContain('"message":"query job"');
   });
 

@@ -1,12 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compileQueryMatcher } from '../../lib/janitor/pattern.ts';
+import { planSweep } from '../../lib/janitor/plan.ts';
 import {
   ageSeconds,
   isStale,
   oldestFirst,
   type PolicyRules,
-  planSweep,
   protectionReason,
   recheck,
   staleReason,

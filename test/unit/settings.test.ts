@@ -120,6 +120,28 @@ const policy = {
     ]),
   ),
   enabled: sometimes(fc.boolean()),
+  seesAllJobs: sometimes(fc.boolean()),
+  capacityLimits: sometimes(
+    fc.record(
+      {
+        LIVE: fc.record({ running: wholeNumbers, queued: wholeNumbers }),
+        WAREHOUSE: fc.record({ running: wholeNumbers, queued: wholeNumbers }),
+        SPARK: fc.constant({ running: 1, queued: 1 }),
+      },
+      { requiredKeys: [] },
+    ),
+  ),
+  pressure: sometimes(
+    fc.record(
+      {
+        headroom: wholeNumbers,
+        staleAfter: durations,
+        retriedStaleAfter: sometimes(durations),
+        retriesStart: sometimes(wholeNumbers),
+      },
+      { requiredKeys: [] },
+    ),
+  ),
 };
 const tenant = fc.record(
   {
@@ -188,6 +210,16 @@ const validPolicy = {
   protectQueryPattern: sometimes(fc.constantFrom('nightly', '^select', '(x)\\1')),
   schedule: sometimes(fc.constantFrom('rate(15 minutes)', 'rate(1 hour)', 'cron(0/15 * * * ? *)')),
   enabled: sometimes(fc.boolean()),
+  pressure: sometimes(
+    fc.record(
+      {
+        headroom: fc.integer({ min: 1, max: 4 }),
+        staleAfter: fc.constantFrom('30m', '45m'),
+        retriedStaleAfter: sometimes(fc.constantFrom('10m', '30m')),
+      },
+      { requiredKeys: ['headroom', 'staleAfter'] },
+    ),
+  ),
 };
 const validConfig = fc
   .uniqueArray(fc.constantFrom('prod-us', 'prod-eu', 'sandbox', 'client-a'), {
@@ -295,6 +327,53 @@ function representable(value: TenantSettings): boolean {
   return JSON.stringify(settingsFromEnv(settingsToEnv(value))) === JSON.stringify(value);
 }
 
+describe('the pressure rule in the file', () => {
+  const problemsOf = (tenant: Record<string, unknown>) => {
+    const result = parseFleet({ tenants: [{ name: 'prod', ...tenant }] });
+    return result.ok ? [] : result.problems;
+  };
+
+  it('resolves with defaults: the retried threshold is the pressure one, retries start at 3', () => {
+    const result = parseFleet({
+      tenants: [{ name: 'prod', pressure: { headroom: 2, staleAfter: '30m' } }],
+    });
+    expect(result.ok && result.fleet.tenants[0]?.pressure).toEqual({
+      headroom: 2,
+      staleAfterMs: 30 * 60_000,
+      retriedStaleAfterMs: 30 * 60_000,
+      retriesStart: 3,
+    });
+    expect(result.ok && result.fleet.tenants[0]?.capacityLimits).toEqual({
+      LIVE: { running: 5, queued: 10 },
+      WAREHOUSE: { running: 15, queued: 30 },
+    });
+  });
+
+  it('is refused where it could never act or would act as the normal rule does', () => {
+    const pressure = { headroom: 2, staleAfter: '30m' };
+    expect(problemsOf({ pressure, entityIds: ['e1'] })).toEqual([
+      'tenants[0].pressure needs the whole tenant in view: a sweep restricted to entityIds cannot see its capacity',
+    ]);
+    expect(problemsOf({ pressure, seesAllJobs: false })).toEqual([
+      'tenants[0].pressure needs seesAllJobs: a client that sees only its own jobs cannot see the capacity',
+    ]);
+    expect(problemsOf({ pressure: { ...pressure, staleAfter: '2h' } })).toEqual([
+      'tenants[0].pressure.staleAfter must be shorter than the stale-after thresholds',
+    ]);
+    expect(problemsOf({ pressure: { ...pressure, retriedStaleAfter: '45m' } })).toEqual([
+      'tenants[0].pressure.retriedStaleAfter must not be longer than pressure.staleAfter',
+    ]);
+    expect(problemsOf({ pressure: { ...pressure, headroom: 10 } })).toEqual([
+      'tenants[0].pressure.headroom must be less than the LIVE queue limit (10)',
+    ]);
+    expect(problemsOf({ pressure: { ...pressure, staleAfter: '4m' } })).toEqual([
+      'tenants[0].pressure.staleAfter must be at least 5m',
+    ]);
+    expect(problemsOf({ pressure: { headroom: 2 } })).toHaveLength(1);
+    expect(problemsOf({ capacityLimits: { LIVE: { running: 5 } } })).toHaveLength(1);
+  });
+});
+
 describe('one tenant from environment variables', () => {
   const envTenant = fc
     .record(
@@ -305,7 +384,17 @@ describe('one tenant from environment variables', () => {
       },
       { requiredKeys: [] },
     )
-    .map(({ schedule: _schedule, enabled: _enabled, ...rest }) => rest as TenantSettings);
+    // Keys only the file carries.
+    .map(
+      ({
+        schedule: _schedule,
+        enabled: _enabled,
+        seesAllJobs: _seesAllJobs,
+        capacityLimits: _capacityLimits,
+        pressure: _pressure,
+        ...rest
+      }) => rest as TenantSettings,
+    );
 
   it('starts with what the schema accepts, the same meaning; refuses what it refuses', () => {
     let accepted = 0;
