@@ -68,17 +68,17 @@ export function addMonitoring(scope: Construct, props: MonitoringProps): cloudwa
   };
   alarm(
     'SweepErrorsAlarm',
-    'The sweep function failed: Zuora or Secrets Manager unreachable, bad credentials or configuration. See its logs.',
+    'A sweep failed as a whole. Cause: Zuora or Secrets Manager unreachable, credentials rejected or missing, a bad configuration. Action: read the sweep function\'s "run failed" log records (tenant, error); fix the secret or the file; the next scheduled run retries.',
     props.sweepFunction.metricErrors({ period, statistic: 'Sum' }),
   );
   alarm(
     'CancelErrorsAlarm',
-    'The cancel function failed or refused an event. See its logs and the failed-events queue.',
+    "A cancel command failed or was refused. Cause: a malformed event or unknown tenant (refused), Zuora unreachable, or work left undone (deferred or retryable failures). Action: read the cancel function's log; the event is kept in the failed-events queue: fix the cause, then query-janitor redrive.",
     props.cancelFunction.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
   );
   alarm(
     'FailedEventsAlarm',
-    'Events were refused or failed and are kept in the failed-events queue: inspect, fix, redrive or delete.',
+    'The failed-events queue holds events. Cause: refused or failed commands, failed scheduled runs, throttled or undeliverable schedules (an unfilled secret adds one every period). Action: query-janitor redrive --queue-url <FailedEventsQueueUrl> shows each and what re-sending does; fix the cause, then --apply, or purge.',
     props.failedEvents.metricApproximateNumberOfMessagesVisible({
       period: Duration.minutes(5),
       statistic: 'Maximum',
@@ -116,7 +116,7 @@ export function addMonitoring(scope: Construct, props: MonitoringProps): cloudwa
   }
   alarm(
     'ThrottlesAlarm',
-    "Invocations were throttled: the account is out of concurrency, or the kill switch (reserved concurrency 0) is on. Throttled scheduled runs and commands end in the failed-events queue. Action: check the functions' reserved concurrency and the account's concurrent executions.",
+    "Invocations were throttled. Cause: the account is out of concurrency, or the kill switch (reserved concurrency 0) is on. Throttled scheduled runs and commands end in the failed-events queue. Action: check the functions' reserved concurrency and the account's concurrent executions.",
     new cloudwatch.MathExpression({
       expression: 'sweep + cancel',
       usingMetrics: {
@@ -145,12 +145,12 @@ export function addMonitoring(scope: Construct, props: MonitoringProps): cloudwa
   }
   alarm(
     'UnpublishedEventsAlarm',
-    'Result events could not be published to the janitor\'s bus (what was cancelled is unchanged; the audit trail and notifications miss them). Action: read the "result events not published" log records (error codes) and check the functions\' events:PutEvents permission and the bus policy.',
+    'Result events could not be published to the janitor\'s bus (what was cancelled is unchanged; the audit trail and notifications miss them). Cause: PutEvents refused or throttled, a missing permission, the bus policy. Action: read the "result events not published" log records (error codes) and check the functions\' events:PutEvents permission and the bus policy.',
     janitorMetric(UNPUBLISHED_EVENTS_METRIC),
   );
   alarm(
     'CancelFailuresAlarm',
-    'Some jobs could not be cancelled (report outcome "failed"). See the "query job" log records with outcome failed.',
+    'Some jobs could not be cancelled (outcome failed). Cause: a 403 (a non-admin client and another user\'s job), Zuora errors after retries, a lost answer that could not be confirmed. Action: find the "query job" log records with outcome failed; their error names the call, the status and the Zuora-Request-Id.',
     janitorMetric(COUNT_METRICS.failed),
   );
 

@@ -209,8 +209,19 @@ function configCommand(command: Extract<Command, { kind: 'config' }>, io: CliIo)
   return EXIT.ok;
 }
 
-/** The package's version, from its package.json (one directory up from `lib/` or `dist/`). */
+/**
+ * The package's version, from its package.json: two directories up from `lib/cli/` in this
+ * repository, three from `dist/lib/cli/` in the package.
+ */
 function packageVersion(): string {
-  const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
-  return pkg.version;
+  const require = createRequire(import.meta.url);
+  for (const candidate of ['../../package.json', '../../../package.json']) {
+    try {
+      const pkg = require(candidate) as { name?: string; version?: string };
+      if (pkg.name === 'query-janitor' && pkg.version) return pkg.version;
+    } catch {
+      // Not this one.
+    }
+  }
+  return 'unknown';
 }

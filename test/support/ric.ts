@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import { copyFileSync, existsSync, mkdtempSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { type InvocationResult, LambdaRuntimeApi } from '../emulator/lambda-runtime.ts';
 
 const RIC = join(
@@ -46,16 +46,18 @@ export class RicFunction {
 
   /**
    * Starts the runtime on a copy of `bundle` (alone in a fresh task root: a stray bare import
-   * would fail there, as in Lambda), with Lambda's variables and `env`.
+   * would fail there, as in Lambda) and of `files` (e.g. the asset's `fleet.json`), with Lambda's
+   * variables and `env`.
    */
   static async start(
     bundle: string,
     env: Record<string, string>,
-    options: { memoryMb?: number } = {},
+    options: { memoryMb?: number; files?: readonly string[] } = {},
   ): Promise<RicFunction> {
     const taskRoot = mkdtempSync(join(tmpdir(), 'qj-task-'));
     copyFileSync(bundle, join(taskRoot, 'index.mjs'));
     if (existsSync(`${bundle}.map`)) copyFileSync(`${bundle}.map`, join(taskRoot, 'index.mjs.map'));
+    for (const file of options.files ?? []) copyFileSync(file, join(taskRoot, basename(file)));
     const api = await LambdaRuntimeApi.start();
     const memoryMb = options.memoryMb ?? 256;
     const child = spawn(process.execPath, [RIC], {
