@@ -62,5 +62,9 @@ export function createJanitorBus(scope: Construct, props: JanitorBusProps): even
     description: 'Send Sweep Query Jobs and Cancel Query Jobs commands to this bus',
     value: bus.eventBusName,
   });
+  new CfnOutput(scope, 'EventBusArn', {
+    description: "The janitor's bus (a replay's destination)",
+    value: bus.eventBusArn,
+  });
   return bus;
 }

@@ -133,6 +133,14 @@ export function addResultEvents(scope: Construct, props: ResultEventsProps): Res
     description: 'Archive of the result events, for replay',
     value: archive.archiveName,
   });
+  new CfnOutput(scope, 'ResultArchiveArn', {
+    description: 'The archive, as start-replay names its source',
+    value: archive.archiveArn,
+  });
+  new CfnOutput(scope, 'AuditRuleArn', {
+    description: 'The rule a replay should feed (FilterArns), so that it notifies no one again',
+    value: auditRule.ruleArn,
+  });
   return { auditLog, archive, auditRule };
 }
 

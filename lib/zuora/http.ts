@@ -104,6 +104,11 @@ export class RequestGate {
 
 /** How much of an error body is read: the message printed is far shorter. */
 const MAX_ERROR_BODY = 64 * 1024;
+/**
+ * The largest successful body read: a page of 100 jobs with long queries fits many times over.
+ * A larger one is not an answer the janitor can judge, and reading it could exhaust memory.
+ */
+export const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 const MAX_MESSAGE = 300;
 
 type Attempt<T> =
@@ -255,7 +260,21 @@ export class HttpTransport {
         signal: controller.signal,
       });
       // The body is read under the same timeout: a stalled or truncated body is a network fault.
-      text = await response.text();
+      // Never more than a bound: an error body is cut short, a success body refused.
+      const read = await readBounded(response, response.ok ? MAX_RESPONSE_BYTES : MAX_ERROR_BODY);
+      if (read.truncated && response.ok) {
+        return {
+          done: false,
+          retryable: false,
+          error: new ZuoraResponseError({
+            ...target,
+            status: response.status,
+            requestId: this.#requestId(response),
+            problem: `body larger than ${MAX_RESPONSE_BYTES / 1024 / 1024} MiB: not read`,
+          }),
+        };
+      }
+      text = read.text;
     } catch (cause) {
       if (response && isDecodingError(cause)) {
         // Zuora answered, but with a body that is not the encoding it claims: not a network fault.
@@ -378,4 +397,40 @@ function scrubCause(cause: unknown, scrub: (text: string, max?: number) => strin
   const code = (inner as { code?: unknown } | undefined)?.code;
   if (typeof code === 'string' && /^[A-Z_]{1,32}$/.test(code)) Object.assign(scrubbed, { code });
   return scrubbed;
+}
+
+/**
+ * Reads a body as UTF-8 text (as `Response.text()` does), stopping after `maxBytes`: the rest
+ * is never read, and the connection is let go.
+ */
+async function readBounded(
+  response: Response,
+  maxBytes: number,
+): Promise<{ text: string; truncated: boolean }> {
+  const declared = Number(response.headers.get('content-length'));
+  if (!response.body) return { text: '', truncated: false };
+  if (
+    Number.isFinite(declared) &&
+    declared > maxBytes &&
+    response.headers.get('content-encoding') === null
+  ) {
+    await response.body.cancel().catch(() => undefined);
+    return { text: '', truncated: true };
+  }
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  let bytes = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return { text: text + decoder.decode(), truncated: false };
+    const room = maxBytes - bytes;
+    bytes += value.byteLength;
+    if (value.byteLength > room) {
+      text += decoder.decode(value.subarray(0, room));
+      await reader.cancel().catch(() => undefined);
+      return { text, truncated: true };
+    }
+    text += decoder.decode(value, { stream: true });
+  }
 }

@@ -412,6 +412,36 @@ describe('malformed Zuora responses', () => {
     expect(world.zuora.requestsTo('cancel')).toEqual([]);
   });
 
+  it('a list body past the size bound is not read: the run fails, nothing is cancelled', async () => {
+    tried.responses++;
+    for (let i = 0; i < 3; i++) world.zuora.addJob({ ageMinutes: 300 });
+    // 17 MiB of valid JSON: a page no Zuora sends, and more than the janitor reads.
+    const body = `{"data":[]${' '.repeat(17 * 1024 * 1024)}}`;
+    world.zuora.inject({ kind: 'body', body }, { route: 'list' });
+
+    const { error } = await captureOutput(() => sweep({ trigger: 'schedule' }, lambdaContext()));
+
+    expect((error as Error).name).toBe('ZuoraResponseError');
+    expect((error as Error).message).toMatch(/body larger than 16 MiB: not read/);
+    expect(world.zuora.requestsTo('cancel')).toEqual([]);
+  });
+
+  it('an error body past its bound is cut short, and the error stays one bounded line', async () => {
+    tried.responses++;
+    const job = world.zuora.addJob({ ageMinutes: 300 });
+    const message = `nope ${'x'.repeat(5 * 1024 * 1024)}`;
+    world.zuora.inject(
+      { kind: 'status', status: 403, body: JSON.stringify({ code: 1009, message }) },
+      { route: 'get' },
+    );
+
+    const { result } = await captureOutput(() => sweep({ trigger: 'schedule' }, lambdaContext()));
+
+    const entry = (result as Report).jobs[0];
+    expect(entry).toMatchObject({ id: job.id, outcome: 'failed', httpStatus: 403 });
+    expect(entry?.error?.length).toBeLessThan(1_000);
+  });
+
   it('a cancel answering an unexpected 200 body is a failure, not a success', async () => {
     tried.responses++;
     const job = world.zuora.addJob({ ageMinutes: 300 });
