@@ -98,7 +98,10 @@ export function formatListing(listing: JobListing): string {
 
 /** `query-janitor config show`: each tenant's effective settings (secrets by name only). */
 export function formatSettings(
-  fleet: Pick<FleetConfiguration, 'commandSenders' | 'eventSource' | 'alarmTopicArn'>,
+  fleet: Pick<
+    FleetConfiguration,
+    'commandSenders' | 'eventSource' | 'alarmTopicArn' | 'auditLogRetentionDays' | 'notifications'
+  >,
   tenants: readonly JanitorConfig[],
   json: boolean,
 ): string {
@@ -121,9 +124,32 @@ export function formatSettings(
     entityIds: tenant.entityIds,
     orgIds: tenant.orgIds,
     timeZone: tenant.timeZone,
+    warnBefore: tenant.warnBeforeMs === undefined ? null : formatDuration(tenant.warnBeforeMs),
+    capacityLimits: Object.entries(tenant.capacityLimits).map(
+      ([source, limits]) => `${source} ${limits.running} running, ${limits.queued} queued`,
+    ),
+    seesAllJobs: tenant.seesAllJobs,
+    pressure: tenant.pressure
+      ? `headroom ${tenant.pressure.headroom}, after ${formatDuration(tenant.pressure.staleAfterMs)}, retried after ${formatDuration(tenant.pressure.retriedStaleAfterMs)} (retries start at ${tenant.pressure.retriesStart})`
+      : null,
   }));
+  const notifications = fleet.notifications.map(
+    (rule) =>
+      `${rule.topicArn} on ${rule.on.join(', ')}${rule.tenants ? ` for ${rule.tenants.join(', ')}` : ''}`,
+  );
   if (json) {
-    return `${JSON.stringify({ commandSenders: fleet.commandSenders, eventSource: fleet.eventSource, alarmTopicArn: fleet.alarmTopicArn ?? null, tenants: shown }, null, 2)}\n`;
+    return `${JSON.stringify(
+      {
+        commandSenders: fleet.commandSenders,
+        eventSource: fleet.eventSource,
+        alarmTopicArn: fleet.alarmTopicArn ?? null,
+        auditLogRetentionDays: fleet.auditLogRetentionDays,
+        notifications,
+        tenants: shown,
+      },
+      null,
+      2,
+    )}\n`;
   }
   const text = (value: unknown) =>
     Array.isArray(value)
@@ -142,7 +168,14 @@ export function formatSettings(
     fleet.commandSenders.length > 0
       ? fleet.commandSenders.join(', ')
       : 'none (commands are refused)';
-  return `command senders: ${senders}\nevent source: ${fleet.eventSource}\n\n${shown
+  const header = [
+    `command senders: ${senders}`,
+    `event source: ${fleet.eventSource}`,
+    `alarm topic: ${fleet.alarmTopicArn ?? 'none'}`,
+    `audit log kept: ${fleet.auditLogRetentionDays} days`,
+    `notifications: ${notifications.length > 0 ? notifications.join('; ') : 'none'}`,
+  ].join('\n');
+  return `${header}\n\n${shown
     .map((tenant, index) => `tenant ${tenant.name}\n${blocks[index]}`)
     .join('\n\n')}\n`;
 }

@@ -15,7 +15,11 @@ let fleet: Fleet;
 beforeEach(async () => {
   fleet = await startFleet(['prod-us', 'prod-eu', 'lab'], {
     defaults: { staleAfter: '2h' },
-    tenants: { 'prod-us': { dryRun: false }, lab: { dryRun: false, eventStaleAfterFloor: '10m' } },
+    tenants: {
+      'prod-us': { dryRun: false },
+      'prod-eu': { pressure: { headroom: 2, staleAfter: '30m' }, warnBefore: '20m' },
+      lab: { dryRun: false, eventStaleAfterFloor: '10m' },
+    },
   });
   // The AWS SDK reads its endpoint from the process's environment, as in the real CLI.
   vi.stubEnv('AWS_ENDPOINT_URL_SECRETS_MANAGER', fleet.secrets.url);
@@ -186,6 +190,14 @@ describe('config validate and config show', () => {
       schedule: 'rate(15 minutes)',
     });
     expect(shown.tenants[2].eventStaleAfterFloor).toBe('10m');
+    expect(shown.tenants[1]).toMatchObject({
+      warnBefore: '20m',
+      seesAllJobs: true,
+      capacityLimits: ['LIVE 5 running, 10 queued', 'WAREHOUSE 15 running, 30 queued'],
+      pressure: 'headroom 2, after 30m, retried after 30m (retries start at 3)',
+    });
+    expect(shown.tenants[0].pressure).toBeNull();
+    expect(shown.auditLogRetentionDays).toBe(365);
     expect(stdout).not.toContain(defaultClient.clientSecret);
     expect(fleet.secrets.requests).toEqual([]);
   });
