@@ -51,6 +51,14 @@ export function addMonitoring(scope: Construct, props: MonitoringProps): cloudwa
     });
 
   const alarms: cloudwatch.Alarm[] = [];
+  /** Keeps the alarm for the dashboard, and tells the topic when it fires and when it clears. */
+  const notify = (created: cloudwatch.Alarm) => {
+    if (props.alarmTopic) {
+      created.addAlarmAction(new cloudwatchActions.SnsAction(props.alarmTopic));
+      created.addOkAction(new cloudwatchActions.SnsAction(props.alarmTopic));
+    }
+    alarms.push(created);
+  };
   const alarm = (id: string, description: string, metric: cloudwatch.IMetric) => {
     const created = new cloudwatch.Alarm(scope, id, {
       alarmDescription: description,
@@ -60,11 +68,7 @@ export function addMonitoring(scope: Construct, props: MonitoringProps): cloudwa
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    if (props.alarmTopic) {
-      created.addAlarmAction(new cloudwatchActions.SnsAction(props.alarmTopic));
-      created.addOkAction(new cloudwatchActions.SnsAction(props.alarmTopic));
-    }
-    alarms.push(created);
+    notify(created);
   };
   alarm(
     'SweepErrorsAlarm',
@@ -108,11 +112,7 @@ export function addMonitoring(scope: Construct, props: MonitoringProps): cloudwa
       comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.BREACHING,
     });
-    if (props.alarmTopic) {
-      notRun.addAlarmAction(new cloudwatchActions.SnsAction(props.alarmTopic));
-      notRun.addOkAction(new cloudwatchActions.SnsAction(props.alarmTopic));
-    }
-    alarms.push(notRun);
+    notify(notRun);
   }
   alarm(
     'ThrottlesAlarm',
@@ -140,8 +140,7 @@ export function addMonitoring(scope: Construct, props: MonitoringProps): cloudwa
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    if (props.alarmTopic) near.addAlarmAction(new cloudwatchActions.SnsAction(props.alarmTopic));
-    alarms.push(near);
+    notify(near);
   }
   alarm(
     'UnpublishedEventsAlarm',

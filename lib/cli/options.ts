@@ -57,6 +57,8 @@ export type Command =
     };
 
 const COMMANDS = new Set(['list', 'sweep', 'cancel', 'config', 'redrive']);
+/** Options every command that runs against a tenant takes. */
+const RUN_OPTIONS = ['config', 'tenant', 'json', 'secret-id', 'timeout'] as const;
 
 /** Reads `argv` (without the node and script paths). Throws {@link UsageError}. */
 export function parseCommand(argv: readonly string[]): Command {
@@ -80,28 +82,12 @@ export function parseCommand(argv: readonly string[]): Command {
   const target = targetOptions(values);
   if (command === 'list') {
     noArguments(command, rest);
-    refuseUnless(command, values, [
-      'config',
-      'tenant',
-      'json',
-      'secret-id',
-      'timeout',
-      'all-tenants',
-    ]);
+    refuseUnless(command, values, [...RUN_OPTIONS, 'all-tenants']);
     return { kind: 'list', ...target };
   }
   if (command === 'sweep') {
     noArguments(command, rest);
-    refuseUnless(command, values, [
-      'config',
-      'tenant',
-      'json',
-      'secret-id',
-      'timeout',
-      'all-tenants',
-      'stale-after',
-      'no-dry-run',
-    ]);
+    refuseUnless(command, values, [...RUN_OPTIONS, 'all-tenants', 'stale-after', 'no-dry-run']);
     return {
       kind: 'sweep',
       ...target,
@@ -109,15 +95,7 @@ export function parseCommand(argv: readonly string[]): Command {
       live: values['no-dry-run'] === true,
     };
   }
-  refuseUnless(command, values, [
-    'config',
-    'tenant',
-    'json',
-    'secret-id',
-    'timeout',
-    'reason',
-    'no-dry-run',
-  ]);
+  refuseUnless(command, values, [...RUN_OPTIONS, 'reason', 'no-dry-run']);
   if (rest.length === 0 || rest.length > MAX_JOB_IDS) {
     throw new UsageError(`"cancel" takes 1 to ${MAX_JOB_IDS} job ids`);
   }

@@ -33,18 +33,28 @@ export function resultEvents(
     dryRun: report.dryRun,
   };
   const events: ResultEvent[] = [];
+  // What every per-job event says about its job.
+  const about = (job: {
+    id: string;
+    createdBy: string | null;
+    status: string | null;
+    ageSeconds: number | null;
+    queryHash: string | null;
+  }) => ({
+    ...run,
+    jobId: job.id,
+    owner: job.createdBy,
+    status: job.status,
+    ageSeconds: job.ageSeconds,
+    queryHash: job.queryHash,
+  });
   for (const job of report.jobs) {
     const detailType = PER_JOB[job.outcome];
     if (!detailType) continue;
     events.push({
       detailType,
       detail: {
-        ...run,
-        jobId: job.id,
-        owner: job.createdBy,
-        status: job.status,
-        ageSeconds: job.ageSeconds,
-        queryHash: job.queryHash,
+        ...about(job),
         reason: job.reason ?? null,
         ...(job.outcome === 'failed'
           ? { httpStatus: job.httpStatus ?? null, error: job.error ?? null }
@@ -55,16 +65,7 @@ export function resultEvents(
   for (const job of warnings) {
     events.push({
       detailType: RESULT_DETAIL_TYPES.warned,
-      detail: {
-        ...run,
-        jobId: job.id,
-        owner: job.createdBy,
-        status: job.status,
-        ageSeconds: job.ageSeconds,
-        queryHash: job.queryHash,
-        reason: job.reason,
-        eligibleAt: job.eligibleAt,
-      },
+      detail: { ...about(job), reason: job.reason, eligibleAt: job.eligibleAt },
     });
   }
   events.push({

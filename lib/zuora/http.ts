@@ -263,31 +263,19 @@ export class HttpTransport {
       // Never more than a bound: an error body is cut short, a success body refused.
       const read = await readBounded(response, response.ok ? MAX_RESPONSE_BYTES : MAX_ERROR_BODY);
       if (read.truncated && response.ok) {
-        return {
-          done: false,
-          retryable: false,
-          error: new ZuoraResponseError({
-            ...target,
-            status: response.status,
-            requestId: this.#requestId(response),
-            problem: `body larger than ${MAX_RESPONSE_BYTES / 1024 / 1024} MiB: not read`,
-          }),
-        };
+        const limit = MAX_RESPONSE_BYTES / 1024 / 1024;
+        return this.#unreadable(target, response, `body larger than ${limit} MiB: not read`);
       }
       text = read.text;
     } catch (cause) {
       if (response && isDecodingError(cause)) {
         // Zuora answered, but with a body that is not the encoding it claims: not a network fault.
-        return {
-          done: false,
-          retryable: false,
-          error: new ZuoraResponseError({
-            ...target,
-            status: response.status,
-            requestId: this.#requestId(response),
-            problem: `body could not be decoded as the ${this.#scrub(response.headers.get('content-encoding') ?? 'declared', 32)} it claims`,
-          }),
-        };
+        const encoding = this.#scrub(response.headers.get('content-encoding') ?? 'declared', 32);
+        return this.#unreadable(
+          target,
+          response,
+          `body could not be decoded as the ${encoding} it claims`,
+        );
       }
       const timedOut = cause instanceof Error && cause.name === 'TimeoutError';
       return {
@@ -349,6 +337,20 @@ export class HttpTransport {
     } catch (cause) {
       return invalid(this.#scrub(cause instanceof Error ? cause.message : 'unexpected shape'));
     }
+  }
+
+  /** An answer whose body cannot be used: sending the request again would not change it. */
+  #unreadable(target: RequestTarget, response: Response, problem: string): Attempt<never> {
+    return {
+      done: false,
+      retryable: false,
+      error: new ZuoraResponseError({
+        ...target,
+        status: response.status,
+        requestId: this.#requestId(response),
+        problem,
+      }),
+    };
   }
 
   /** The `Zuora-Request-Id`, kept only if it looks like one once scrubbed. */
