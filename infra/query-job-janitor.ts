@@ -34,6 +34,7 @@ import {
 import { writeFleetDocument } from '../lib/contract/fleet-document.ts';
 import { CANCEL_DETAIL_TYPE, SERVICE_NAME, SWEEP_DETAIL_TYPE } from '../lib/contract/names.ts';
 import { re2Problem } from '../lib/contract/pattern-check.ts';
+import { flexibleWindowMs } from '../lib/contract/schedule.ts';
 import type { ResolvedTenant } from '../lib/contract/settings.ts';
 import { createJanitorBus } from './event-bus.ts';
 import { FLEET_FILE, JanitorFunction, type JanitorFunctionOverrides } from './janitor-function.ts';
@@ -251,7 +252,9 @@ export class QueryJobJanitor extends Construct {
       new scheduler.Schedule(this, scheduleId(tenant), {
         description: `Runs the query-janitor sweep of tenant ${tenant.name}`,
         schedule: scheduler.ScheduleExpression.expression(tenant.schedule),
-        timeWindow: scheduler.TimeWindow.flexible(Duration.minutes(flexibleWindowMinutes(tenant))),
+        timeWindow: scheduler.TimeWindow.flexible(
+          Duration.millis(flexibleWindowMs(tenant.schedulePeriodMs)),
+        ),
         target: new schedulerTargets.LambdaInvoke(this.sweepFunction, {
           input: scheduler.ScheduleTargetInput.fromObject({
             trigger: 'schedule',
@@ -306,12 +309,6 @@ export class QueryJobJanitor extends Construct {
 /** The schedule's construct id: the one tenant of a file-less deployment keeps the old id. */
 function scheduleId(tenant: ResolvedTenant): string {
   return tenant.name === 'default' ? 'SweepSchedule' : `SweepSchedule-${tenant.name}`;
-}
-
-/** A third of the period, 1 to 15 minutes: enough to spread fifty tenants, short of a period. */
-function flexibleWindowMinutes(tenant: ResolvedTenant): number {
-  const periodMinutes = (tenant.schedulePeriodMs ?? 15 * 60_000) / 60_000;
-  return Math.max(1, Math.min(15, Math.floor(periodMinutes / 3)));
 }
 
 function logicalId(construct: Construct): string {

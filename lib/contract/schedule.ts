@@ -35,3 +35,13 @@ export function schedulePeriodMs(expression: string): number | undefined {
   const unit = (rate[2] as string).replace(/s$/, '') as keyof typeof UNIT_MS;
   return Number(rate[1]) * UNIT_MS[unit];
 }
+
+/**
+ * How late a scheduled run may start (EventBridge Scheduler's flexible window), in milliseconds:
+ * a third of the period, 1 to 15 minutes, enough to spread a fleet's runs and short of a period.
+ * `cron(…)` schedules get the window of a 15-minute period.
+ */
+export function flexibleWindowMs(periodMs: number | undefined): number {
+  const periodMinutes = (periodMs ?? 15 * 60_000) / 60_000;
+  return Math.max(1, Math.min(15, Math.floor(periodMinutes / 3))) * 60_000;
+}

@@ -21,7 +21,7 @@ import {
   RETRIES_START,
   ZUORA_CAPACITY,
 } from './limits.ts';
-import { schedulePeriodMs, scheduleProblem } from './schedule.ts';
+import { flexibleWindowMs, schedulePeriodMs, scheduleProblem } from './schedule.ts';
 import { describeProblems, nameByKey, type SettingNamer } from './validation.ts';
 
 export { describeProblems, nameByKey, type SettingNamer };
@@ -386,6 +386,18 @@ export function tenantProblems(tenant: ResolvedTenant): Array<[string, string]> 
       tenant.warnBeforeMs >= Math.min(tenant.staleAfterMs.accepted, tenant.staleAfterMs.in_progress)
     ) {
       problems.push(['warnBefore', 'must be shorter than the stale-after thresholds']);
+    }
+    // The run that warns may start a whole period after the crossing, and late within its
+    // window: a shorter warning would find the job stale already, and it would go unwarned.
+    const least =
+      tenant.schedulePeriodMs === undefined
+        ? undefined
+        : tenant.schedulePeriodMs + flexibleWindowMs(tenant.schedulePeriodMs);
+    if (least !== undefined && tenant.warnBeforeMs < least) {
+      problems.push([
+        'warnBefore',
+        `must be at least the schedule's period plus its flexible window (${formatDuration(least)}), or the run that warns may find the job stale already`,
+      ]);
     }
   }
   const { pressure } = tenant;

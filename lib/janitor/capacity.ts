@@ -65,8 +65,13 @@ export function blindSpot(jobs: readonly QueryJob[], view: ListingView): string 
   if (!view.seesAllJobs) return 'the client sees only its own jobs (seesAllJobs is false)';
   if (view.fullPage) return 'a list page came back full';
   if (view.unreadable > 0) return 'some list entries could not be read';
-  if (jobs.some((job) => counts(job) && sourceOf(job) === undefined)) {
+  const holding = jobs.filter(counts);
+  if (holding.some((job) => sourceOf(job) === undefined)) {
     return 'a job runs against a source Zuora does not document';
+  }
+  // One job in both lists (it started between them), or twice in one: the counts cannot be right.
+  if (new Set(holding.map((job) => job.id.toLowerCase())).size < holding.length) {
+    return 'a job was listed more than once';
   }
   return undefined;
 }
@@ -77,8 +82,9 @@ export function countSlots(jobs: readonly QueryJob[]): SlotsBySource {
   const seen = new Set<string>();
   for (const job of jobs) {
     const source = sourceOf(job);
-    if (seen.has(job.id) || source === undefined || !counts(job)) continue;
-    seen.add(job.id);
+    const id = job.id.toLowerCase();
+    if (seen.has(id) || source === undefined || !counts(job)) continue;
+    seen.add(id);
     if (job.queryStatus === 'in_progress') slots[source].running++;
     else slots[source].queued++;
   }

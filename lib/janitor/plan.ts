@@ -56,8 +56,10 @@ export function planSweep<J extends QueryJob>(
   const protectedJobs: Held<J>[] = [];
   const eligible: J[] = [];
   for (const job of jobs) {
-    if (seen.has(job.id)) continue;
-    seen.add(job.id);
+    // Ids are UUIDs: the same job whatever the case of its hex digits.
+    const id = job.id.toLowerCase();
+    if (seen.has(id)) continue;
+    seen.add(id);
     if (!isCancellableStatus(job.queryStatus)) {
       fresh.push(job);
       continue;

@@ -7,9 +7,10 @@
  * may never look older than an hour to the normal rule. When a source has fewer free queue slots
  * than the headroom, jobs past the shorter pressure threshold become eligible (a job Zuora has
  * already retried may have its own, shorter one): as few as restore the headroom, counting the
- * normally stale jobs of that source the run cancels anyway. Jobs that run go first, oldest
- * first, then jobs that wait: running jobs hold the slots the queue waits for, and cancelling a
- * waiting job only changes whose query is turned away. Protect rules always apply. Without
+ * normally stale jobs of that source the run cancels anyway. While running is at its limit, jobs
+ * that run go first, oldest first, then jobs that wait: running jobs hold the slots the queue
+ * waits for, and cancelling a waiting job only changes whose query is turned away. With running
+ * slots free, a running job holds no queue slot, so only waiting jobs are chosen. Protect rules always apply. Without
  * a known capacity, or with the headroom free, the rule does nothing.
  */
 import { formatDuration } from '../contract/duration.ts';
@@ -17,13 +18,7 @@ import { CAPACITY_SOURCES, type CapacitySource } from '../contract/limits.ts';
 import type { ResolvedPressure } from '../contract/settings.ts';
 import type { QueryJob } from '../zuora/model.ts';
 import { freeQueueSlots, type SlotsBySource, sourceOf } from './capacity.ts';
-import {
-  isCancellableStatus,
-  oldestFirst,
-  type PolicyRules,
-  protectionReason,
-  updatedAt,
-} from './policy.ts';
+import { oldestFirst, type PolicyRules, protectionReason, updatedAt } from './policy.ts';
 
 /** What the listing says about capacity: the limits and the counts, both per source. */
 export interface KnownCapacity {
@@ -37,12 +32,19 @@ export interface PressureChoice {
   readonly reason: string;
 }
 
-/** Whether Zuora has already timed the job out at least once. */
+/**
+ * Whether Zuora has already timed the job out at least once: `remainingRetries` is a whole
+ * number below where it starts. Anything else (missing, negative, fractional) is not evidence,
+ * and the job keeps the longer threshold.
+ */
 export function wasRetried(
   job: Pick<QueryJob, 'remainingRetries'>,
   pressure: ResolvedPressure,
 ): boolean {
-  return typeof job.remainingRetries === 'number' && job.remainingRetries < pressure.retriesStart;
+  const left = job.remainingRetries;
+  return (
+    Number.isInteger(left) && (left as number) >= 0 && (left as number) < pressure.retriesStart
+  );
 }
 
 /** The age past which the rule may choose the job. */
@@ -87,8 +89,14 @@ export function choosePressureCancels<J extends QueryJob>(
   const chosen: Array<{ job: J; choice: PressureChoice }> = [];
   for (const source of CAPACITY_SOURCES) {
     if (needed[source] === 0) continue;
+    // A running job frees a queue slot only when running is at its limit: then a waiting job
+    // takes its place. With running slots free, only waiting jobs hold the queue.
+    const runningHelps = capacity.slots[source].running >= capacity.limits[source].running;
     const candidates = fresh
-      .filter((job) => isCancellableStatus(job.queryStatus) && sourceOf(job) === source)
+      .filter((job) => sourceOf(job) === source)
+      .filter((job) =>
+        job.queryStatus === 'in_progress' ? runningHelps : job.queryStatus === 'accepted',
+      )
       .filter((job) => {
         const at = updatedAt(job, rules.timeZone);
         return at !== undefined && now - at > pressureThresholdMs(job, pressure);

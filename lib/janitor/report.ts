@@ -125,7 +125,7 @@ export class ReportBuilder {
 
   /** Counts jobs as scanned (each id once, however often it is listed). */
   scanned(jobs: readonly Pick<QueryJob, 'id'>[]): void {
-    for (const job of jobs) this.#seen.add(job.id);
+    for (const job of jobs) this.#seen.add(job.id.toLowerCase());
   }
 
   /** Records the outcome of a job we know (from a list or a read). */
@@ -166,7 +166,7 @@ export class ReportBuilder {
     if (extra.reason !== undefined) entry.reason = boundedText(extra.reason, 300);
     if (extra.httpStatus !== undefined) entry.httpStatus = extra.httpStatus;
     if (extra.error !== undefined) entry.error = extra.error;
-    this.#jobs.set(entry.id, entry);
+    this.#jobs.set(entry.id.toLowerCase(), entry);
     return entry;
   }
 

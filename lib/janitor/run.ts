@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import pLimit from 'p-limit';
 import type { JanitorConfig } from '../config.ts';
+import type { ResolvedPressure } from '../contract/settings.ts';
 import { type Log, withKeys } from '../log.ts';
 import type { TokenCache } from '../zuora/auth.ts';
 import { ZuoraClient } from '../zuora/client.ts';
@@ -133,7 +134,7 @@ export class Run {
       protectQueryPattern: config.protectQueryPattern,
       onlyCreatedBy: config.onlyCreatedBy,
       timeZone: config.timeZone,
-      pressure: config.pressure,
+      pressure: withFloor(config.pressure, options.staleAfterMs),
     };
     this.report = new ReportBuilder(
       { runId: this.runId, tenant: config.name, trigger: options.trigger, dryRun: this.dryRun },
@@ -239,6 +240,22 @@ export class Run {
     });
     return report;
   }
+}
+
+/**
+ * The pressure rule under a run's own threshold (a sweep event's `staleAfter`, `--stale-after`):
+ * a run asked to be more careful is more careful under pressure too, never less.
+ */
+function withFloor(
+  pressure: ResolvedPressure | undefined,
+  floorMs: number | undefined,
+): ResolvedPressure | undefined {
+  if (pressure === undefined || floorMs === undefined) return pressure;
+  return {
+    ...pressure,
+    staleAfterMs: Math.max(pressure.staleAfterMs, floorMs),
+    retriedStaleAfterMs: Math.max(pressure.retriedStaleAfterMs, floorMs),
+  };
 }
 
 /** Errors that mean the run could not talk to Zuora at all, rather than a per-job problem. */

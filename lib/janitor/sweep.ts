@@ -55,7 +55,8 @@ export async function sweep(
         });
         pages.push({ source, full: page.full, ids: new Set(page.jobs.map((job) => job.id)) });
         for (const job of page.jobs) {
-          if (!handled.has(job.id)) listed.push({ ...job, entityId: source.entityId });
+          if (!handled.has(job.id.toLowerCase()))
+            listed.push({ ...job, entityId: source.entityId });
         }
         unreadable += page.unreadable;
         if (page.unreadable > 0) {
@@ -104,12 +105,12 @@ export async function sweep(
       ...plan.protected.map((held) => held.job),
       ...plan.deferred,
     ]) {
-      handled.add(job.id);
+      handled.add(job.id.toLowerCase());
     }
 
     const cancelled = new Set<string>();
     await run.forEachLimited(plan.toCancel, async (job) => {
-      handled.add(job.id);
+      handled.add(job.id.toLowerCase());
       const outcome = await cancelIfEligible(run, {
         listed: job,
         pressure: plan.pressure.get(job.id),

@@ -106,7 +106,7 @@ export class ZuoraClient {
     const job = await this.#call(entityId, {
       method: 'GET',
       path: jobPath(id),
-      parse: parseJobEnvelope,
+      parse: (body) => parseJobEnvelope(body, id),
     });
     this.#redactor.addQuery(job.query);
     return job;
@@ -117,7 +117,11 @@ export class ZuoraClient {
    * {@link ZuoraHttpError} of kind `already-finished`; a missing one, kind `not-found`.
    */
   async cancelJob(id: string, entityId?: EntityId): Promise<void> {
-    await this.#call(entityId, { method: 'DELETE', path: jobPath(id), parse: parseCancelResponse });
+    await this.#call(entityId, {
+      method: 'DELETE',
+      path: jobPath(id),
+      parse: (body) => parseCancelResponse(body, id),
+    });
   }
 
   async #call<T>(entityId: EntityId, request: Omit<HttpRequest<T>, 'headers'>): Promise<T> {

@@ -30,18 +30,45 @@ export type CancellableStatus = (typeof CANCELLABLE_STATUSES)[number];
 /** Matches a job id: a canonical UUID (Zuora's spec says 64 characters; it is 36). */
 export const JOB_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-const optionalText = () => z.optional(z.nullable(z.string()));
+/**
+ * A text field the janitor judges by, read leniently so that one odd value never hides the job:
+ * a value of another type becomes `whenNotText` (a description such as `(a number)` that no
+ * rule accepts, or null), and the policy then holds the job as one it cannot judge.
+ */
+const lenientText = (whenNotText: (value: unknown) => string | null) =>
+  z.optional(
+    z.pipe(
+      z.unknown(),
+      z.transform((value): string | null =>
+        typeof value === 'string'
+          ? value
+          : value === null || value === undefined
+            ? null
+            : whenNotText(value),
+      ),
+    ),
+  );
+const described = (value: unknown) => `(${Array.isArray(value) ? 'a list' : `a ${typeof value}`})`;
 
 const buildQueryJobSchema = () =>
   z.looseObject({
     id: z.string().check(z.regex(JOB_ID_PATTERN, 'must be a UUID')),
     queryStatus: z.enum(QUERY_STATUSES),
     /** Read strictly by the policy; a missing or unreadable date makes the job unjudgeable. */
-    updatedOn: optionalText(),
-    createdBy: optionalText(),
-    query: optionalText(),
-    sourceData: optionalText(),
-    remainingRetries: z.optional(z.nullable(z.number())),
+    updatedOn: lenientText(described),
+    /** Not a plain id: owner rules cannot be checked, and the job is held. */
+    createdBy: lenientText(described),
+    /** Not text: as if missing, so a protect pattern cannot be checked, and the job is held. */
+    query: lenientText(() => null),
+    /** Not a documented source: capacity is unknown. */
+    sourceData: lenientText(described),
+    /** Anything but a number counts as not retried: the longer threshold applies. */
+    remainingRetries: z.optional(
+      z.pipe(
+        z.unknown(),
+        z.transform((value): number | null => (typeof value === 'number' ? value : null)),
+      ),
+    ),
   });
 
 /** A Data Query job as the janitor uses it; other fields Zuora sends are ignored. */
@@ -81,9 +108,21 @@ export function parseJobPage(body: unknown): ParsedPage {
   };
 }
 
-/** `GET /query/jobs/{id}` → `{data: {...}}`. */
-export function parseJobEnvelope(body: unknown): QueryJob {
-  return parseOrThrow(lazyEnvelope(), body).data;
+/**
+ * `GET /query/jobs/{id}` → `{data: {...}}`. With `id`, the answer must be that job: a job the
+ * janitor did not ask about is never judged, let alone cancelled.
+ */
+export function parseJobEnvelope(body: unknown, id?: string): QueryJob {
+  const job = parseOrThrow(lazyEnvelope(), body).data;
+  if (id !== undefined && !sameJobId(job.id, id)) {
+    throw new ResponseShapeError('data.id is not the id that was asked for');
+  }
+  return job;
+}
+
+/** Job ids are UUIDs: one job, whatever the case of its hex digits. */
+export function sameJobId(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase();
 }
 
 const lazyEnvelope = lazySchema(() => z.object({ data: queryJobSchema() }));
@@ -92,8 +131,11 @@ const lazyEnvelope = lazySchema(() => z.object({ data: queryJobSchema() }));
  * `DELETE /query/jobs/{id}` → `{data: {...}}`. Zuora answers with the job in `cancelled`, but a
  * minimal `{data: {id, queryStatus}}` is as good: any object under `data` confirms the cancel.
  */
-export function parseCancelResponse(body: unknown): void {
-  parseOrThrow(cancelEnvelopeSchema(), body);
+export function parseCancelResponse(body: unknown, id?: string): void {
+  const { data } = parseOrThrow(cancelEnvelopeSchema(), body);
+  if (id !== undefined && typeof data.id === 'string' && !sameJobId(data.id, id)) {
+    throw new ResponseShapeError('data.id is not the id that was cancelled');
+  }
 }
 
 const cancelEnvelopeSchema = lazySchema(() => z.object({ data: z.looseObject({}) }));

@@ -9,6 +9,7 @@ import type { Report } from '../../lib/janitor/index.ts';
 import { type Fleet, startFleet } from '../emulator/fleet.ts';
 import type { EmulatedJob, ZuoraEmulator } from '../emulator/zuora.ts';
 import { credentialsSecret } from '../emulator/zuora.ts';
+import { sweepEvent } from '../support/events.ts';
 import { captureOutput, jsonLines, lambdaContext, loadFunction } from '../support/lambda.ts';
 import { runCliProcess } from '../support/processes.ts';
 
@@ -47,10 +48,10 @@ function fillLiveQueue(zuora: ZuoraEmulator) {
   return { running, waiting, warehouse };
 }
 
-async function sweep(tenant: string) {
+async function sweep(tenant: string, event: unknown = { trigger: 'schedule', tenant }) {
   const handler = await loadFunction('sweep', fleet.env);
   const { result, output, error } = await captureOutput(() =>
-    handler({ trigger: 'schedule', tenant }, lambdaContext(60_000)),
+    handler(event, lambdaContext(60_000)),
   );
   expect(error).toBeUndefined();
   return { report: result as Report, output };
@@ -132,6 +133,17 @@ describe('a full queue', () => {
       report.jobs.every((job) => job.reason?.startsWith('pressure: LIVE queue 10 of 10')),
     ).toBe(true);
     expect(report.capacity).toMatchObject({ LIVE: { after: { running: 5, queued: 10 } } });
+  });
+});
+
+describe('a run asked to be more careful', () => {
+  it('is more careful under pressure too: a sweep event with staleAfter 3h cancels nothing younger', async () => {
+    const zuora = fleet.tenant('busy');
+    fillLiveQueue(zuora);
+    const { report } = await sweep('busy', sweepEvent({ tenant: 'busy', staleAfter: '3h' }));
+    expect(zuora.requestsTo('cancel')).toEqual([]);
+    expect(report.counts.stale).toBe(0);
+    expect(report.capacity).toMatchObject({ LIVE: { before: { queued: 10 } } });
   });
 });
 

@@ -590,3 +590,84 @@ describe('a DELETE whose response was lost', () => {
     expect(report?.jobs[0]).toMatchObject({ id: job.id, outcome: 'cancelled' });
   });
 });
+
+describe('15. an answer about another job', () => {
+  it('never cancels a job the sweep did not list, and fails the one it asked about', async () => {
+    const listed = world.zuora.addJob({ ageMinutes: 300 });
+    const other = world.zuora.addJob({ ageMinutes: 1, createdBy: 'someone-else' });
+    world.zuora.inject(
+      {
+        kind: 'reshape',
+        reshape: (payload) => ({ data: { ...(payload as { data: object }).data, id: other.id } }),
+      },
+      { route: 'get', jobId: listed.id },
+    );
+    const sweep = await sweepWith();
+
+    const { report } = await run(sweep);
+
+    expect(world.zuora.requestsTo('cancel')).toEqual([]);
+    expect(world.zuora.job(other.id)?.queryStatus).toBe('accepted');
+    expect(report?.jobs).toEqual([expect.objectContaining({ id: listed.id, outcome: 'failed' })]);
+    expect(report?.jobs[0]?.error).toMatch(/not the id that was asked for/);
+  });
+
+  it('never cancels another job than the one a cancel request names', async () => {
+    const named = world.zuora.addJob({ ageMinutes: 1 });
+    const other = world.zuora.addJob({ ageMinutes: 1 });
+    world.zuora.inject(
+      {
+        kind: 'reshape',
+        reshape: (payload) => ({ data: { ...(payload as { data: object }).data, id: other.id } }),
+      },
+      { route: 'get', jobId: named.id },
+    );
+    const cancel = await loadFunction('cancel', world.env);
+
+    const { error, output } = await run(cancel, cancelEvent({ jobIds: [named.id] }));
+
+    expect(world.zuora.requestsTo('cancel')).toEqual([]);
+    expect(world.zuora.job(other.id)?.queryStatus).toBe('accepted');
+    // Kept for redrive: the answer was unusable, not a refusal.
+    expect((error as Error)?.message).toMatch(/requested 1, cancelled 0, .*failed 1/);
+    const record = jsonLines(output).find((line) => line.message === 'query job');
+    expect(record).toMatchObject({ jobId: named.id, outcome: 'failed' });
+  });
+});
+
+describe('16. one odd field never hides a job', () => {
+  it.each([
+    ['updatedOn', 1_764_000_000_000, /updatedOn "\(a number\)" is not an ISO 8601 date-time/],
+    ['createdBy', 42, /createdBy is not a plain id/],
+    ['query', { text: 'select 1' }, /query is missing/],
+  ])(
+    'a job whose %s is %j is held as one the janitor cannot judge',
+    async (field, value, reason) => {
+      const job = world.zuora.addJob({ ageMinutes: 300, wire: { [field]: value } });
+      const sweep = await sweepWith({
+        JANITOR_PROTECT_CREATED_BY: 'c0ffee00-0000-4000-8000-00000000c0fe',
+        JANITOR_PROTECT_QUERY_PATTERN: 'nightly',
+      });
+
+      const { report } = await run(sweep);
+
+      expect(world.zuora.requestsTo('cancel')).toEqual([]);
+      expect(report?.counts).toMatchObject({ stale: 1, protected: 1 });
+      expect(report?.jobs[0]).toMatchObject({ id: job.id, outcome: 'protected' });
+      expect(report?.jobs[0]?.reason).toMatch(reason);
+    },
+  );
+
+  it('a job whose remainingRetries or sourceData is odd is still swept by age', async () => {
+    const job = world.zuora.addJob({
+      ageMinutes: 300,
+      wire: { remainingRetries: 'two', sourceData: 7 },
+    });
+    const sweep = await sweepWith();
+
+    const { report } = await run(sweep);
+
+    expect(report?.jobs[0]).toMatchObject({ id: job.id, outcome: 'cancelled' });
+    expect(report?.capacity).toBe('unknown');
+  });
+});

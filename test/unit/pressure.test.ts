@@ -53,9 +53,17 @@ function job(fields: Partial<QueryJob> & { ageMinutes: number }): QueryJob {
   };
 }
 
-/** A LIVE queue of `queued` waiting jobs (ages 1..queued minutes) and `running` ones. */
-function liveQueue(queued: number, running: QueryJob[] = []): QueryJob[] {
-  return [...running, ...Array.from({ length: queued }, (_, i) => job({ ageMinutes: i + 1 }))];
+/**
+ * A LIVE queue of `queued` waiting jobs (ages 1..queued minutes) behind `running` ones, topped up
+ * with young running jobs (2 minutes) to the running limit unless `fill` is false.
+ */
+function liveQueue(queued: number, running: QueryJob[] = [], fill = true): QueryJob[] {
+  const young = fill ? Math.max(0, LIMITS.LIVE.running - running.length) : 0;
+  return [
+    ...running,
+    ...Array.from({ length: young }, () => job({ queryStatus: 'in_progress', ageMinutes: 2 })),
+    ...Array.from({ length: queued }, (_, i) => job({ ageMinutes: i + 1 })),
+  ];
 }
 
 function plan(jobs: QueryJob[], options: { capacity?: boolean; policy?: PolicyRules } = {}) {
@@ -80,8 +88,23 @@ describe('the pressure rule, by example', () => {
     const result = plan(jobs);
     expect(result.toCancel.map((j) => j.id)).toEqual([stuck[0]?.id, stuck[1]?.id]);
     expect(result.pressure.get(stuck[0]?.id as string)?.reason).toBe(
-      'pressure: LIVE queue 10 of 10, 3 of 5 running, headroom 2; in_progress for 50m, over 30m',
+      'pressure: LIVE queue 10 of 10, 5 of 5 running, headroom 2; in_progress for 50m, over 30m',
     );
+  });
+
+  it('with running slots free, chooses only waiting jobs: a running one holds no queue slot', () => {
+    const stuck = job({ queryStatus: 'in_progress', ageMinutes: 50 });
+    const waitingLong = [job({ ageMinutes: 45 }), job({ ageMinutes: 40 })];
+    const result = plan([...liveQueue(8, [stuck], false), ...waitingLong]); // 1 of 5 running
+    expect([...result.pressure.keys()]).toEqual(waitingLong.map((j) => j.id));
+  });
+
+  it('takes only a whole remainingRetries below where it starts as evidence of a retry', () => {
+    const odd = [-1, -5, 2.5, Number.NaN, 1e308, null].map((remainingRetries) =>
+      job({ queryStatus: 'in_progress', ageMinutes: 12, remainingRetries }),
+    );
+    const result = plan(liveQueue(10, odd));
+    expect(result.pressure.size).toBe(0);
   });
 
   it('counts the normally stale jobs of the source towards the headroom', () => {
@@ -99,7 +122,7 @@ describe('the pressure rule, by example', () => {
   it('holds a job Zuora has retried to its own, shorter threshold', () => {
     const retried = job({ queryStatus: 'in_progress', ageMinutes: 12, remainingRetries: 1 });
     const fresh = job({ queryStatus: 'in_progress', ageMinutes: 12 });
-    const result = plan([...liveQueue(10), retried, fresh]);
+    const result = plan([...liveQueue(10, [retried, fresh])]);
     expect([...result.pressure.keys()]).toEqual([retried.id]);
     expect(result.pressure.get(retried.id)?.reason).toMatch(
       /over 10m \(retried by Zuora: 1 of 3 retries left\)$/,
@@ -145,6 +168,14 @@ describe('capacity', () => {
     expect(blindSpot(jobs, { ...view, seesAllJobs: false })).toMatch(/own jobs/);
     expect(blindSpot(jobs, { ...view, fullPage: true })).toMatch(/full/);
     expect(blindSpot(jobs, { ...view, unreadable: 1 })).toMatch(/could not be read/);
+    // The same job twice (in both lists, or in another case): the counts cannot be right.
+    const [first] = jobs as [QueryJob];
+    expect(blindSpot([first, { ...first, queryStatus: 'in_progress' }], view)).toMatch(
+      /more than once/,
+    );
+    expect(blindSpot([first, { ...first, id: first.id.toUpperCase() }], view)).toMatch(
+      /more than once/,
+    );
     expect(blindSpot([job({ ageMinutes: 1, sourceData: 'live' })], view)).toMatch(/source/);
     // A finished job's source does not matter: it holds no slot.
     expect(
@@ -182,7 +213,7 @@ describe('the pressure rule, by property', () => {
     ),
     createdBy: fc.constantFrom(...owners),
     sourceData: fc.constantFrom<CapacitySource>(...CAPACITY_SOURCES),
-    remainingRetries: fc.constantFrom(0, 1, 2, 3, null),
+    remainingRetries: fc.constantFrom(0, 1, 2, 3, null, -1, 2.5),
   });
   const arbitraryCase = fc.record({
     jobs: fc.array(arbitraryJob, { maxLength: 50 }),
@@ -256,11 +287,11 @@ describe('the pressure rule, by property', () => {
 
         const age = (j: QueryJob) => NOW - Date.parse(j.updatedOn as string);
         const threshold = (j: QueryJob) =>
-          typeof j.remainingRetries === 'number' && j.remainingRetries < c.retriesStart
+          Number.isInteger(j.remainingRetries) &&
+          (j.remainingRetries as number) >= 0 &&
+          (j.remainingRetries as number) < c.retriesStart
             ? pressure.retriedStaleAfterMs
             : pressure.staleAfterMs;
-        const cancellable = (j: QueryJob) =>
-          j.queryStatus === 'accepted' || j.queryStatus === 'in_progress';
         const readable = (j: QueryJob) => j.updatedOn !== 'yesterday';
         const isProtected = (j: QueryJob) => c.protectCreatedBy.includes(j.createdBy as string);
         for (const source of CAPACITY_SOURCES) {
@@ -272,10 +303,11 @@ describe('the pressure rule, by property', () => {
           );
           const free = c.limits[source].queued - slots[source].queued;
           const needed = Math.max(0, c.headroom - Math.max(0, free) - normal.length);
+          const runningHelps = slots[source].running >= c.limits[source].running;
           const candidates = unique.filter(
             (j) =>
               j.sourceData === source &&
-              cancellable(j) &&
+              (j.queryStatus === 'accepted' || (j.queryStatus === 'in_progress' && runningHelps)) &&
               readable(j) &&
               !isProtected(j) &&
               age(j) <= c.normalStaleAfterMs &&

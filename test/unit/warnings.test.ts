@@ -5,6 +5,9 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { formatDuration } from '../../lib/contract/duration.ts';
+import { flexibleWindowMs } from '../../lib/contract/schedule.ts';
+import { resolveTenant, tenantProblems } from '../../lib/contract/settings.ts';
 import { type PolicyRules, warningDue } from '../../lib/janitor/policy.ts';
 import type { QueryJob } from '../../lib/zuora/model.ts';
 
@@ -38,6 +41,7 @@ function simulate(
   day: readonly QueryJob[],
   lateness: (k: number) => number,
   skipped: (k: number) => boolean = () => false,
+  warnBeforeMs = WARN_BEFORE,
 ): Map<string, number> {
   const warned = new Map<string, number>();
   for (let k = 1; k <= 96; k++) {
@@ -49,7 +53,7 @@ function simulate(
         warningDue(job, now, rules, {
           scheduledAt,
           periodMs: PERIOD,
-          warnBeforeMs: WARN_BEFORE,
+          warnBeforeMs,
         }) !== undefined
       ) {
         warned.set(job.id, (warned.get(job.id) ?? 0) + 1);
@@ -60,14 +64,14 @@ function simulate(
 }
 
 /** Jobs the day's windows cover: their crossing is in (start, end], and they are not protected. */
-function covered(day: readonly QueryJob[]): string[] {
+function covered(day: readonly QueryJob[], warnBeforeMs = WARN_BEFORE): string[] {
   return day
     .filter((job) => job.createdBy !== 'svc')
     .filter((job) => {
       const crossing =
         Date.parse(job.updatedOn as string) +
         rules.staleAfterMs[job.queryStatus as 'accepted'] -
-        WARN_BEFORE;
+        warnBeforeMs;
       return crossing > DAY_START && crossing <= DAY_START + 96 * PERIOD;
     })
     .map((job) => job.id);
@@ -84,6 +88,32 @@ describe('warnings across a simulated day of 15-minute runs', () => {
           const expected = covered(day);
           expect([...warned.keys()].sort()).toEqual([...expected].sort());
           for (const count of warned.values()) expect(count).toBe(1);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('hold at the shortest warnBefore the configuration accepts: period plus flexible window', () => {
+    const shortest = PERIOD + flexibleWindowMs(PERIOD);
+    expect(
+      tenantProblems(resolveTenant({ warnBefore: formatDuration(shortest) })).map(([key]) => key),
+    ).toEqual([]);
+    expect(
+      tenantProblems(resolveTenant({ warnBefore: formatDuration(shortest - MINUTE) })),
+    ).toEqual([['warnBefore', expect.stringMatching(/at least the schedule's period plus/)]]);
+    fc.assert(
+      fc.property(
+        jobs,
+        fc.array(fc.integer({ min: 0, max: FLEXIBLE_WINDOW }), { minLength: 97, maxLength: 97 }),
+        (day, late) => {
+          const warned = simulate(
+            day,
+            (k) => late[k] ?? 0,
+            () => false,
+            shortest,
+          );
+          expect([...warned.keys()].sort()).toEqual([...covered(day, shortest)].sort());
         },
       ),
       { numRuns: 200 },
