@@ -5,17 +5,24 @@
  * - sweep: wall time of a live sweep over N stale jobs with 50 ms emulator latency, against
  *   the lower bound (token + lists + 2·⌈N/c⌉)·L and against concurrency 1;
  * - bundle: each function bundle as CDK synthesizes it (size, gzip size, median import time)
- *   against an empty handler and a handler that only constructs the Secrets Manager client;
+ *   against an empty handler and handlers that only construct the AWS SDK clients the functions
+ *   carry (the goal's floor: the Secrets Manager and EventBridge clients together);
  * - memory: peak RSS of a process running the sweep bundle over 1000 listed jobs;
- * - requests: requests per cancel, and token requests across three warm invocations.
+ * - requests: requests per cancel, and token requests across three warm invocations;
+ * - fleet (`bench-fleet.ts`): 50 tenants × 15 stale jobs swept by the CLI in one process,
+ *   against each tenant swept alone; requests of an idle tenant's run; one tenant's peak memory;
+ * - cost (`bench-cost.ts`, prices in `prices.ts`, model in `cost-model.ts`): what idle and busy
+ *   runs of the sweep bundle use, priced per tenant-month and per fleet, and what 15-, 5- and
+ *   1-minute cadences buy in the day simulation, with a recommendation computed from them.
  *
- * `--quick` skips the slowest run (N = 1000 at concurrency 1); `--only=sweep|bundle|memory`
- * runs one group.
+ * `--quick` skips the slowest run (N = 1000 at concurrency 1) and samples less;
+ * `--only=sweep|bundle|memory|fleet|cost` runs one group (`cadence` is the cost group).
  */
 import { execFile } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import { gzipSync } from 'node:zlib';
@@ -29,18 +36,22 @@ import { StaticCredentials } from '../lib/zuora/credentials.ts';
 import { startWorld } from '../test/emulator/world.ts';
 import { defaultClient, ZuoraEmulator } from '../test/emulator/zuora.ts';
 import { invokeBundle, PEAK_RSS_KB_SCRIPT, synthesizeBundles } from '../test/support/bundles.ts';
+import { costFigures } from './bench-cost.ts';
+import { fleetFigures } from './bench-fleet.ts';
+import { deploymentInventory } from './bench-inventory.ts';
+import {
+  buildFunctionBundle,
+  emit,
+  LATENCY_MS,
+  lambdaV8Flags,
+  median,
+  quick,
+  ROOT,
+  round,
+  WORK,
+} from './bench-support.ts';
 
-const ROOT = resolve(import.meta.dirname, '..');
-const WORK = join(ROOT, '.bench');
-const quick = process.argv.includes('--quick');
-const LATENCY_MS = 50;
-
-const emit = (figure: Record<string, unknown>) => console.log(JSON.stringify(figure));
-const round = (value: number, digits = 2) => Number(value.toFixed(digits));
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] as number;
-};
+const loadAtStart = loadavg();
 
 rmSync(WORK, { recursive: true, force: true });
 mkdirSync(WORK, { recursive: true });
@@ -164,18 +175,36 @@ async function importMs(bundle: string, runs: number): Promise<number> {
   return median(times);
 }
 
+/** The goals for each function bundle: size, and import time against the AWS clients' floor. */
+const BUNDLE_GOALS = { kb: 400, gzipKb: 125, importRatio: 1.2 } as const;
+
 async function bundleFigures(bundles: Record<string, string>): Promise<void> {
   const runs = quick ? 7 : 15;
+  const clients = {
+    sm: "import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';\n",
+    eb: "import { EventBridgeClient } from '@aws-sdk/client-eventbridge';\n",
+    ddb: "import { DynamoDBClient } from '@aws-sdk/client-dynamodb';\n",
+  };
   const floors = {
     'floor-empty': await floor('floor-empty', 'export const handler = async () => ({});\n'),
     'floor-secrets-manager-client': await floor(
       'floor-secrets-manager-client',
-      "import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';\nconst client = new SecretsManagerClient({});\nexport const handler = async () => client.config.region;\n",
+      `${clients.sm}const client = new SecretsManagerClient({});\nexport const handler = async () => client.config.region;\n`,
+    ),
+    // The goal's floor: the two clients every run uses (the secret, the result events).
+    'floor-secrets-manager-eventbridge-clients': await floor(
+      'floor-secrets-manager-eventbridge-clients',
+      `${clients.sm}${clients.eb}const sm = new SecretsManagerClient({});\nconst eb = new EventBridgeClient({});\nexport const handler = async () => [sm.config.region, eb.config.region];\n`,
+    ),
+    // Every AWS client the functions ship (the lease adds DynamoDB).
+    'floor-aws-clients': await floor(
+      'floor-aws-clients',
+      `${clients.sm}${clients.eb}${clients.ddb}const sm = new SecretsManagerClient({});\nconst eb = new EventBridgeClient({});\nconst ddb = new DynamoDBClient({});\nexport const handler = async () => [sm.config.region, eb.config.region, ddb.config.region];\n`,
     ),
     // What the design asks every function to carry anyway: shows how much of the gap it is.
     'floor-with-powertools': await floor(
       'floor-with-powertools',
-      "import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';\nimport { Logger } from '@aws-lambda-powertools/logger';\nimport { Metrics } from '@aws-lambda-powertools/metrics';\nimport { logMetrics } from '@aws-lambda-powertools/metrics/middleware';\nimport middy from '@middy/core';\nconst client = new SecretsManagerClient({});\nconst metrics = new Metrics();\nnew Logger();\nexport const handler = middy(async () => client.config.region).use(logMetrics(metrics));\n",
+      `${clients.sm}${clients.eb}${clients.ddb}import { Logger } from '@aws-lambda-powertools/logger';\nimport { Metrics } from '@aws-lambda-powertools/metrics';\nimport { logMetrics } from '@aws-lambda-powertools/metrics/middleware';\nimport middy from '@middy/core';\nconst sm = new SecretsManagerClient({});\nconst eb = new EventBridgeClient({});\nconst ddb = new DynamoDBClient({});\nconst metrics = new Metrics();\nnew Logger();\nexport const handler = middy(async () => [sm.config.region, eb.config.region, ddb.config.region]).use(logMetrics(metrics));\n`,
     ),
   };
   // Interleave the measurements so machine noise hits every bundle alike.
@@ -183,40 +212,53 @@ async function bundleFigures(bundles: Record<string, string>): Promise<void> {
   const samples: Record<string, number[]> = Object.fromEntries(
     Object.keys(all).map((name) => [name, []]),
   );
+  // Each round starts one bundle further on, so no bundle always goes first.
+  const order = Object.entries(all);
   for (let i = 0; i < runs; i++) {
-    for (const [name, path] of Object.entries(all)) samples[name]?.push(await importMs(path, 1));
+    for (let j = 0; j < order.length; j++) {
+      const [name, path] = order[(i + j) % order.length] as [string, string];
+      samples[name]?.push(await importMs(path, 1));
+    }
   }
-  const smFloor = median(samples['floor-secrets-manager-client'] as number[]);
-  const emptyFloor = median(samples['floor-empty'] as number[]);
-  const powertoolsFloor = median(samples['floor-with-powertools'] as number[]);
+  const floorOf = (name: keyof typeof floors) => median(samples[name] as number[]);
+  const smFloor = floorOf('floor-secrets-manager-client');
+  const clientsFloor = floorOf('floor-secrets-manager-eventbridge-clients');
+  const awsFloor = floorOf('floor-aws-clients');
+  const emptyFloor = floorOf('floor-empty');
+  const powertoolsFloor = floorOf('floor-with-powertools');
   for (const [name, path] of Object.entries(all)) {
     const bytes = readFileSync(path);
+    const gzipBytes = gzipSync(bytes, { level: 9 }).length;
     const importMedianMs = median(samples[name] as number[]);
+    const isFunction = name in bundles;
+    const ratioToClientsFloor = importMedianMs / clientsFloor;
     emit({
       figure: 'bundle',
       name,
       bytes: bytes.length,
       kb: round(bytes.length / 1024, 1),
-      gzipBytes: gzipSync(bytes, { level: 9 }).length,
-      gzipKb: round(gzipSync(bytes, { level: 9 }).length / 1024, 1),
+      gzipBytes,
+      gzipKb: round(gzipBytes / 1024, 1),
       importMedianMs: round(importMedianMs, 1),
+      importMinMs: round(Math.min(...(samples[name] as number[])), 1),
+      importMaxMs: round(Math.max(...(samples[name] as number[])), 1),
       runs,
+      ratioToSecretsManagerEventBridgeFloor: round(ratioToClientsFloor, 3),
       ratioToSecretsManagerFloor: round(importMedianMs / smFloor, 3),
+      ratioToAwsClientsFloor: round(importMedianMs / awsFloor, 3),
       ratioToPowertoolsFloor: round(importMedianMs / powertoolsFloor, 3),
       ratioToEmptyFloor: round(importMedianMs / emptyFloor, 3),
+      ...(isFunction
+        ? {
+            goals: BUNDLE_GOALS,
+            meetsSizeGoal:
+              bytes.length / 1024 <= BUNDLE_GOALS.kb && gzipBytes / 1024 <= BUNDLE_GOALS.gzipKb,
+            meetsImportGoal: ratioToClientsFloor <= BUNDLE_GOALS.importRatio,
+          }
+        : {}),
     });
   }
 }
-
-/**
- * The V8 flags the Lambda Node.js bootstrap derives from a function's memory: new space =
- * memory / 10 split in two semi-spaces, old space = the rest. Without them V8 sizes its young
- * generation from this machine's 24 GB and the figure would say little about Lambda.
- */
-const lambdaV8Flags = (memoryMb: number) => [
-  `--max-semi-space-size=${Math.floor(memoryMb / 10 / 2)}`,
-  `--max-old-space-size=${memoryMb - Math.floor(memoryMb / 10)}`,
-];
 
 /** Peak RSS moves by ±10% between runs here: each figure is the median of three, interleaved. */
 const MEMORY_REPEATS = 3;
@@ -369,17 +411,27 @@ async function memoryRun(
 let warmTokensReported = false;
 
 const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length);
-if (!only || only === 'sweep') await sweepThroughput();
-if (!only || only !== 'sweep') {
+const runs = (group: string) => !only || only === group || (group === 'cost' && only === 'cadence');
+if (runs('sweep')) await sweepThroughput();
+if (runs('bundle') || runs('memory')) {
   const bundles = synthesizeBundles(join(WORK, 'cdk.out'));
-  if (!only || only === 'bundle') await bundleFigures(bundles);
-  if (!only || only === 'memory') await memoryAndWarmTokens(bundles.sweep as string);
+  if (runs('bundle')) await bundleFigures(bundles);
+  if (runs('memory')) await memoryAndWarmTokens(bundles.sweep as string);
+}
+if (runs('fleet') || runs('cost')) {
+  // Built with the construct's own esbuild options; priced with what the template deploys.
+  const sweepBundle = await buildFunctionBundle('sweep');
+  const inventory = deploymentInventory(50);
+  if (runs('fleet')) await fleetFigures(sweepBundle, inventory.memoryMb.sweep);
+  if (runs('cost')) await costFigures(sweepBundle, inventory);
 }
 emit({
   figure: 'machine',
   node: process.version,
-  cpus: (await import('node:os')).cpus().length,
-  cpuModel: (await import('node:os')).cpus()[0]?.model,
+  cpus: cpus().length,
+  cpuModel: cpus()[0]?.model,
+  loadAverageAtStart: loadAtStart.map((load) => round(load)),
+  loadAverageAtEnd: loadavg().map((load) => round(load)),
   date: new Date().toISOString(),
 });
 rmSync(WORK, { recursive: true, force: true });
