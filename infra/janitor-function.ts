@@ -32,7 +32,7 @@ import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import type { BuildOptions } from 'esbuild';
+import { bundleOptions } from './bundle-options.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 /** Where a package keeps its prebuilt bundles (`dist/lambda/<name>/index.mjs`). */
@@ -45,29 +45,6 @@ export const FLEET_FILE = 'fleet.json';
 
 /** The janitor's two functions. */
 export type JanitorFunctionName = 'sweep' | 'cancel';
-
-/**
- * How each function is bundled from source: one ESM file, minified, with source maps, the AWS
- * SDK included (pinned by the lock file, tree-shaken). Shared with the benchmark.
- */
-export function bundleOptions(name: JanitorFunctionName): BuildOptions {
-  return {
-    entryPoints: [path.join(SOURCES, `${name}.ts`)],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node24',
-    minify: true,
-    sourcemap: true,
-    sourcesContent: false,
-    // Prefer ESM entry points, so the bundle never hits a CommonJS dynamic require at run time.
-    mainFields: ['module', 'main'],
-    // Lambda always has its credentials in the environment: the SDK's full credential chain
-    // (SSO, profiles, STS, instance metadata) is replaced by the environment provider.
-    alias: { '@aws-sdk/credential-provider-node': path.join(SOURCES, 'lambda-credentials.ts') },
-    logLevel: 'warning',
-  };
-}
 
 /** What the janitor lets an app change about its functions. */
 export interface JanitorFunctionOverrides

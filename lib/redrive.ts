@@ -36,41 +36,62 @@ export interface RedrivePlan {
   /** The command, for `resend`. */
   readonly command?: Resendable | undefined;
   readonly tenant?: string | undefined;
+  /** Who wrote the message: the function, rule or schedule ARN it names (bounded). */
+  readonly origin?: string | undefined;
   /** What went wrong the first time (bounded). */
   readonly error: string;
   /** What re-sending means, in words. */
   readonly note: string;
 }
 
-const COMMANDS: ReadonlySet<string> = new Set([SWEEP_DETAIL_TYPE, CANCEL_DETAIL_TYPE]);
+/** What the janitor knows of its own deployment, to tell its messages from anyone else's. */
+export interface RedriveContext {
+  /** The janitor's bus: a rule dead-letter message must come from one of its rules. */
+  readonly eventBus?: string | undefined;
+}
 
-/** Reads one kept message. */
-export function planRedrive(message: QueuedMessage): RedrivePlan {
+const COMMANDS: ReadonlySet<string> = new Set([SWEEP_DETAIL_TYPE, CANCEL_DETAIL_TYPE]);
+/** An event's `source`, as EventBridge accepts it. */
+const EVENT_SOURCE = /^[\x21-\x7e]{1,256}$/;
+
+/**
+ * Reads one kept message. Anything that cannot show where it came from is kept, never sent:
+ * the queue accepts messages from more than the janitor, and a re-sent command acts under the
+ * identity of whoever runs the redrive.
+ */
+export function planRedrive(message: QueuedMessage, context: RedriveContext = {}): RedrivePlan {
   const body = parseJson(message.body);
+  const attributes = message.attributes;
   if (isRecord(body) && isRecord(body.requestContext) && 'requestPayload' in body) {
+    const origin = text(body.requestContext.functionArn);
+    if (!origin?.startsWith('arn:aws')) return unknown('lambda-destination', 'names no function');
     const response = isRecord(body.responsePayload) ? body.responsePayload : {};
     const errorType = text(response.errorType) ?? text(body.requestContext.condition) ?? 'error';
     const error = `${errorType}: ${text(response.errorMessage) ?? 'no message'}`;
-    return fromInput('lambda-destination', body.requestPayload, error, errorType);
+    return fromInput('lambda-destination', body.requestPayload, error, errorType, origin);
   }
-  const code = message.attributes.ERROR_CODE;
-  if (
-    message.attributes.SCHEDULE_ARN !== undefined ||
-    message.attributes.SCHEDULED_TIME !== undefined
-  ) {
-    const error = `${code ?? 'error'}: ${message.attributes.ERROR_MESSAGE ?? 'no message'}`;
-    return fromInput('scheduler-dead-letter', body, error, code);
+  const code = attributes.ERROR_CODE;
+  const error = `${code ?? 'error'}: ${attributes.ERROR_MESSAGE ?? 'no message'}`;
+  if (attributes.SCHEDULE_ARN !== undefined || attributes.SCHEDULED_TIME !== undefined) {
+    const origin = text(attributes.SCHEDULE_ARN);
+    if (!origin?.startsWith('arn:aws'))
+      return unknown('scheduler-dead-letter', 'names no schedule');
+    return fromInput('scheduler-dead-letter', body, error, code, origin);
   }
-  if (message.attributes.RULE_ARN !== undefined || code !== undefined) {
-    const error = `${code ?? 'error'}: ${message.attributes.ERROR_MESSAGE ?? 'no message'}`;
-    return fromInput('rule-dead-letter', body, error, code);
+  if (attributes.RULE_ARN !== undefined || code !== undefined) {
+    const origin = text(attributes.RULE_ARN);
+    if (!origin?.startsWith('arn:aws')) return unknown('rule-dead-letter', 'names no rule');
+    // A rule on a custom bus is `…:rule/<bus>/<rule>`: the janitor's rules are on its bus.
+    if (context.eventBus !== undefined && !origin.includes(`:rule/${context.eventBus}/`)) {
+      return unknown('rule-dead-letter', `comes from a rule of another bus (${origin})`);
+    }
+    return fromInput('rule-dead-letter', body, error, code, origin);
   }
-  return {
-    format: 'unknown',
-    action: 'keep',
-    error: '',
-    note: 'not a format the janitor writes: left in the queue',
-  };
+  return unknown('unknown', 'is not a format the janitor writes');
+}
+
+function unknown(format: RedrivePlan['format'], why: string): RedrivePlan {
+  return { format, action: 'keep', error: '', note: `${why}: left in the queue` };
 }
 
 function fromInput(
@@ -78,6 +99,7 @@ function fromInput(
   input: unknown,
   rawError: string,
   errorType: string | undefined,
+  origin: string,
 ): RedrivePlan {
   const error = boundedText(rawError, 300);
   if (isRecord(input) && input.trigger === 'schedule') {
@@ -85,6 +107,7 @@ function fromInput(
       format,
       action: 'remove',
       tenant: text(input.tenant),
+      origin,
       error,
       note: 'a scheduled sweep: not sent again, the next scheduled run does its work; removed',
     };
@@ -92,31 +115,25 @@ function fromInput(
   if (
     isRecord(input) &&
     typeof input['detail-type'] === 'string' &&
-    COMMANDS.has(input['detail-type'])
+    COMMANDS.has(input['detail-type']) &&
+    typeof input.source === 'string' &&
+    EVENT_SOURCE.test(input.source)
   ) {
     const detail = isRecord(input.detail) ? input.detail : {};
     const refused = errorType === 'InvalidEventError';
     return {
       format,
       action: 'resend',
-      command: {
-        source: text(input.source) ?? 'query-janitor',
-        detailType: input['detail-type'],
-        detail: input.detail,
-      },
+      command: { source: input.source, detailType: input['detail-type'], detail: input.detail },
       tenant: text(detail.tenant),
+      origin,
       error,
       note: refused
         ? 'was refused: sent again it is refused again (and kept here again) unless its cause was fixed'
         : "sent again to the janitor's bus, then removed from the queue",
     };
   }
-  return {
-    format,
-    action: 'keep',
-    error,
-    note: 'not a janitor command or schedule: left in the queue',
-  };
+  return { ...unknown(format, 'is not a janitor command or schedule'), origin, error };
 }
 
 function parseJson(text: string): unknown {

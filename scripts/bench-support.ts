@@ -2,7 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as esbuild from 'esbuild';
-import { bundleOptions, type JanitorFunctionName } from '../infra/janitor-function.ts';
+import { bundleOptions } from '../infra/bundle-options.ts';
+import type { JanitorFunctionName } from '../infra/janitor-function.ts';
 
 export const ROOT = resolve(import.meta.dirname, '..');
 /** Scratch space of one benchmark run (bundles, floors), removed at the end. */

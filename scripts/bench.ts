@@ -27,7 +27,7 @@ import { promisify } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import { gzipSync } from 'node:zlib';
 import * as esbuild from 'esbuild';
-import { bundleOptions } from '../infra/janitor-function.ts';
+import { bundleOptions } from '../infra/bundle-options.ts';
 import { loadConfig } from '../lib/config.ts';
 import { createJanitor } from '../lib/janitor/index.ts';
 import { silentLog } from '../lib/log.ts';

@@ -15,7 +15,8 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as esbuild from 'esbuild';
-import { bundleOptions, type JanitorFunctionName } from '../infra/janitor-function.ts';
+import { bundleOptions } from '../infra/bundle-options.ts';
+import type { JanitorFunctionName } from '../infra/janitor-function.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const DIST = join(ROOT, 'dist');

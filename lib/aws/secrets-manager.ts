@@ -16,6 +16,16 @@ import {
 /** How long a secret value is trusted before it is read again. */
 export const SECRET_MAX_AGE_MS = 5 * 60_000;
 
+/**
+ * A Secrets Manager client configured from the environment, with short timeouts: a Secrets
+ * Manager that hangs must not hold a run until Lambda kills it. One may serve many secrets.
+ */
+export function newSecretsManagerClient(): SecretsManagerClient {
+  return new SecretsManagerClient({
+    requestHandler: { connectionTimeout: 2_000, requestTimeout: REQUEST_TIMEOUT_MS },
+  });
+}
+
 /** Options of {@link SecretsManagerCredentials}. */
 export interface SecretsManagerCredentialsOptions {
   secretId: string;
@@ -43,12 +53,7 @@ export class SecretsManagerCredentials implements CredentialSource {
 
   constructor(options: SecretsManagerCredentialsOptions) {
     this.#options = options;
-    this.#client =
-      options.client ??
-      new SecretsManagerClient({
-        // A Secrets Manager that hangs must not hold a run until Lambda kills it.
-        requestHandler: { connectionTimeout: 2_000, requestTimeout: REQUEST_TIMEOUT_MS },
-      });
+    this.#client = options.client ?? newSecretsManagerClient();
   }
 
   async get(deadline?: number): Promise<ZuoraCredentials> {

@@ -125,9 +125,11 @@ export function formatSettings(
     orgIds: tenant.orgIds,
     timeZone: tenant.timeZone,
     warnBefore: tenant.warnBeforeMs === undefined ? null : formatDuration(tenant.warnBeforeMs),
-    capacityLimits: Object.entries(tenant.capacityLimits).map(
-      ([source, limits]) => `${source} ${limits.running} running, ${limits.queued} queued`,
-    ),
+    capacityLimits: json
+      ? tenant.capacityLimits
+      : Object.entries(tenant.capacityLimits).map(
+          ([source, limits]) => `${source} ${limits.running} running, ${limits.queued} queued`,
+        ),
     seesAllJobs: tenant.seesAllJobs,
     pressure: tenant.pressure
       ? `headroom ${tenant.pressure.headroom}, after ${formatDuration(tenant.pressure.staleAfterMs)}, retried after ${formatDuration(tenant.pressure.retriedStaleAfterMs)} (retries start at ${tenant.pressure.retriesStart})`

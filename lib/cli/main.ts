@@ -116,6 +116,11 @@ function refuseLessCareful(command: TenantCommand, config: CliTenant['config']):
       `--no-dry-run refused: tenant ${config.name} is dry-run in its configuration (set "dryRun": false there to go live)`,
     );
   }
+  if (command.kind !== 'list' && command.live && !config.enabled) {
+    throw new UsageError(
+      `--no-dry-run refused: tenant ${config.name} is disabled in its configuration ("enabled": false); a dry run still shows what it would do`,
+    );
+  }
   if (
     command.kind === 'sweep' &&
     command.staleAfterMs !== undefined &&

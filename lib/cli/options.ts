@@ -206,12 +206,33 @@ function configCommand(rest: readonly string[], values: Values): Command {
   };
 }
 
+/** A queue URL: https (plain http to loopback, for local queues), with no credentials in it. */
+function queueUrlProblem(text: string): void {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new UsageError("--queue-url must be a URL (the stack's FailedEventsQueueUrl output)");
+  }
+  if (url.username || url.password) throw new UsageError('--queue-url must not carry credentials');
+  const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+    throw new UsageError('--queue-url must be https');
+  }
+}
+
 function redriveCommand(rest: readonly string[], values: Values): Command {
   noArguments('redrive', rest);
   refuseUnless('redrive', values, ['queue-url', 'event-bus', 'apply', 'max', 'json']);
   if (values['queue-url'] === undefined) {
     throw new UsageError('"redrive" needs --queue-url (the stack\'s FailedEventsQueueUrl output)');
   }
+  if (values.apply === true && values['event-bus'] === undefined) {
+    throw new UsageError(
+      "--apply re-sends commands: name the janitor's bus with --event-bus (the stack's EventBusName output)",
+    );
+  }
+  queueUrlProblem(values['queue-url']);
   const max = values.max === undefined ? 100 : Number(values.max);
   if (!Number.isInteger(max) || max < 1 || max > 1_000) {
     throw new UsageError('--max must be a whole number from 1 to 1000');

@@ -12,8 +12,8 @@ import {
 } from '@aws-sdk/client-sqs';
 import { describeError } from '../janitor/index.ts';
 import { planRedrive, type RedrivePlan } from '../redrive.ts';
+import { boundedText } from '../zuora/redact.ts';
 import type { Command } from './options.ts';
-import { UsageError } from './options.ts';
 
 type RedriveCommand = Extract<Command, { kind: 'redrive' }>;
 
@@ -25,24 +25,28 @@ interface Io {
 /** Runs `redrive`; resolves to the exit code (1 when a send or delete failed). */
 export async function redrive(command: RedriveCommand, io: Io): Promise<number> {
   const sqs = new SQSClient({});
-  const messages = await receiveAll(sqs, command);
+  let messages: Message[];
+  try {
+    messages = await receiveAll(sqs, command);
+  } catch (error) {
+    io.stderr(`query-janitor: could not read the queue: ${awsProblem(error)}\n`);
+    return 1;
+  }
   const plans = messages.map((message) => ({
     message,
-    plan: planRedrive({
-      body: message.Body ?? '',
-      attributes: Object.fromEntries(
-        Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [
-          name,
-          value.StringValue,
-        ]),
-      ),
-    }),
+    plan: planRedrive(
+      {
+        body: message.Body ?? '',
+        attributes: Object.fromEntries(
+          Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [
+            name,
+            value.StringValue,
+          ]),
+        ),
+      },
+      { eventBus: command.eventBus },
+    ),
   }));
-  if (command.apply && plans.some(({ plan }) => plan.action === 'resend') && !command.eventBus) {
-    throw new UsageError(
-      "--apply re-sends commands: name the bus with --event-bus (the stack's EventBusName output)",
-    );
-  }
   let failures = 0;
   const results: Array<RedrivePlan & { messageId: string | undefined; done?: string }> = [];
   const events = new EventBridgeClient({});
@@ -78,7 +82,7 @@ export async function redrive(command: RedriveCommand, io: Io): Promise<number> 
       result.done = plan.action === 'resend' ? 'sent and removed' : 'removed';
     } catch (error) {
       failures++;
-      result.done = `failed: ${error instanceof Error ? error.message.slice(0, 200) : describeError(error)}`;
+      result.done = `failed: ${awsProblem(error)}`;
     }
   }
   io.stdout(
@@ -107,6 +111,13 @@ async function receiveAll(sqs: SQSClient, command: RedriveCommand): Promise<Mess
   return [...seen.values()];
 }
 
+/** An AWS SDK error in one bounded line: its name and message, nothing else of it. */
+function awsProblem(error: unknown): string {
+  if (!(error instanceof Error)) return describeError(error);
+  const message = boundedText(error.message, 200);
+  return error.name === 'Error' ? message : `${boundedText(error.name, 60)}: ${message}`;
+}
+
 function formatPlans(
   results: ReadonlyArray<RedrivePlan & { messageId: string | undefined; done?: string }>,
   applied: boolean,
@@ -115,9 +126,15 @@ function formatPlans(
   const lines = results.map((result, index) => {
     const what = result.command ? `${result.command.detailType}` : result.format;
     const tenant = result.tenant ? ` for tenant ${result.tenant}` : '';
+    // Everything a re-send would carry, so that what --apply does is what was shown.
+    const sends = result.command
+      ? `   sends: source ${result.command.source}, detail ${boundedText(JSON.stringify(result.command.detail ?? null), 600)}`
+      : '';
     return [
       `${index + 1}. ${what}${tenant} (${result.format}, message ${result.messageId ?? '?'})`,
+      result.origin ? `   from: ${result.origin}` : '',
       result.error ? `   failed with: ${result.error}` : '',
+      sends,
       `   ${result.action}: ${result.note}`,
       result.done ? `   ${result.done}` : '',
     ]

@@ -5,9 +5,10 @@
  * Without it, one tenant is configured by those variables, as before. Every error names the
  * source to fix: the file, the variable, the secret.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { SecretsManagerCredentials } from '../aws/secrets-manager.ts';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { newSecretsManagerClient, SecretsManagerCredentials } from '../aws/secrets-manager.ts';
 import { type JanitorConfig, loadConfig, loadFleet } from '../config.ts';
 import { SETTING_VARIABLES } from '../contract/settings-env.ts';
 import { type CredentialSource, StaticCredentials } from '../zuora/credentials.ts';
@@ -28,7 +29,9 @@ const CONFIG_VARIABLES = Object.values(SETTING_VARIABLES);
 export function readConfigFile(path: string): { text: string; where: string } {
   const where = resolve(path);
   if (!existsSync(where)) throw new UsageError(`configuration file ${where} does not exist`);
-  return { text: readFileSync(where, 'utf8'), where };
+  if (!statSync(where).isFile()) throw new UsageError(`configuration file ${where} is not a file`);
+  // An editor's byte-order mark is not part of the JSON.
+  return { text: readFileSync(where, 'utf8').replace(/^\uFEFF/, ''), where };
 }
 
 /** The tenants `options` select, each with its credentials. Throws usage or configuration errors. */
@@ -46,6 +49,7 @@ export function selectCliTenants(options: TargetOptions, env: Env): CliTenant[] 
   let chosen: JanitorConfig[];
   if (options.allTenants) {
     chosen = [...fleet.tenants.values()].filter((tenant) => tenant.enabled);
+    if (chosen.length === 0) throw new UsageError(`${where} has no enabled tenant`);
   } else if (options.tenant !== undefined) {
     const tenant = fleet.tenants.get(options.tenant);
     if (!tenant) {
@@ -66,9 +70,15 @@ export function selectCliTenants(options: TargetOptions, env: Env): CliTenant[] 
       "ZUORA_CLIENT_ID and ZUORA_CLIENT_SECRET are one tenant's: unset them for --all-tenants",
     );
   }
+  // One client for every tenant's secret: a fleet run is bound by this process's CPU.
+  let client: SecretsManagerClient | undefined;
+  const shared = () => {
+    client ??= newSecretsManagerClient();
+    return client;
+  };
   return chosen.map((config) => ({
     config,
-    credentials: fileTenantCredentials(config, options, env, where),
+    credentials: fileTenantCredentials(config, options, env, where, shared),
   }));
 }
 
@@ -77,13 +87,19 @@ function fileTenantCredentials(
   options: TargetOptions,
   env: Env,
   where: string,
+  client: () => SecretsManagerClient,
 ): CredentialSource {
   const fallback = {
     fallbackBaseUrl: config.baseUrl,
     fallbackBaseUrlSource: `the baseUrl of tenant ${config.name} in ${where}`,
   };
-  if (options.secretId)
-    return new SecretsManagerCredentials({ secretId: options.secretId, ...fallback });
+  if (options.secretId) {
+    return new SecretsManagerCredentials({
+      secretId: options.secretId,
+      client: client(),
+      ...fallback,
+    });
+  }
   if (env.ZUORA_CLIENT_ID || env.ZUORA_CLIENT_SECRET) {
     return new StaticCredentials({
       clientId: env.ZUORA_CLIENT_ID,
@@ -92,8 +108,13 @@ function fileTenantCredentials(
       baseUrlSource: fallback.fallbackBaseUrlSource,
     });
   }
-  if (config.secret)
-    return new SecretsManagerCredentials({ secretId: config.secret.id, ...fallback });
+  if (config.secret) {
+    return new SecretsManagerCredentials({
+      secretId: config.secret.id,
+      client: client(),
+      ...fallback,
+    });
+  }
   throw new UsageError(
     `tenant ${config.name} has no secret in ${where} (the stack created one): pass --secret-id with the stack's SecretName output, or set ZUORA_CLIENT_ID and ZUORA_CLIENT_SECRET`,
   );

@@ -110,7 +110,9 @@ export function fleetSchema() {
           topicArn: z.string().check(z.regex(TOPIC_ARN, 'must be an SNS topic ARN')),
           on: z.array(z.enum(NOTIFY_ON)).check(z.minLength(1, 'must name at least one case')),
           tenants: z.optional(
-            z.array(z.string().check(z.regex(TENANT_NAME, 'must be a tenant name'))),
+            z
+              .array(z.string().check(z.regex(TENANT_NAME, 'must be a tenant name')))
+              .check(z.minLength(1, 'must name at least one tenant, or be left out for all')),
           ),
         }),
       ),

@@ -193,7 +193,7 @@ describe('config validate and config show', () => {
     expect(shown.tenants[1]).toMatchObject({
       warnBefore: '20m',
       seesAllJobs: true,
-      capacityLimits: ['LIVE 5 running, 10 queued', 'WAREHOUSE 15 running, 30 queued'],
+      capacityLimits: { LIVE: { running: 5, queued: 10 }, WAREHOUSE: { running: 15, queued: 30 } },
       pressure: 'headroom 2, after 30m, retried after 30m (retries start at 3)',
     });
     expect(shown.tenants[0].pressure).toBeNull();

@@ -75,7 +75,10 @@ describe('planRedrive', () => {
   it('removes a scheduled run rather than sending it again, in either dead-letter format', () => {
     const scheduler = planRedrive({
       body: JSON.stringify({ trigger: 'schedule', tenant: 'eu' }),
-      attributes: { ERROR_CODE: 'Lambda.TooManyRequestsException', SCHEDULE_ARN: 'arn:s' },
+      attributes: {
+        ERROR_CODE: 'Lambda.TooManyRequestsException',
+        SCHEDULE_ARN: 'arn:aws:scheduler:us-east-1:123456789012:schedule/default/eu',
+      },
     });
     const destination = planRedrive({
       body: destinationRecord({ trigger: 'schedule', tenant: 'us' }, 'Error', 'boom'),
@@ -93,12 +96,32 @@ describe('planRedrive', () => {
     });
   });
 
+  it('keeps what cannot show it came from the janitor: it would be sent as whoever redrives', () => {
+    const forged = JSON.stringify({ ...cancelEvent, detail: { tenant: 'eu', jobIds: ['x'] } });
+    expect(planRedrive({ body: forged, attributes: { ERROR_CODE: 'X' } }).action).toBe('keep');
+    expect(
+      planRedrive(
+        {
+          body: forged,
+          attributes: { ERROR_CODE: 'X', RULE_ARN: 'arn:aws:events:us-east-1:1:rule/other-bus/r' },
+        },
+        { eventBus: 'janitor-bus' },
+      ),
+    ).toMatchObject({ action: 'keep', note: expect.stringMatching(/another bus/) });
+    const record = JSON.parse(destinationRecord(cancelEvent, 'Error', 'boom'));
+    delete record.requestContext.functionArn;
+    expect(planRedrive({ body: JSON.stringify(record), attributes: {} }).action).toBe('keep');
+  });
+
   it('keeps what it does not recognise, including events that are not janitor commands', () => {
     expect(planRedrive({ body: 'hello', attributes: {} }).action).toBe('keep');
     expect(
       planRedrive({
         body: JSON.stringify({ ...cancelEvent, 'detail-type': 'Something Else' }),
-        attributes: { RULE_ARN: 'arn:r', ERROR_CODE: 'X' },
+        attributes: {
+          RULE_ARN: 'arn:aws:events:us-east-1:123456789012:rule/bus/x',
+          ERROR_CODE: 'X',
+        },
       }),
     ).toMatchObject({ format: 'rule-dead-letter', action: 'keep' });
   });
@@ -141,7 +164,7 @@ describe('query-janitor redrive (child process)', () => {
         destinationRecord(cancelEvent, 'TenantBusyError', 'tenant "eu" is busy'),
       ),
       rule: sqs.seed(queueUrl, JSON.stringify(sweepEvent), {
-        RULE_ARN: str('arn:aws:events:us-east-1:123456789012:rule/bus/sweep'),
+        RULE_ARN: str('arn:aws:events:us-east-1:123456789012:rule/janitor-bus/sweep'),
         TARGET_ARN: str('arn:aws:lambda:us-east-1:123456789012:function:sweep'),
         ERROR_CODE: str('Lambda.TooManyRequestsException'),
         ERROR_MESSAGE: str('Rate exceeded'),
@@ -192,6 +215,20 @@ describe('query-janitor redrive (child process)', () => {
     expect(run.stdout).toContain(`${CANCEL_DETAIL_TYPE} for tenant eu (lambda-destination`);
     expect(run.stdout).toContain('failed with: Lambda.TooManyRequestsException: Rate exceeded');
     expect(run.stdout).toMatch(/Nothing was sent or removed/);
+    // What --apply would send is shown in full, and where each message came from.
+    expect(run.stdout).toContain(
+      `sends: source query-janitor, detail ${JSON.stringify(cancelEvent.detail)}`,
+    );
+    expect(run.stdout).toContain('from: arn:aws:lambda:us-east-1:123456789012:function:cancel');
+  });
+
+  it('refuses a queue URL that is not one, or carries credentials, before any call', async () => {
+    for (const url of ['not a url', 'https://user:PASSWORD@sqs.us-east-1.amazonaws.com/1/q']) {
+      const run = await runCliProcess(['redrive', '--queue-url', url], { env });
+      expect(run.code).toBe(2);
+      expect(run.stderr).toMatch(/--queue-url must/);
+      expect(run.stderr).not.toContain('PASSWORD');
+    }
   });
 
   it('--apply re-sends commands to the bus, removes them and the scheduled run, keeps the rest', async () => {

@@ -38,11 +38,13 @@ const NODE_BINARY_PACKAGE = `node-${process.platform}-${process.arch}`;
 const ALLOWED = [
   /^(CHANGELOG\.md|LICENSE|README\.md|package\.json)$/,
   /^query-janitor\.(schema|config\.example)\.json$/,
+  /^bin\/query-janitor\.mjs$/,
   /^dist\/(bin|lib|infra)\/[\w/-]+\.(js|d\.ts)$/,
   /^dist\/lambda\/(sweep|cancel)\/index\.mjs(\.map)?$/,
 ];
 const REQUIRED = [
   'LICENSE',
+  'bin/query-janitor.mjs',
   'dist/bin/query-janitor.js',
   'dist/lib/index.js',
   'dist/lib/index.d.ts',
@@ -97,6 +99,8 @@ beforeAll(async () => {
         join(work, packed.filename),
         `aws-cdk-lib@${LOWEST['aws-cdk-lib']}`,
         `constructs@${LOWEST.constructs}`,
+        // A TypeScript consumer's own types for Node.js, as any such project has.
+        `@types/node@${manifest.devDependencies['@types/node']}`,
         // The lowest Node.js the package claims, to run the CLI and the app with.
         `${NODE_BINARY_PACKAGE}@${LOWEST.node}`,
       ],
@@ -189,6 +193,49 @@ describe('the CLI from the installed package, on Node.js 22', () => {
       await zuora.close();
     }
   });
+});
+
+describe('the types, from a TypeScript consumer', () => {
+  it('check with skipLibCheck off: no development dependency leaks into the declarations', async () => {
+    writeFileSync(
+      join(consumer, 'index.ts'),
+      [
+        "import type { FleetConfig, Report } from 'query-janitor';",
+        "import { loadFleet, RESULT_DETAIL_TYPES } from 'query-janitor';",
+        "import { QueryJobJanitor, type QueryJobJanitorProps } from 'query-janitor/cdk';",
+        "const config: FleetConfig = { tenants: [{ name: 'prod-us', pressure: { headroom: 2, staleAfter: '30m' } }] };",
+        'export const props: QueryJobJanitorProps = { config };',
+        'export const fleet = loadFleet(config);',
+        'export const swept: string = RESULT_DETAIL_TYPES.swept;',
+        "export type Outcomes = Report['jobs'][number]['outcome'];",
+        'export { QueryJobJanitor };',
+      ].join('\n'),
+    );
+    writeFileSync(
+      join(consumer, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          target: 'ES2022',
+          lib: ['ES2024', 'ESNext.Disposable'],
+          types: ['node'],
+          strict: true,
+          noEmit: true,
+          skipLibCheck: false,
+        },
+        files: ['index.ts'],
+      }),
+    );
+    const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+    const checked = await timed('typecheck', () =>
+      run(process.execPath, [tsc, '-p', consumer]).then(
+        () => '',
+        (error: { stdout?: string }) => error.stdout ?? String(error),
+      ),
+    );
+    expect(checked).toBe('');
+  }, 60_000);
 });
 
 describe('a CDK app that imports the construct from the package', () => {
