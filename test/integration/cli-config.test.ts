@@ -3,6 +3,7 @@
  * applies them; flags may only make a run more careful; errors name the source to fix.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../lib/cli/main.ts';
 import type { Report } from '../../lib/janitor/index.ts';
@@ -150,6 +151,42 @@ describe('the configuration rules the CLI', () => {
 
     expect(code).toBe(0);
     expect(stdout.match(/^== tenant /gm)).toHaveLength(3);
+  });
+});
+
+describe('what the CLI refuses, as a usage error', () => {
+  it('a live run of a disabled tenant; its dry run still goes', async () => {
+    const config = JSON.parse(readFileSync(fleet.configPath, 'utf8'));
+    config.tenants[0].enabled = false;
+    writeFileSync(fleet.configPath, JSON.stringify(config));
+    fleet.tenant('prod-us').addJob({ ageMinutes: 300 });
+
+    const live = await cli(withConfig('sweep', '--tenant', 'prod-us', '--no-dry-run'));
+    const dry = await cli(withConfig('sweep', '--tenant', 'prod-us', '--json'));
+
+    expect(live.code).toBe(2);
+    expect(live.stderr).toMatch(/tenant prod-us is disabled/);
+    expect(dry.code).toBe(0);
+    expect(JSON.parse(dry.stdout)).toMatchObject({ dryRun: true, tenant: 'prod-us' });
+    expect(fleet.tenant('prod-us').requestsTo('cancel')).toEqual([]);
+  });
+
+  it('a directory for a file, and a file with no enabled tenant for --all-tenants', async () => {
+    const directory = await cli(['sweep', '--config', dirname(fleet.configPath)]);
+    expect(directory).toMatchObject({ code: 2, stderr: expect.stringMatching(/is not a file/) });
+
+    const config = JSON.parse(readFileSync(fleet.configPath, 'utf8'));
+    for (const tenant of config.tenants) tenant.enabled = false;
+    writeFileSync(fleet.configPath, JSON.stringify(config));
+    const none = await cli(withConfig('sweep', '--all-tenants'));
+    expect(none).toMatchObject({ code: 2, stderr: expect.stringMatching(/no enabled tenant/) });
+  });
+
+  it('nothing about a byte-order mark an editor put in front of the file', async () => {
+    writeFileSync(fleet.configPath, `\uFEFF${readFileSync(fleet.configPath, 'utf8')}`);
+    const { code, stdout } = await cli(withConfig('config', 'validate'));
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/is valid/);
   });
 });
 
