@@ -139,9 +139,15 @@ export function injectChaos(world: ChaosWorld, random: Random, jobs: EmulatedJob
   const running = jobs.filter(isCancellable);
   for (let i = random.int(0, 3); i > 0 && running.length > 0; i--) {
     const job = random.pick(running);
+    const at = random.int(1, 20);
+    const status = random.pick(['completed', 'failed'] as const);
     events.push([
-      random.int(1, 20),
-      () => zuora.setStatus(job.id, random.pick(['completed', 'failed'] as const)),
+      at,
+      () => {
+        // Only a job still running finishes on its own: one the janitor cancelled stays so.
+        const current = zuora.job(job.id);
+        if (current && isCancellable(current)) zuora.setStatus(job.id, status);
+      },
     ]);
   }
   injected += events.length;
