@@ -6,8 +6,8 @@
  * every call and every accepted event, and can be scripted to fail whole calls or single entries.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import { closeServer, listenOnLoopback } from './loopback.ts';
+import type { Server } from 'node:http';
+import { closeServer, createAwsJsonServer, listenOnLoopback } from './loopback.ts';
 
 /** One entry of a `PutEvents` request, as the SDK puts it on the wire. */
 export interface PutEventsWireEntry {
@@ -102,67 +102,54 @@ export class EventBridgeEmulator {
   #url = '';
 
   private constructor() {
-    this.#server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (chunk: Buffer) => chunks.push(chunk));
-      req.on('end', () => {
-        const target = String(req.headers['x-amz-target'] ?? '');
-        const answer = (status: number, body: unknown, type?: string) => {
-          const headers: Record<string, string> = {
-            'content-type': 'application/x-amz-json-1.1',
-            'x-amzn-requestid': randomUUID(),
-          };
-          if (type) headers['x-amzn-errortype'] = type;
-          res.writeHead(status, headers);
-          res.end(JSON.stringify(body));
-        };
-        const record: RecordedPutEventsCall = {
-          target,
-          entries: [],
-          signed: String(req.headers.authorization ?? '').startsWith('AWS4-HMAC-SHA256'),
-          status: 0,
-        };
-        this.calls.push(record);
-        const fail = (status: number, type: string, message: string) => {
-          record.status = status;
-          record.errorType = type;
-          answer(status, { __type: type, message }, type);
-        };
-        if (req.method !== 'POST' || target !== TARGET) {
-          return fail(400, 'UnknownOperationException', `Unknown operation ${target}`);
-        }
-        let input: { Entries?: unknown };
-        try {
-          input = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
-        } catch {
-          return fail(400, 'SerializationException', 'Request body is not valid JSON');
-        }
-        const entries = Array.isArray(input.Entries) ? (input.Entries as PutEventsWireEntry[]) : [];
-        record.entries = entries;
-        const injected = this.#failures.shift();
-        if (injected) return fail(injected.status, injected.type, `Injected ${injected.type}`);
-        // The service rejects the whole call for these, before looking at any entry.
-        if (entries.length < 1 || entries.length > PUT_EVENTS_LIMITS.maxEntries) {
-          return fail(
-            400,
-            'ValidationException',
-            `1 validation error detected: Value at 'entries' failed to satisfy constraint: Member must have length ${entries.length < 1 ? 'greater than or equal to 1' : `less than or equal to ${PUT_EVENTS_LIMITS.maxEntries}`}`,
-          );
-        }
-        const total = entries.reduce((sum, entry) => sum + putEventsEntrySize(entry), 0);
-        if (total > PUT_EVENTS_LIMITS.maxTotalEntrySize) {
-          return fail(
-            400,
-            'ValidationException',
-            'Total size of the entries in the request is over the limit.',
-          );
-        }
-        const results = entries.map((entry, index) => this.#accept(entry, index));
-        const failedEntryCount = results.filter((result) => 'ErrorCode' in result).length;
-        record.status = 200;
-        record.failedEntryCount = failedEntryCount;
-        answer(200, { FailedEntryCount: failedEntryCount, Entries: results });
-      });
+    this.#server = createAwsJsonServer((req, answer) => {
+      const { target } = req;
+      const record: RecordedPutEventsCall = {
+        target,
+        entries: [],
+        signed: req.signed,
+        status: 0,
+      };
+      this.calls.push(record);
+      const fail = (status: number, type: string, message: string) => {
+        record.status = status;
+        record.errorType = type;
+        answer(status, { __type: type, message }, type);
+      };
+      if (req.method !== 'POST' || target !== TARGET) {
+        return fail(400, 'UnknownOperationException', `Unknown operation ${target}`);
+      }
+      let input: { Entries?: unknown };
+      try {
+        input = JSON.parse(req.body || '{}');
+      } catch {
+        return fail(400, 'SerializationException', 'Request body is not valid JSON');
+      }
+      const entries = Array.isArray(input.Entries) ? (input.Entries as PutEventsWireEntry[]) : [];
+      record.entries = entries;
+      const injected = this.#failures.shift();
+      if (injected) return fail(injected.status, injected.type, `Injected ${injected.type}`);
+      // The service rejects the whole call for these, before looking at any entry.
+      if (entries.length < 1 || entries.length > PUT_EVENTS_LIMITS.maxEntries) {
+        return fail(
+          400,
+          'ValidationException',
+          `1 validation error detected: Value at 'entries' failed to satisfy constraint: Member must have length ${entries.length < 1 ? 'greater than or equal to 1' : `less than or equal to ${PUT_EVENTS_LIMITS.maxEntries}`}`,
+        );
+      }
+      const total = entries.reduce((sum, entry) => sum + putEventsEntrySize(entry), 0);
+      if (total > PUT_EVENTS_LIMITS.maxTotalEntrySize) {
+        return fail(
+          400,
+          'ValidationException',
+          'Total size of the entries in the request is over the limit.',
+        );
+      }
+      const results = entries.map((entry, index) => this.#accept(entry, index));
+      const failedEntryCount = results.filter((result) => 'ErrorCode' in result).length;
+      record.status = 200;
+      record.failedEntryCount = failedEntryCount;
+      answer(200, { FailedEntryCount: failedEntryCount, Entries: results });
     });
   }
 

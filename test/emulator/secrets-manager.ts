@@ -5,8 +5,8 @@
  * `ResourceNotFoundException` and `AccessDeniedException` like the service, and records calls.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import { closeServer, listenOnLoopback } from './loopback.ts';
+import type { Server } from 'node:http';
+import { closeServer, createAwsJsonServer, listenOnLoopback } from './loopback.ts';
 
 interface StoredSecret {
   name: string;
@@ -40,82 +40,69 @@ export class SecretsManagerEmulator {
   #url = '';
 
   private constructor() {
-    this.#server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (chunk: Buffer) => chunks.push(chunk));
-      req.on('end', () => {
-        const target = String(req.headers['x-amz-target'] ?? '');
-        const answer = (status: number, body: unknown, type?: string) => {
-          const headers: Record<string, string> = {
-            'content-type': 'application/x-amz-json-1.1',
-            'x-amzn-requestid': randomUUID(),
-          };
-          if (type) headers['x-amzn-errortype'] = type;
-          res.writeHead(status, headers);
-          res.end(JSON.stringify(body));
-        };
-        let input: { SecretId?: unknown } = {};
-        try {
-          input = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
-        } catch {
-          return answer(
-            400,
-            { __type: 'SerializationException', message: 'bad JSON' },
-            'SerializationException',
-          );
-        }
-        const secretId = typeof input.SecretId === 'string' ? input.SecretId : '';
-        const record: RecordedSecretRequest = {
-          target,
-          secretId,
-          signed: String(req.headers.authorization ?? '').startsWith('AWS4-HMAC-SHA256'),
-          status: 0,
-        };
-        this.requests.push(record);
-        const fail = (status: number, type: string, message: string) => {
-          record.status = status;
-          answer(status, { __type: type, message }, type);
-        };
-        if (req.method !== 'POST' || target !== 'secretsmanager.GetSecretValue') {
-          return fail(400, 'UnknownOperationException', 'Unknown operation');
-        }
-        if (this.#hanging > 0) {
-          this.#hanging--;
-          return;
-        }
-        const injected = this.#failures.shift();
-        if (injected) return fail(injected.status, injected.type, `Injected ${injected.type}`);
-        const secret = this.#find(secretId);
-        if (secret && this.#denied.has(secret.name)) {
-          return fail(
-            400,
-            'AccessDeniedException',
-            `User: arn:aws:sts::${ACCOUNT}:assumed-role/janitor is not authorized to perform: secretsmanager:GetSecretValue on resource: ${secretId}`,
-          );
-        }
-        if (!secret) {
-          return fail(
-            400,
-            'ResourceNotFoundException',
-            "Secrets Manager can't find the specified secret.",
-          );
-        }
-        if (secret.secretString === undefined) {
-          return fail(
-            400,
-            'ResourceNotFoundException',
-            "Secrets Manager can't find the specified secret value for staging label: AWSCURRENT",
-          );
-        }
-        record.status = 200;
-        answer(200, {
-          ARN: secret.arn,
-          Name: secret.name,
-          SecretString: secret.secretString,
-          VersionId: secret.versionId,
-          VersionStages: ['AWSCURRENT'],
-          CreatedDate: secret.createdDate,
-        });
+    this.#server = createAwsJsonServer((req, answer) => {
+      const { target } = req;
+      let input: { SecretId?: unknown } = {};
+      try {
+        input = JSON.parse(req.body || '{}');
+      } catch {
+        return answer(
+          400,
+          { __type: 'SerializationException', message: 'bad JSON' },
+          'SerializationException',
+        );
+      }
+      const secretId = typeof input.SecretId === 'string' ? input.SecretId : '';
+      const record: RecordedSecretRequest = {
+        target,
+        secretId,
+        signed: req.signed,
+        status: 0,
+      };
+      this.requests.push(record);
+      const fail = (status: number, type: string, message: string) => {
+        record.status = status;
+        answer(status, { __type: type, message }, type);
+      };
+      if (req.method !== 'POST' || target !== 'secretsmanager.GetSecretValue') {
+        return fail(400, 'UnknownOperationException', 'Unknown operation');
+      }
+      if (this.#hanging > 0) {
+        this.#hanging--;
+        return;
+      }
+      const injected = this.#failures.shift();
+      if (injected) return fail(injected.status, injected.type, `Injected ${injected.type}`);
+      const secret = this.#find(secretId);
+      if (secret && this.#denied.has(secret.name)) {
+        return fail(
+          400,
+          'AccessDeniedException',
+          `User: arn:aws:sts::${ACCOUNT}:assumed-role/janitor is not authorized to perform: secretsmanager:GetSecretValue on resource: ${secretId}`,
+        );
+      }
+      if (!secret) {
+        return fail(
+          400,
+          'ResourceNotFoundException',
+          "Secrets Manager can't find the specified secret.",
+        );
+      }
+      if (secret.secretString === undefined) {
+        return fail(
+          400,
+          'ResourceNotFoundException',
+          "Secrets Manager can't find the specified secret value for staging label: AWSCURRENT",
+        );
+      }
+      record.status = 200;
+      answer(200, {
+        ARN: secret.arn,
+        Name: secret.name,
+        SecretString: secret.secretString,
+        VersionId: secret.versionId,
+        VersionStages: ['AWSCURRENT'],
+        CreatedDate: secret.createdDate,
       });
     });
   }
