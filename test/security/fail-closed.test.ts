@@ -589,6 +589,127 @@ describe('a DELETE whose response was lost', () => {
     expect(world.zuora.requestsTo('cancel').map((r) => r.status)).toEqual([0, 401, 400]);
     expect(report?.jobs[0]).toMatchObject({ id: job.id, outcome: 'cancelled' });
   });
+
+  it('is reported already-finished when the first attempt never arrived and the job then finished', async () => {
+    const job = world.zuora.addJob({ ageMinutes: 300 });
+    // Dropped before Zuora handled it; the job finishes on its own before the retry.
+    world.zuora.inject({ kind: 'drop' }, { route: 'cancel' });
+    world.zuora.onRequest = (request) => {
+      if (request.route === 'cancel' && request.status === 0) {
+        world.zuora.setStatus(job.id, 'completed');
+      }
+    };
+    const sweep = await sweepWith();
+
+    const { report } = await run(sweep);
+
+    expect(world.zuora.requestsTo('cancel').some((r) => r.cancelledJob)).toBe(false);
+    // The retry's 1003 may hide a cancel that worked, so a re-read decided.
+    expect(world.zuora.requestsTo('get')).toHaveLength(2);
+    expect(report?.jobs[0]).toMatchObject({
+      id: job.id,
+      outcome: 'already-finished',
+      reason: 'Zuora answered 1003: no longer accepted or in_progress',
+    });
+  });
+
+  it('is failed, saying so, when nothing can confirm whether the cancel took effect', async () => {
+    const job = world.zuora.addJob({ ageMinutes: 300 });
+    world.zuora.inject({ kind: 'drop-after' }, { route: 'cancel' });
+    world.zuora.onRequest = (request) => {
+      // After the retry's 1003, the re-read is refused.
+      if (request.route === 'cancel' && request.status === 400) {
+        world.zuora.inject({ kind: 'status', status: 403 }, { route: 'get' });
+      }
+    };
+    const sweep = await sweepWith();
+
+    const { report } = await run(sweep);
+
+    expect(world.zuora.job(job.id)?.queryStatus).toBe('cancelled');
+    expect(report?.jobs[0]).toMatchObject({ id: job.id, outcome: 'failed' });
+    expect(report?.jobs[0]?.error).toMatch(/^could not confirm whether the cancel took effect: /);
+  });
+
+  it('confirms a cancel it could not hear, and says so in the reason', async () => {
+    const job = world.zuora.addJob({ ageMinutes: 300 });
+    world.zuora.inject({ kind: 'drop-after' }, { route: 'cancel' });
+    const sweep = await sweepWith();
+
+    const { report } = await run(sweep);
+
+    expect(report?.jobs[0]?.reason).toMatch(
+      /^stale: accepted for 5h\d*m?, over 2h \(confirmed by a re-read: the answer to the cancel was lost\)$/,
+    );
+  });
+});
+
+describe('answers to a cancel that were heard', () => {
+  it('reads a job again only when the answer may hide a cancel that worked', async () => {
+    const finished = world.zuora.addJob({ ageMinutes: 300 });
+    const refused = world.zuora.addJob({ ageMinutes: 400 });
+    // The first finishes between the re-read and the DELETE: 1003 on the first attempt.
+    world.zuora.finishAfter(finished.id, 'get');
+    world.zuora.inject({ kind: 'status', status: 403 }, { route: 'cancel', jobId: refused.id });
+    const sweep = await sweepWith();
+
+    const { report } = await run(sweep);
+
+    const reads = world.zuora.requestsTo('get').map((r) => r.jobId);
+    expect(reads.filter((id) => id === finished.id)).toHaveLength(1);
+    expect(reads.filter((id) => id === refused.id)).toHaveLength(1);
+    expect(report?.jobs).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ id: finished.id, outcome: 'already-finished', httpStatus: 400 }),
+        expect.objectContaining({ id: refused.id, outcome: 'failed', httpStatus: 403 }),
+      ]),
+    );
+  });
+
+  it('defers a job that moved since it was listed, saying why', async () => {
+    const job = world.zuora.addJob({ ageMinutes: 300 });
+    // Zuora started it between the list and the re-read: updatedOn is now.
+    world.zuora.finishAfter(job.id, 'list', 'in_progress');
+    const sweep = await sweepWith();
+
+    const { report } = await run(sweep);
+
+    expect(world.zuora.requestsTo('cancel')).toEqual([]);
+    expect(report?.jobs[0]).toMatchObject({
+      id: job.id,
+      outcome: 'deferred',
+      status: 'in_progress',
+      reason: 'updated since it was listed: no longer stale',
+    });
+  });
+
+  it('gives a sweep its stale reason and a request its own, but never over a protect reason', async () => {
+    const stale = world.zuora.addJob({ ageMinutes: 300 });
+    const sweep = await sweepWith({ JANITOR_PROTECT_CREATED_BY: 'protected-user' });
+    const { report } = await run(sweep);
+    expect(report?.jobs[0]).toMatchObject({ id: stale.id, outcome: 'cancelled' });
+    expect(report?.jobs[0]?.reason).toMatch(/^stale: /);
+
+    const named = world.zuora.addJob({ ageMinutes: 1 });
+    const guarded = world.zuora.addJob({ ageMinutes: 1, createdBy: 'protected-user' });
+    const cancel = await loadFunction('cancel', {
+      ...world.env,
+      JANITOR_PROTECT_CREATED_BY: 'protected-user',
+    });
+    const { result } = await captureOutput(() =>
+      cancel(
+        cancelEvent({ jobIds: [named.id, guarded.id], reason: 'OPS-1' }),
+        lambdaContext(60_000),
+      ),
+    );
+    const jobs = (result as Report).jobs;
+    expect(jobs.find((j) => j.id === named.id)).toMatchObject({
+      outcome: 'cancelled',
+      reason: 'requested: OPS-1',
+    });
+    expect(jobs.find((j) => j.id === guarded.id)?.outcome).toBe('protected');
+    expect(jobs.find((j) => j.id === guarded.id)?.reason).toMatch(/protectCreatedBy/);
+  });
 });
 
 describe('15. an answer about another job', () => {

@@ -10,6 +10,8 @@ import {
   protectionReason,
   recheck,
   staleReason,
+  unreadableDateReason,
+  warningDue,
 } from '../../lib/janitor/policy.ts';
 import { QUERY_STATUSES, type QueryJob } from '../../lib/zuora/model.ts';
 
@@ -286,5 +288,91 @@ describe('planSweep properties', () => {
       ),
       { numRuns: 3_000 },
     );
+  });
+});
+
+describe('the reasons a job is held, in words', () => {
+  it.each([
+    ['missing', undefined],
+    ['null', null],
+    ['empty', ''],
+  ])('says an updatedOn that is %s is missing', (_what, updatedOn) => {
+    expect(unreadableDateReason({ updatedOn } as QueryJob)).toBe(
+      'updatedOn is missing: age unknown',
+    );
+  });
+
+  it('quotes an unreadable updatedOn, bounded', () => {
+    expect(unreadableDateReason({ updatedOn: 'Nov 28' })).toBe(
+      'updatedOn "Nov 28" is not an ISO 8601 date-time: age unknown',
+    );
+    expect(unreadableDateReason({ updatedOn: '2026-11-28T12:00:00Z' })).toBeUndefined();
+  });
+
+  it('names the owner rule that cannot be checked', () => {
+    const onlyRule = { ...rules, protectCreatedBy: [], onlyCreatedBy: ['alice'] };
+
+    expect(protectionReason(job({ createdBy: undefined }), onlyRule)).toBe(
+      'createdBy is missing, so onlyCreatedBy cannot be checked',
+    );
+    expect(protectionReason(job({ createdBy: undefined }), rules)).toBe(
+      'createdBy is missing, so protectCreatedBy cannot be checked',
+    );
+    // An owner the only-rule names is neither protected nor held.
+    expect(protectionReason(job({ createdBy: 'ALICE', query: 'x' }), onlyRule)).toBeUndefined();
+  });
+
+  it('says what a finished job was when it was read', () => {
+    expect(
+      recheck(job({ queryStatus: 'completed' }), { now: NOW, rules, requireStale: true }),
+    ).toEqual({ verdict: 'already-finished', reason: 'completed when read before the cancel' });
+  });
+
+  it('holds a job chosen under pressure that is, re-read, exactly at the pressure threshold', () => {
+    const atThreshold = job({ ageHours: 0.5 });
+    const pressure = { thresholdMs: HOUR / 2, reason: 'pressure: test' };
+
+    expect(recheck(atThreshold, { now: NOW, rules, requireStale: true, pressure }).verdict).toBe(
+      'no-longer-stale',
+    );
+    expect(
+      recheck(atThreshold, { now: NOW + 1, rules, requireStale: true, pressure }).verdict,
+    ).toBe('eligible');
+  });
+
+  it('orders jobs of the same age, and jobs of no known age, by id', () => {
+    const sameAge = [
+      job({ id: 'b', ageHours: 3 }),
+      job({ id: 'a', ageHours: 3 }),
+      job({ id: 'd', updatedOn: 'x' }),
+      job({ id: 'c', updatedOn: 'y' }),
+      job({ id: 'e', ageHours: 4 }),
+    ];
+
+    expect(sameAge.sort(oldestFirst()).map((j) => j.id)).toEqual(['e', 'a', 'b', 'c', 'd']);
+  });
+});
+
+describe('warningDue', () => {
+  const window = { scheduledAt: NOW, periodMs: HOUR / 4, warnBeforeMs: HOUR / 2 };
+  // Stale at 2h, warned 30m before: when an age of 1h30m falls in (NOW − 15m, NOW], that is
+  // for jobs aged at least 90 and under 105 minutes now.
+  const agedMinutes = (minutes: number, fields: Partial<QueryJob> = {}) =>
+    job({ ageHours: minutes / 60, ...fields });
+
+  it('warns a job whose warning age falls in the window, its end included and its start not', () => {
+    expect(warningDue(agedMinutes(90), NOW, rules, window)).toBe(NOW + 30 * 60_000);
+    expect(warningDue(agedMinutes(104), NOW, rules, window)).toBe(NOW + 16 * 60_000);
+    expect(warningDue(agedMinutes(105), NOW, rules, window)).toBeUndefined();
+    expect(warningDue(agedMinutes(89), NOW, rules, window)).toBeUndefined();
+  });
+
+  it('never warns a job that is finished, unreadable, protected or already stale', () => {
+    expect(
+      warningDue(agedMinutes(95, { queryStatus: 'completed' }), NOW, rules, window),
+    ).toBeUndefined();
+    expect(warningDue(job({ updatedOn: 'x' }), NOW, rules, window)).toBeUndefined();
+    expect(warningDue(agedMinutes(95, { createdBy: 'svc' }), NOW, rules, window)).toBeUndefined();
+    expect(warningDue(agedMinutes(130), NOW, rules, window)).toBeUndefined();
   });
 });

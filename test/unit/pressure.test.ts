@@ -15,6 +15,7 @@ import {
 } from '../../lib/janitor/capacity.ts';
 import { planSweep } from '../../lib/janitor/plan.ts';
 import { type PolicyRules, recheck } from '../../lib/janitor/policy.ts';
+import { pressureThresholdMs, wasRetried } from '../../lib/janitor/pressure.ts';
 import { QUERY_STATUSES, type QueryJob } from '../../lib/zuora/model.ts';
 
 const NOW = Date.parse('2026-11-28T12:00:00Z');
@@ -334,6 +335,26 @@ describe('the pressure rule, by property', () => {
         ).toBe(unique.length);
       }),
       { numRuns: 2_000 },
+    );
+  });
+});
+
+describe('wasRetried and the thresholds it picks', () => {
+  it.each([
+    [0, true],
+    [1, true],
+    [2, true],
+    [3, false],
+    [-1, false],
+    [1.5, false],
+    [undefined, false],
+    [null, false],
+  ])('remainingRetries %s is a retry: %s', (remainingRetries, retried) => {
+    const candidate = { remainingRetries } as Pick<QueryJob, 'remainingRetries'>;
+
+    expect(wasRetried(candidate, PRESSURE)).toBe(retried);
+    expect(pressureThresholdMs(candidate, PRESSURE)).toBe(
+      retried ? PRESSURE.retriedStaleAfterMs : PRESSURE.staleAfterMs,
     );
   });
 });

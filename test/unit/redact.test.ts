@@ -1,0 +1,169 @@
+/**
+ * The redactor on its own: every form a secret travels in, one secret inside another, the
+ * shortest value worth registering, messages that quote a query, and the bound on outside text.
+ * The leak suites prove no canary escapes end to end; these pin each rule, so that weakening one
+ * form or one boundary fails here by name.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { boundedText, looksLikeQuery, Redactor, WITHHELD } from '../../lib/zuora/redact.ts';
+
+/** Characters that change under every encoding: `/`, `+`, `=`, `%`, a space, non-ASCII. */
+const SECRET = 'Sk/+=% é\\"ü';
+// Not a multiple of three bytes with its colon, so base64 of the pair never contains base64 of
+// the secret alone.
+const CLIENT_ID = 'client id/12';
+
+function redactorFor(secret = SECRET, clientId?: string): Redactor {
+  const redactor = new Redactor();
+  redactor.addSecret(secret, clientId);
+  return redactor;
+}
+
+const lowerHex = (text: string) => text.replace(/%[0-9A-F]{2}/g, (hex) => hex.toLowerCase());
+const escapeUnicode = (text: string, upper: boolean) =>
+  text.replace(/[\u0080-\uffff]/g, (c) => {
+    const hex = c.charCodeAt(0).toString(16).padStart(4, '0');
+    return `\\u${upper ? hex.toUpperCase() : hex}`;
+  });
+const json = JSON.stringify(SECRET).slice(1, -1);
+
+describe('Redactor.redact', () => {
+  it.each([
+    ['raw', SECRET],
+    ['percent-encoded', encodeURIComponent(SECRET)],
+    ['percent-encoded, lower-case hex', lowerHex(encodeURIComponent(SECRET))],
+    ['form-encoded', new URLSearchParams({ v: SECRET }).toString().slice(2)],
+    [
+      'form-encoded, lower-case hex',
+      lowerHex(new URLSearchParams({ v: SECRET }).toString().slice(2)),
+    ],
+    ['JSON-escaped, inside a longer string', json],
+    ['JSON-escaped with escaped slashes', json.replaceAll('/', '\\/')],
+    ['JSON-escaped with lower-case \\u escapes', escapeUnicode(json, false)],
+    ['JSON-escaped with upper-case \\u escapes', escapeUnicode(json, true)],
+    ['base64', Buffer.from(SECRET).toString('base64')],
+    ['base64 without its padding', Buffer.from(SECRET).toString('base64').replace(/=+$/, '')],
+    ['base64url', Buffer.from(SECRET).toString('base64url')],
+  ])('removes the secret %s, wherever it sits in the text', (_form, encoded) => {
+    const text = `echo: <${encoded}> and again ${encoded}!`;
+
+    expect(redactorFor().redact(text)).toBe('echo: <[redacted]> and again [redacted]!');
+  });
+
+  it('removes both padding characters of base64, not one', () => {
+    // Two bytes of padding: the unpadded form must lose both "=".
+    const secret = 'abcdefg';
+    const unpadded = Buffer.from(secret).toString('base64').replace(/=+$/, '');
+    expect(Buffer.from(secret).toString('base64')).toMatch(/==$/);
+
+    expect(redactorFor(secret).redact(`x${unpadded}x`)).toBe('x[redacted]x');
+  });
+
+  it.each([
+    ['raw', `${CLIENT_ID}:${SECRET}`],
+    ['form-encoded', `${encodeURIComponent(CLIENT_ID)}:${encodeURIComponent(SECRET)}`],
+  ])('removes the HTTP Basic credentials (%s id:secret, base64)', (_form, pair) => {
+    const basic = Buffer.from(pair).toString('base64');
+
+    expect(redactorFor(SECRET, CLIENT_ID).redact(`Authorization: Basic ${basic}`)).toBe(
+      'Authorization: Basic [redacted]',
+    );
+    // Without the client id, the pair is not known (and nothing else is touched).
+    expect(redactorFor(SECRET).redact(`Basic ${basic}`)).toBe(`Basic ${basic}`);
+  });
+
+  it('replaces a secret that contains another whole, never leaving part of it', () => {
+    const redactor = new Redactor();
+    redactor.addSecret('token-abc');
+    redactor.addSecret('token-abc-and-more-of-the-token');
+
+    expect(redactor.redact('got token-abc-and-more-of-the-token, then token-abc')).toBe(
+      'got [redacted], then [redacted]',
+    );
+  });
+
+  it('registers values of six characters or more, and ignores shorter or missing ones', () => {
+    const redactor = new Redactor();
+    redactor.addSecret(undefined);
+    redactor.addSecret('');
+    redactor.addSecret('abcde');
+    redactor.addSecret('uvwxyz');
+
+    expect(redactor.redact('abcde uvwxyz')).toBe('abcde [redacted]');
+  });
+
+  it('leaves text without a secret exactly as it was', () => {
+    const redactor = redactorFor(SECRET, CLIENT_ID);
+    fc.assert(
+      fc.property(fc.string(), (text) => {
+        fc.pre(!text.includes('Sk'));
+        expect(redactor.redact(text)).toBe(text);
+      }),
+    );
+  });
+});
+
+describe('Redactor.scrub', () => {
+  const QUERY = "select Id, Name from Account where Name = 'Acme Corporation Holdings'";
+
+  it('withholds a message quoting a registered query, even without "select … from"', () => {
+    const redactor = new Redactor();
+    redactor.addQuery(QUERY);
+    // 24 characters of the query, as the last thing in the message.
+    const quoted = QUERY.slice(-24);
+
+    expect(redactor.scrub(`near ${quoted}`)).toBe(WITHHELD);
+    expect(WITHHELD).toMatch(/withheld/);
+    // 23 shared characters are not a quote.
+    expect(redactor.scrub(`near ${QUERY.slice(-23)}`)).toBe(`near ${QUERY.slice(-23)}`);
+    // A message the length of one window, all of it quoted.
+    expect(redactor.scrub(quoted)).toBe(WITHHELD);
+  });
+
+  it('knows queries of 24 characters or more, and only the first 20,000 of a long one', () => {
+    const redactor = new Redactor();
+    const exact = 'Name = exactly24chars!!!';
+    expect(exact).toHaveLength(24);
+    redactor.addQuery(exact);
+    redactor.addQuery('Name = only 23 chars!!!');
+    const long = `${'a'.repeat(20_000)}Q-tail-beyond-the-cut-is-not-kept`;
+    redactor.addQuery(long);
+    redactor.addQuery(null);
+    redactor.addQuery(undefined);
+
+    expect(redactor.scrub(`x ${exact} y`)).toBe(WITHHELD);
+    expect(redactor.scrub('Name = only 23 chars!!!')).toBe('Name = only 23 chars!!!');
+    expect(redactor.scrub('Q-tail-beyond-the-cut-is-not-kept')).toBe(
+      'Q-tail-beyond-the-cut-is-not-kept',
+    );
+  });
+
+  it('withholds query-looking text whatever the registered queries', () => {
+    expect(new Redactor().scrub('Query failed: SELECT a FROM b')).toBe(WITHHELD);
+    expect(looksLikeQuery('select\n*\nfrom x')).toBe(true);
+    expect(looksLikeQuery('selected items from the list')).toBe(false);
+  });
+
+  it('passes other messages through, redacted and bounded', () => {
+    const redactor = redactorFor();
+    redactor.addQuery(QUERY);
+
+    expect(redactor.scrub(`bad token ${SECRET}\n\tretry later`, 40)).toBe(
+      'bad token [redacted] retry later',
+    );
+  });
+});
+
+describe('boundedText', () => {
+  it('turns control and bidirectional characters and runs of white space into one space', () => {
+    expect(boundedText('  a\u0000\u0007b\u202ec  \n\t d\ufeff ', 100)).toBe('a b c d');
+    expect(boundedText('a  b', 100)).toBe('a b');
+  });
+
+  it('keeps text of exactly the bound, and cuts longer text to it with an ellipsis', () => {
+    expect(boundedText('abcde', 5)).toBe('abcde');
+    expect(boundedText('abcdef', 5)).toBe('abcd…');
+    expect(boundedText('abcdef', 5)).toHaveLength(5);
+  });
+});
