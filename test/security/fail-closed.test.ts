@@ -631,6 +631,20 @@ describe('a DELETE whose response was lost', () => {
     expect(report?.jobs[0]?.error).toMatch(/^could not confirm whether the cancel took effect: /);
   });
 
+  it('confirms a cancel whose every answer was lost, by a re-read', async () => {
+    const job = world.zuora.addJob({ ageMinutes: 300 });
+    // The first attempt is handled and its answer lost, every retry dropped before Zuora sees
+    // it: the call ends in a network error, not in a 1003.
+    world.zuora.inject({ kind: 'drop-after' }, { route: 'cancel' });
+    world.zuora.inject({ kind: 'drop' }, { route: 'cancel', times: 10 });
+    const sweep = await sweepWith();
+
+    const { report } = await run(sweep);
+
+    expect(world.zuora.requestsTo('cancel').map((r) => r.status)).toEqual([0, 0, 0, 0, 0]);
+    expect(report?.jobs[0]).toMatchObject({ id: job.id, outcome: 'cancelled' });
+  });
+
   it('confirms a cancel it could not hear, and says so in the reason', async () => {
     const job = world.zuora.addJob({ ageMinutes: 300 });
     world.zuora.inject({ kind: 'drop-after' }, { route: 'cancel' });
@@ -638,6 +652,7 @@ describe('a DELETE whose response was lost', () => {
 
     const { report } = await run(sweep);
 
+    expect(report?.jobs[0]?.id).toBe(job.id);
     expect(report?.jobs[0]?.reason).toMatch(
       /^stale: accepted for 5h\d*m?, over 2h \(confirmed by a re-read: the answer to the cancel was lost\)$/,
     );
@@ -709,6 +724,42 @@ describe('answers to a cancel that were heard', () => {
     });
     expect(jobs.find((j) => j.id === guarded.id)?.outcome).toBe('protected');
     expect(jobs.find((j) => j.id === guarded.id)?.reason).toMatch(/protectCreatedBy/);
+  });
+
+  it('says why a named job was not cancelled: gone, finished, or a dry run', async () => {
+    const finished = world.zuora.addJob({ ageMinutes: 1, queryStatus: 'completed' });
+    const running = world.zuora.addJob({ ageMinutes: 1 });
+    const missing = crypto.randomUUID();
+    const cancel = await loadFunction('cancel', world.env);
+    const ask = async (detail: Record<string, unknown>) => {
+      const { result } = await captureOutput(() =>
+        cancel(cancelEvent({ reason: 'OPS-2', ...detail }), lambdaContext(60_000)),
+      );
+      return (result as Report).jobs;
+    };
+
+    const jobs = await ask({ jobIds: [finished.id, missing] });
+    expect(jobs).toEqual([
+      expect.objectContaining({
+        id: finished.id,
+        outcome: 'already-finished',
+        reason: 'completed when read before the cancel',
+      }),
+      expect.objectContaining({
+        id: missing,
+        outcome: 'not-found',
+        httpStatus: 404,
+        reason: 'Zuora answered 404',
+      }),
+    ]);
+    expect(await ask({ jobIds: [running.id], dryRun: true })).toEqual([
+      expect.objectContaining({
+        id: running.id,
+        outcome: 'would-cancel',
+        reason: 'requested: OPS-2',
+      }),
+    ]);
+    expect(world.zuora.requestsTo('cancel')).toEqual([]);
   });
 });
 

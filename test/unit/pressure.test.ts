@@ -93,6 +93,21 @@ describe('the pressure rule, by example', () => {
     );
   });
 
+  it('while running is at its limit, takes a running job before an older waiting one', () => {
+    const waitingOld = job({ ageMinutes: 60 });
+    const stuck = job({ queryStatus: 'in_progress', ageMinutes: 40 });
+    // The waiting job comes first in the list: the order must come from the rule, not the input.
+    const result = plan([waitingOld, ...liveQueue(8, [stuck])]); // 9 of 10 queued: 1 to free
+    expect(result.toCancel.map((j) => j.id)).toEqual([stuck.id]);
+  });
+
+  it('takes a job only once it is older than the pressure threshold, not at it', () => {
+    const atThreshold = job({ queryStatus: 'in_progress', ageMinutes: 30 });
+    const past = job({ queryStatus: 'in_progress', ageMinutes: 30.001 });
+    expect(plan(liveQueue(10, [atThreshold])).pressure.size).toBe(0);
+    expect([...plan(liveQueue(10, [past])).pressure.keys()]).toEqual([past.id]);
+  });
+
   it('with running slots free, chooses only waiting jobs: a running one holds no queue slot', () => {
     const stuck = job({ queryStatus: 'in_progress', ageMinutes: 50 });
     const waitingLong = [job({ ageMinutes: 45 }), job({ ageMinutes: 40 })];

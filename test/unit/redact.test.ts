@@ -52,10 +52,10 @@ describe('Redactor.redact', () => {
   });
 
   it('removes both padding characters of base64, not one', () => {
-    // Two bytes of padding: the unpadded form must lose both "=".
-    const secret = 'abcdefg';
+    // Two bytes of padding, and a "/" so that the base64url form does not match instead.
+    const secret = 'abc?>?~';
     const unpadded = Buffer.from(secret).toString('base64').replace(/=+$/, '');
-    expect(Buffer.from(secret).toString('base64')).toMatch(/==$/);
+    expect(Buffer.from(secret).toString('base64')).toMatch(/\/.*==$/);
 
     expect(redactorFor(secret).redact(`x${unpadded}x`)).toBe('x[redacted]x');
   });
@@ -91,6 +91,9 @@ describe('Redactor.redact', () => {
     redactor.addSecret('uvwxyz');
 
     expect(redactor.redact('abcde uvwxyz')).toBe('abcde [redacted]');
+    // Nor any encoded form of a value too short to register.
+    const short = Buffer.from('abcde').toString('base64');
+    expect(redactor.redact(short)).toBe(short);
   });
 
   it('leaves text without a secret exactly as it was', () => {
