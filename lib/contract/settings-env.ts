@@ -54,8 +54,9 @@ export function settingsFromEnv(env: Readonly<Record<string, string | undefined>
   const settings: Record<string, unknown> = {};
   for (const [key, variable] of Object.entries(SETTING_VARIABLES) as Array<[SettingKey, string]>) {
     const raw = env[variable];
+    // A pattern is taken as written (a blank one is refused by the schema, as in the file).
     const text = key === 'protectQueryPattern' ? raw : raw?.trim();
-    if (text === undefined || text.trim() === '') continue;
+    if (text === undefined || text === '') continue;
     settings[key] = decode(key, text);
   }
   return settings as TenantSettings;

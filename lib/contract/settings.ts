@@ -249,12 +249,12 @@ export function policyShape() {
     concurrency: z.optional(wholeNumber(CONCURRENCY)),
     protectCreatedBy: z.optional(idList()),
     protectQueryPattern: z.optional(
-      z
-        .string('must be a string')
-        .check(
-          z.minLength(1, 'must not be empty'),
-          z.refine(patternCompiles, 'is not a valid regular expression'),
-        ),
+      z.string('must be a string').check(
+        z.minLength(1, 'must not be empty'),
+        // Blank is a typo that would protect every query with a space in it: refused.
+        z.regex(/\S/, 'must not be blank'),
+        z.refine(patternCompiles, 'is not a valid regular expression'),
+      ),
     ),
     onlyCreatedBy: z.optional(idList()),
     schedule: z.optional(z.string('must be a string').check(checkedBy(scheduleProblem))),

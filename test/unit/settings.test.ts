@@ -451,6 +451,30 @@ describe('one tenant from environment variables', () => {
   });
 });
 
+describe('a blank protect pattern', () => {
+  // Found by the property above: the environment used to drop a blank pattern (no protection)
+  // while the file took it as a pattern (every query with a space protected).
+  it.each([' ', '  \t'])('%j is refused by the file and by the environment alike', (pattern) => {
+    expect(synth({ tenants: [{ protectQueryPattern: pattern }] }).error?.message).toBe(
+      'QueryJobJanitor: tenants[0].protectQueryPattern must not be blank',
+    );
+    expect(() =>
+      loadConfig({ ZUORA_SECRET_ID: SECRET_ARN, JANITOR_PROTECT_QUERY_PATTERN: pattern }),
+    ).toThrow('JANITOR_PROTECT_QUERY_PATTERN must not be blank');
+  });
+
+  it('is unset when the variable is empty, and kept as written otherwise', () => {
+    expect(
+      loadConfig({ ZUORA_SECRET_ID: SECRET_ARN, JANITOR_PROTECT_QUERY_PATTERN: '' })
+        .protectQueryPattern,
+    ).toBeUndefined();
+    expect(
+      loadConfig({ ZUORA_SECRET_ID: SECRET_ARN, JANITOR_PROTECT_QUERY_PATTERN: ' nightly ' })
+        .protectQueryPattern?.source,
+    ).toBe(' nightly ');
+  });
+});
+
 describe('verdicts that changed when validation became one schema', () => {
   // Before, the construct had its own checks: these synthesized and then failed every cold start.
   it.each([
