@@ -565,34 +565,29 @@ function selectAttributes(
   return Object.fromEntries(Object.entries(attributes).filter(([name]) => wanted(name)));
 }
 
-function toWire(attributes: Record<string, SqsAttributeValue>): Record<string, WireAttributeValue> {
+/** The same attributes with each binary value converted: Base64 on the wire, bytes in the model. */
+function convertBinary<From, To>(
+  attributes: Record<string, { DataType: string; StringValue?: string; BinaryValue?: From }>,
+  convert: (value: From) => To,
+): Record<string, { DataType: string; StringValue?: string; BinaryValue?: To }> {
   return Object.fromEntries(
     Object.entries(attributes).map(([name, value]) => [
       name,
       {
         DataType: value.DataType,
         ...(value.StringValue === undefined ? {} : { StringValue: value.StringValue }),
-        ...(value.BinaryValue === undefined
-          ? {}
-          : { BinaryValue: Buffer.from(value.BinaryValue).toString('base64') }),
+        ...(value.BinaryValue === undefined ? {} : { BinaryValue: convert(value.BinaryValue) }),
       },
     ]),
   );
 }
 
-function fromWire(
+const toWire = (
+  attributes: Record<string, SqsAttributeValue>,
+): Record<string, WireAttributeValue> =>
+  convertBinary(attributes, (bytes) => Buffer.from(bytes).toString('base64'));
+
+const fromWire = (
   attributes: Record<string, WireAttributeValue>,
-): Record<string, SqsAttributeValue> {
-  return Object.fromEntries(
-    Object.entries(attributes).map(([name, value]) => [
-      name,
-      {
-        DataType: value.DataType,
-        ...(value.StringValue === undefined ? {} : { StringValue: value.StringValue }),
-        ...(value.BinaryValue === undefined
-          ? {}
-          : { BinaryValue: new Uint8Array(Buffer.from(value.BinaryValue, 'base64')) }),
-      },
-    ]),
-  );
-}
+): Record<string, SqsAttributeValue> =>
+  convertBinary(attributes, (text) => new Uint8Array(Buffer.from(text, 'base64')));

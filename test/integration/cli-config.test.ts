@@ -5,11 +5,11 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { main } from '../../lib/cli/main.ts';
 import type { Report } from '../../lib/janitor/index.ts';
 import { type Fleet, startFleet } from '../emulator/fleet.ts';
 import { credentialsSecret, defaultClient } from '../emulator/zuora.ts';
-import { runCliProcess } from '../support/processes.ts';
+import { runCliInProcess } from '../support/cli.ts';
+import { EMULATED_AWS_ENV, runCliProcess } from '../support/processes.ts';
 
 let fleet: Fleet;
 
@@ -31,26 +31,12 @@ afterEach(async () => {
   await fleet.close();
 });
 
-async function cli(argv: string[], env: Record<string, string> = {}) {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(argv, {
-    env: {
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'AKIDEMULATOR',
-      AWS_SECRET_ACCESS_KEY: 'x',
-      AWS_ENDPOINT_URL_SECRETS_MANAGER: fleet.secrets.url,
-      ...env,
-    },
-    stdout: (text) => {
-      stdout += text;
-    },
-    stderr: (text) => {
-      stderr += text;
-    },
+const cli = (argv: string[], env: Record<string, string> = {}) =>
+  runCliInProcess(argv, {
+    ...EMULATED_AWS_ENV,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: fleet.secrets.url,
+    ...env,
   });
-  return { code, stdout, stderr };
-}
 
 const withConfig = (...argv: string[]) => [...argv, '--config', fleet.configPath];
 

@@ -1,10 +1,11 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it, vi } from 'vitest';
-import { main } from '../../lib/cli/main.ts';
 import type { Report } from '../../lib/janitor/index.ts';
 import { defaultClient, queryError } from '../emulator/zuora.ts';
+import { runCliInProcess } from '../support/cli.ts';
 import { useWorld } from '../support/lambda.ts';
+import { EMULATED_AWS_ENV } from '../support/processes.ts';
 
 const world = useWorld();
 
@@ -16,25 +17,8 @@ function envCredentials(): Record<string, string> {
   };
 }
 
-async function cli(argv: string[], env: Record<string, string | undefined> = envCredentials()) {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(argv, {
-    env: {
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'AKIDEMULATOR',
-      AWS_SECRET_ACCESS_KEY: 'x',
-      ...env,
-    },
-    stdout: (text) => {
-      stdout += text;
-    },
-    stderr: (text) => {
-      stderr += text;
-    },
-  });
-  return { code, stdout, stderr };
-}
+const cli = (argv: string[], env: Record<string, string | undefined> = envCredentials()) =>
+  runCliInProcess(argv, { ...EMULATED_AWS_ENV, ...env });
 
 describe('query-janitor CLI', () => {
   it('sweeps in dry-run by default and prints a table', async () => {

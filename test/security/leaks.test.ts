@@ -4,9 +4,9 @@
  * returned or thrown captured. The canaries must never appear, even when Zuora echoes them.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { main } from '../../lib/cli/main.ts';
 import { defaultClient } from '../emulator/zuora.ts';
 import { leakedForms, SECRET_CANARY, TOKEN_CANARY } from '../support/canaries.ts';
+import { runCliInProcess } from '../support/cli.ts';
 import { cancelEvent, scheduleInput, sweepEvent } from '../support/events.ts';
 import {
   captureOutput,
@@ -179,21 +179,11 @@ describe('no secret or token leaks from the handlers', () => {
 
 describe('no secret or token leaks from the CLI', () => {
   async function cli(argv: string[], secret = SECRET_CANARY) {
-    let stdout = '';
-    let stderr = '';
-    const code = await main(argv, {
-      env: {
-        ZUORA_CLIENT_ID: defaultClient.clientId,
-        ZUORA_CLIENT_SECRET: secret,
-        ZUORA_BASE_URL: world.zuora.url,
-        POWERTOOLS_LOG_LEVEL: 'DEBUG',
-      },
-      stdout: (text) => {
-        stdout += text;
-      },
-      stderr: (text) => {
-        stderr += text;
-      },
+    const { code, stdout, stderr } = await runCliInProcess(argv, {
+      ZUORA_CLIENT_ID: defaultClient.clientId,
+      ZUORA_CLIENT_SECRET: secret,
+      ZUORA_BASE_URL: world.zuora.url,
+      POWERTOOLS_LOG_LEVEL: 'DEBUG',
     });
     return { code, text: `${stdout}\n${stderr}` };
   }

@@ -2,6 +2,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 
+/** AWS settings for a CLI that reaches only emulators: a region and credentials no one checks. */
+export const EMULATED_AWS_ENV = {
+  AWS_REGION: 'us-east-1',
+  AWS_ACCESS_KEY_ID: 'AKIDEMULATOR',
+  AWS_SECRET_ACCESS_KEY: 'emulator-only',
+  AWS_EC2_METADATA_DISABLED: 'true',
+} as const;
+
 /** How a CLI process ended, and everything it printed. */
 export interface CliProcessResult {
   code: number | null;
@@ -31,10 +39,7 @@ export async function runCliProcess(
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '/tmp',
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'AKIDEMULATOR',
-      AWS_SECRET_ACCESS_KEY: 'emulator-only',
-      AWS_EC2_METADATA_DISABLED: 'true',
+      ...EMULATED_AWS_ENV,
       ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
