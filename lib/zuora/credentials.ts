@@ -89,14 +89,19 @@ export function parseSecret(
   return withBaseUrl(fields, `baseUrl in the secret ${secretId}`, fallback);
 }
 
+/**
+ * The credentials with their base URL: their own (named by `origin`, when they can carry one),
+ * else the fallback.
+ */
 function withBaseUrl(
   fields: { clientId: string; clientSecret: string; baseUrl?: string | undefined },
-  origin: string,
+  origin: string | undefined,
   fallback: FallbackBaseUrl,
 ): ZuoraCredentials {
   const baseUrl = fields.baseUrl ?? fallback.value;
   if (!baseUrl) {
-    throw new CredentialsError(`No Zuora base URL: set ${origin} or ${fallback.source}`);
+    const where = origin === undefined ? fallback.source : `${origin} or ${fallback.source}`;
+    throw new CredentialsError(`No Zuora base URL: set ${where}`);
   }
   try {
     parseBaseUrl(baseUrl);
@@ -127,7 +132,7 @@ export class StaticCredentials implements CredentialSource {
     }
     this.#value = withBaseUrl(
       { clientId: fields.clientId as string, clientSecret: fields.clientSecret as string },
-      'the ZUORA_BASE_URL variable',
+      undefined,
       { value: fields.baseUrl, source: fields.baseUrlSource ?? ENV_BASE_URL_SOURCE },
     );
   }

@@ -48,7 +48,12 @@ const lenientText = (whenNotText: (value: unknown) => string | null) =>
       ),
     ),
   );
-const described = (value: unknown) => `(${Array.isArray(value) ? 'a list' : `a ${typeof value}`})`;
+const described = (value: unknown): string =>
+  Array.isArray(value)
+    ? '(a list)'
+    : typeof value === 'object'
+      ? '(an object)'
+      : `(a ${typeof value})`;
 
 const buildQueryJobSchema = () =>
   z.looseObject({

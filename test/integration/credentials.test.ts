@@ -5,6 +5,7 @@ import {
   CredentialsError,
   parseSecret,
   refreshingOncePerRun,
+  StaticCredentials,
 } from '../../lib/zuora/credentials.ts';
 import { SecretsManagerEmulator } from '../emulator/secrets-manager.ts';
 
@@ -171,5 +172,100 @@ describe('parseSecret', () => {
     expect(error?.message).toContain('janitor');
     expect(error?.message).not.toContain('hunter2');
     expect(JSON.stringify(error)).not.toContain('hunter2');
+  });
+});
+
+describe('parseSecret, beyond the fields', () => {
+  it("returns the trimmed fields and the secret's own base URL before the fallback", () => {
+    expect(
+      parseSecret(
+        '{"clientId":" id-1 ","clientSecret":"s-1","baseUrl":"https://rest.zuora.com"}',
+        'janitor',
+        { value: 'https://rest.eu.zuora.com', source: 'the ZUORA_BASE_URL variable' },
+      ),
+    ).toEqual({ clientId: 'id-1', clientSecret: 's-1', baseUrl: 'https://rest.zuora.com' });
+  });
+
+  it.each([
+    [undefined, 'Secret janitor has no SecretString (binary secrets are not supported)'],
+    ['null', 'Secret janitor must be a JSON object with clientId and clientSecret'],
+    ['"text"', 'Secret janitor must be a JSON object with clientId and clientSecret'],
+  ])('refuses %j as a secret', (value, message) => {
+    expect(() => parseSecret(value, 'janitor')).toThrow(new CredentialsError(message));
+  });
+
+  it('names where the bad base URL came from: the secret, or the fallback', () => {
+    const fallback = {
+      value: 'http://rest.zuora.com',
+      source: "the tenant's baseUrl in fleet.json",
+    };
+    expect(() => parseSecret('{"clientId":"a","clientSecret":"b"}', 'janitor', fallback)).toThrow(
+      /^the tenant's baseUrl in fleet\.json is invalid: /,
+    );
+    expect(() =>
+      parseSecret('{"clientId":"a","clientSecret":"b","baseUrl":"ftp://x"}', 'janitor', fallback),
+    ).toThrow(/^baseUrl in the secret janitor is invalid: /);
+    expect(() =>
+      parseSecret('{"clientId":"a","clientSecret":"b"}', 'janitor', {
+        value: undefined,
+        source: "the tenant's baseUrl in fleet.json",
+      }),
+    ).toThrow(
+      new CredentialsError(
+        "No Zuora base URL: set baseUrl in the secret janitor or the tenant's baseUrl in fleet.json",
+      ),
+    );
+  });
+
+  it('marks a bad secret as invalid, to be fixed rather than retried', () => {
+    const error = (() => {
+      try {
+        parseSecret('{}', 'janitor');
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(error).toBeInstanceOf(CredentialsError);
+    expect((error as CredentialsError).reason).toBe('invalid');
+    expect((error as CredentialsError).name).toBe('CredentialsError');
+  });
+});
+
+describe('StaticCredentials', () => {
+  it('gives the same credentials on get and refresh', async () => {
+    const credentials = new StaticCredentials({
+      clientId: 'id-1',
+      clientSecret: 's-1',
+      baseUrl: 'https://rest.apisandbox.zuora.com',
+    });
+    const expected = {
+      clientId: 'id-1',
+      clientSecret: 's-1',
+      baseUrl: 'https://rest.apisandbox.zuora.com',
+    };
+
+    expect(await credentials.get()).toEqual(expected);
+    expect(await credentials.refresh()).toEqual(expected);
+  });
+
+  it.each([
+    [{}, 'Missing Zuora credentials: set ZUORA_CLIENT_ID and ZUORA_CLIENT_SECRET'],
+    [{ clientId: ' ', clientSecret: 's' }, 'Missing Zuora credentials: set ZUORA_CLIENT_ID'],
+    [{ clientId: 'id', clientSecret: '' }, 'Missing Zuora credentials: set ZUORA_CLIENT_SECRET'],
+    [{ clientId: 'id', clientSecret: 's' }, 'No Zuora base URL: set the ZUORA_BASE_URL variable'],
+  ])('refuses %j', (fields, message) => {
+    expect(() => new StaticCredentials(fields)).toThrow(new CredentialsError(message));
+  });
+
+  it('names the base URL by where it was configured', () => {
+    expect(
+      () =>
+        new StaticCredentials({
+          clientId: 'id',
+          clientSecret: 's',
+          baseUrl: 'http://rest.zuora.com',
+          baseUrlSource: "the tenant's baseUrl in fleet.json",
+        }),
+    ).toThrow(/^the tenant's baseUrl in fleet\.json is invalid: .*https/);
   });
 });

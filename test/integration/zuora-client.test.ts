@@ -7,6 +7,7 @@ import {
   ZuoraNetworkError,
   ZuoraResponseError,
 } from '../../lib/zuora/errors.ts';
+import { WITHHELD } from '../../lib/zuora/redact.ts';
 import { defaultClient, queryError, ZuoraEmulator } from '../emulator/zuora.ts';
 import { clientFor } from '../support/zuora-client.ts';
 
@@ -514,4 +515,144 @@ describe('typed errors', () => {
         }),
     ).toThrow(/must use https/);
   });
+});
+
+describe('refusals and reloads, as they are told and counted', () => {
+  const stale = () => ({
+    clientId: defaultClient.clientId,
+    clientSecret: 'old-secret-value',
+    baseUrl: zuora.url,
+  });
+
+  it('says once that it refreshes a rejected token, naming the request', async () => {
+    const { client, log } = clientFor(zuora);
+    await client.listJobs('accepted');
+    zuora.expireTokens();
+
+    await client.listJobs('accepted');
+
+    expect(log.records).toContainEqual({
+      level: 'info',
+      message: 'Zuora rejected the access token; refreshing it once',
+      attributes: expect.objectContaining({ method: 'GET', path: '/query/jobs' }),
+    });
+  });
+
+  it('counts only the attempts before the refused one when the repeated call fails', async () => {
+    const job = zuora.addJob();
+    const { client } = clientFor(zuora);
+    zuora.inject({ kind: 'status', status: 401 }, { route: 'cancel' });
+    zuora.inject(queryError(400, 1002, 'nope'), { route: 'cancel' });
+
+    const error = (await client.cancelJob(job.id).catch((e: unknown) => e)) as ZuoraHttpError;
+
+    expect(zuora.requests.slice(-3).map((r) => `${r.route}:${r.status}`)).toEqual([
+      'cancel:401',
+      'token:200',
+      'cancel:400',
+    ]);
+    expect(error.status).toBe(400);
+    expect(error.attempts).toBe(1);
+  });
+
+  it('reloads the credentials when the token endpoint answers 400, and says so', async () => {
+    let refreshes = 0;
+    const credentials: CredentialSource = {
+      get: async () => stale(),
+      refresh: async () => {
+        refreshes++;
+        return { ...stale(), clientSecret: defaultClient.clientSecret };
+      },
+    };
+    zuora.inject(
+      { kind: 'status', status: 400, body: '{"error":"invalid_client"}' },
+      { route: 'token' },
+    );
+    const { client, log } = clientFor(zuora, { credentials });
+
+    await client.listJobs('accepted');
+
+    expect(refreshes).toBe(1);
+    expect(log.records).toContainEqual({
+      level: 'warn',
+      message: 'Zuora refused the cached client credentials; using reloaded ones',
+      attributes: expect.objectContaining({ status: 400 }),
+    });
+  });
+
+  it('does not reload the credentials when the token endpoint is merely failing', async () => {
+    let refreshes = 0;
+    const credentials: CredentialSource = {
+      get: async () => ({ ...stale(), clientSecret: defaultClient.clientSecret }),
+      refresh: async () => {
+        refreshes++;
+        return stale();
+      },
+    };
+    zuora.inject({ kind: 'status', status: 503 }, { route: 'token', times: 99 });
+    const { client } = clientFor(zuora, { credentials });
+
+    const error = (await client.listJobs('accepted').catch((e: unknown) => e)) as ZuoraHttpError;
+
+    expect(error.status).toBe(503);
+    expect(refreshes).toBe(0);
+  });
+
+  it('uses reloaded credentials that differ only in the client id', async () => {
+    zuora.addClient({ clientId: 'client-two', clientSecret: 'shared-secret-value' });
+    const before = {
+      clientId: 'client-one',
+      clientSecret: 'shared-secret-value',
+      baseUrl: zuora.url,
+    };
+    const credentials: CredentialSource = {
+      get: async () => before,
+      refresh: async () => ({ ...before, clientId: 'client-two' }),
+    };
+    const { client } = clientFor(zuora, { credentials });
+
+    await expect(client.listJobs('accepted')).resolves.toMatchObject({ jobs: [] });
+  });
+
+  it('uses reloaded credentials that differ only in the base URL', async () => {
+    const other = await ZuoraEmulator.start();
+    try {
+      zuora.rotateSecret(defaultClient.clientId, 'rotated-away-secret');
+      const before = {
+        clientId: defaultClient.clientId,
+        clientSecret: defaultClient.clientSecret,
+        baseUrl: zuora.url,
+      };
+      const credentials: CredentialSource = {
+        get: async () => before,
+        refresh: async () => ({ ...before, baseUrl: other.url }),
+      };
+      const { client } = clientFor(zuora, { credentials });
+
+      await expect(client.listJobs('accepted')).resolves.toMatchObject({ jobs: [] });
+      expect(other.requestsTo('list')).toHaveLength(1);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it.each(['listed', 'read'])(
+    'withholds an error message that quotes part of a job it %s',
+    async (how) => {
+      const query = "SELECT Id FROM Account WHERE Name = 'ACME-CANARY-0042' AND Status = 'Active'";
+      const job = zuora.addJob({ query });
+      zuora.inject(
+        queryError(400, 1002, "cannot cancel: Name = 'ACME-CANARY-0042' AND Status = 'Active'"),
+        { route: 'cancel' },
+      );
+      const { client } = clientFor(zuora);
+      if (how === 'listed') await client.listJobs('accepted');
+      else await client.getJob(job.id);
+
+      const error = (await client.cancelJob(job.id).catch((e: unknown) => e)) as ZuoraHttpError;
+
+      expect(error.zuoraMessage).toBe(WITHHELD);
+      expect(error.message).not.toContain('ACME-CANARY');
+    },
+  );
 });

@@ -4,6 +4,8 @@
  * id is copied only when it looks like one; error bodies are read from every shape Zuora uses.
  */
 import { describe, expect, it } from 'vitest';
+import { describeError } from '../../lib/janitor/run.ts';
+import { CredentialsError } from '../../lib/zuora/credentials.ts';
 import {
   DeadlineExceededError,
   InvalidBaseUrlError,
@@ -190,5 +192,18 @@ describe('parseErrorBody', () => {
     });
     expect(parseErrorBody('<b>over</b><i>loaded</i>')).toEqual({ message: 'over loaded' });
     expect(parseErrorBody('<p></p>   ')).toEqual({});
+  });
+});
+
+describe('describeError', () => {
+  it('keeps the text of our own errors and nothing of anyone else’s', () => {
+    expect(describeError(new ZuoraError('Query job id must be a UUID'))).toBe(
+      'Query job id must be a UUID',
+    );
+    expect(describeError(new CredentialsError('Secret janitor is not valid JSON'))).toBe(
+      'Secret janitor is not valid JSON',
+    );
+    expect(describeError(new Error('token=hunter2'))).toBe('unexpected error');
+    expect(describeError('hunter2')).toBe('unexpected error');
   });
 });

@@ -1,0 +1,381 @@
+/**
+ * `sweep`, `cancelJobs` and `Run` below the handlers, on a fixed clock against the Zuora
+ * emulator: when a run stops starting work, how it re-lists behind a full page and when it
+ * gives up, what it says in its log (and at which level), and which failures fail it.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../lib/config.ts';
+import { cancelJobs } from '../../lib/janitor/cancel.ts';
+import { type JanitorDeps, Run, type RunOptions } from '../../lib/janitor/run.ts';
+import { sweep } from '../../lib/janitor/sweep.ts';
+import { TokenCache } from '../../lib/zuora/auth.ts';
+import { StaticCredentials } from '../../lib/zuora/credentials.ts';
+import { ZuoraHttpError } from '../../lib/zuora/errors.ts';
+import { defaultClient, queryError, ZuoraEmulator } from '../emulator/zuora.ts';
+import { recordingLog } from '../support/zuora-client.ts';
+
+let zuora: ZuoraEmulator;
+const NOW = Date.parse('2026-03-14T12:00:00Z');
+
+beforeAll(async () => {
+  zuora = await ZuoraEmulator.start({ now: () => NOW });
+});
+beforeEach(() => zuora.reset());
+afterAll(() => zuora.close());
+
+function deps(env: Record<string, string> = {}, extra: Partial<JanitorDeps> = {}) {
+  const log = recordingLog();
+  const config = loadConfig({
+    ZUORA_BASE_URL: zuora.url,
+    JANITOR_DRY_RUN: 'false',
+    JANITOR_STALE_AFTER: '1h',
+    ...env,
+  });
+  const credentials = new StaticCredentials({
+    clientId: defaultClient.clientId,
+    clientSecret: defaultClient.clientSecret,
+    baseUrl: zuora.url,
+  });
+  const janitor: JanitorDeps = {
+    config,
+    credentials,
+    tokens: new TokenCache({ now: () => NOW }),
+    log,
+    now: () => NOW,
+    http: { retry: { maxAttempts: 1 }, sleep: async () => undefined },
+    ...extra,
+  };
+  return { janitor, log };
+}
+
+const options = (extra: Partial<RunOptions> = {}): RunOptions => ({
+  trigger: 'schedule',
+  deadline: NOW + 60_000,
+  ...extra,
+});
+
+const stale = (count: number) =>
+  Array.from({ length: count }, (_, i) => zuora.addJob({ ageMinutes: 120 + i }));
+const listRequests = () => zuora.requestsTo('list').length;
+const messages = (log: ReturnType<typeof recordingLog>) =>
+  log.records.map((record) => `${record.level} ${record.message}`);
+
+describe('when a run stops starting work', () => {
+  it('defers jobs with less than two seconds left, and cancels with exactly two', async () => {
+    const [job] = stale(1);
+    const { janitor } = deps();
+
+    const late = await sweep(janitor, options({ deadline: NOW + 1_999 }));
+    expect(late.jobs).toEqual([
+      expect.objectContaining({ id: job?.id, outcome: 'deferred', reason: 'deadline reached' }),
+    ]);
+    expect(zuora.job(job?.id as string)?.queryStatus).toBe('accepted');
+
+    const onTime = await sweep(janitor, options({ deadline: NOW + 2_000 }));
+    expect(onTime.counts.cancelled).toBe(1);
+  });
+
+  it('defers jobs once interrupted, saying so', async () => {
+    stale(1);
+    const controller = new AbortController();
+    const { janitor } = deps();
+    // Ctrl-C arrives once the jobs are listed, before any is re-read.
+    janitor.http = {
+      ...janitor.http,
+      fetch: async (input, init) => {
+        const response = await fetch(input, init);
+        if (String(input).includes('queryStatus=in_progress')) controller.abort();
+        return response;
+      },
+    };
+
+    const report = await sweep(janitor, options({ signal: controller.signal }));
+
+    expect(report.jobs.map((job) => [job.outcome, job.reason])).toEqual([
+      ['deferred', 'interrupted'],
+    ]);
+  });
+
+  it('defers a cancel whose retry wait would pass the deadline, naming what it waited out', async () => {
+    const [job] = stale(1);
+    zuora.inject(
+      {
+        kind: 'status',
+        status: 503,
+        retryAfter: '120',
+        body: '{"message":"maintenance"}',
+        contentType: 'application/json',
+      },
+      { route: 'cancel' },
+    );
+    const { janitor } = deps({}, { http: { retry: { maxAttempts: 3 } } });
+
+    const report = await sweep(janitor, options());
+
+    expect(report.jobs).toEqual([
+      expect.objectContaining({
+        id: job?.id,
+        outcome: 'deferred',
+        reason: expect.stringMatching(
+          `^deadline reached while waiting to retry: DELETE /query/jobs/${job?.id} failed with HTTP 503: maintenance \\(Zuora-Request-Id [0-9a-f-]{36}\\)$`,
+        ),
+      }),
+    ]);
+  });
+});
+
+describe('re-listing behind a full page', () => {
+  it('stops when the cancel cap is spent, leaving the run truncated', async () => {
+    stale(5);
+    const { janitor, log } = deps({ JANITOR_MAX_CANCELS_PER_RUN: '2' });
+
+    const report = await sweep(janitor, { ...options(), pageSize: 2 });
+
+    expect(report.counts.cancelled).toBe(2);
+    expect(report.jobs).toHaveLength(2);
+    expect(report.truncated).toBe(true);
+    expect(listRequests()).toBe(2);
+    expect(zuora.requestsTo('list').map((request) => request.query.pageSize)).toEqual(['2', '2']);
+    expect(log.records).toContainEqual(
+      expect.objectContaining({
+        level: 'warn',
+        message: 'a list page came back full: older stale jobs may be hidden until a later run',
+        attributes: expect.objectContaining({ pageSize: 2 }),
+      }),
+    );
+    expect(messages(log).at(-1)).toBe('warn schedule run finished');
+  });
+
+  it('defers what the cap does not allow, saying which cap', async () => {
+    stale(2);
+
+    const report = await sweep(deps({ JANITOR_MAX_CANCELS_PER_RUN: '1' }).janitor, options());
+
+    expect(report.jobs.map((job) => [job.outcome, job.reason]).sort()).toEqual([
+      ['cancelled', 'stale: accepted for 2h1m, over 1h'],
+      ['deferred', 'per-run cancel cap of 1 reached'],
+    ]);
+    expect(report.truncated).toBe(false);
+  });
+
+  it('lists again after each cancel from a full page, for at most fifty rounds', async () => {
+    stale(51);
+    const { janitor } = deps({ JANITOR_MAX_CANCELS_PER_RUN: '100' });
+
+    const report = await sweep(janitor, { ...options(), pageSize: 1 });
+
+    expect(report.counts.cancelled).toBe(50);
+    expect(report.truncated).toBe(true);
+  });
+
+  it('does not list a full page again when nothing on it was cancelled', async () => {
+    for (let i = 0; i < 3; i++) zuora.addJob({ ageMinutes: 5 + i });
+    const { janitor, log } = deps();
+
+    const report = await sweep(janitor, { ...options(), pageSize: 2 });
+
+    expect(report.truncated).toBe(true);
+    expect(listRequests()).toBe(2);
+    expect(messages(log)).toContain(
+      'warn a list page came back full: older stale jobs may be hidden until a later run',
+    );
+  });
+
+  it('is not truncated when the cap is spent on the last job there was', async () => {
+    stale(2);
+    const { janitor, log } = deps({ JANITOR_MAX_CANCELS_PER_RUN: '2' });
+
+    const report = await sweep(janitor, options());
+
+    expect(report.counts.cancelled).toBe(2);
+    expect(report.truncated).toBe(false);
+    expect(messages(log)).not.toContain(
+      'warn a list page came back full: older stale jobs may be hidden until a later run',
+    );
+    expect(messages(log).at(-1)).toBe('info schedule run finished');
+  });
+
+  it('keeps what it did when listing again fails, and says older jobs may be hidden', async () => {
+    stale(2);
+    const { janitor, log } = deps();
+    let lists = 0;
+    janitor.http = {
+      ...janitor.http,
+      fetch: async (input, init) => {
+        if (String(input).includes('/query/jobs?') && ++lists > 2) {
+          return new Response('{"message":"down"}', { status: 500 });
+        }
+        return fetch(input, init);
+      },
+    };
+
+    const report = await sweep(janitor, { ...options(), pageSize: 1 });
+
+    expect(report.counts.cancelled).toBe(1);
+    expect(report.truncated).toBe(true);
+    expect(log.records).toContainEqual({
+      level: 'warn',
+      message: 'could not list again; older jobs may be hidden',
+      attributes: expect.objectContaining({
+        entityId: undefined,
+        status: 'accepted',
+        error: 'GET /query/jobs failed with HTTP 500: down',
+      }),
+    });
+  });
+});
+
+describe('what a run says', () => {
+  it('logs failed jobs as warnings and the rest as information, with the run and tenant', async () => {
+    const [failing, fine] = stale(2);
+    zuora.inject(queryError(400, 1002, 'nope'), { route: 'cancel', jobId: failing?.id });
+    const { janitor, log } = deps();
+
+    const report = await sweep(janitor, options());
+
+    const jobRecords = log.records.filter((record) => record.message === 'query job');
+    expect(
+      jobRecords.map((record) => [
+        record.level,
+        record.attributes?.jobId,
+        record.attributes?.outcome,
+      ]),
+    ).toEqual(
+      expect.arrayContaining([
+        ['warn', failing?.id, 'failed'],
+        ['info', fine?.id, 'cancelled'],
+      ]),
+    );
+    for (const record of log.records) {
+      expect(record.attributes).toMatchObject({ runId: report.runId, tenant: 'default' });
+    }
+    expect(messages(log).at(-1)).toBe('warn schedule run finished');
+    expect(report.startedAt).toBe(new Date(NOW).toISOString());
+  });
+
+  it('skips list entries it cannot read, says so, and cannot know the capacity', async () => {
+    zuora.addJob({ ageMinutes: 120, wire: { queryStatus: 'paused' } });
+    const { janitor, log } = deps();
+
+    const report = await sweep(janitor, options());
+
+    expect(report.jobs).toEqual([]);
+    expect(report.capacity).toBe('unknown');
+    expect(log.records).toContainEqual({
+      level: 'warn',
+      message: 'list entries that are not readable jobs were skipped',
+      attributes: expect.objectContaining({
+        entityId: undefined,
+        status: 'accepted',
+        unreadable: 1,
+      }),
+    });
+  });
+
+  it('says nothing of unreadable entries when there are none, and knows the capacity', async () => {
+    stale(1);
+    const { janitor, log } = deps();
+
+    const report = await sweep(janitor, options());
+
+    expect(messages(log)).not.toContain(
+      'warn list entries that are not readable jobs were skipped',
+    );
+    expect(report.capacity).not.toBe('unknown');
+  });
+
+  it('cannot know the capacity behind a full page', async () => {
+    stale(2);
+
+    const report = await sweep(deps().janitor, { ...options(), pageSize: 2, dryRun: true });
+
+    expect(report.capacity).toBe('unknown');
+  });
+
+  it('logs a warning for a job due one, with or without a listener', async () => {
+    const job = zuora.addJob({ ageMinutes: 45 });
+    // Crossed its warning age (40 minutes) in an earlier run's window: not warned again.
+    zuora.addJob({ ageMinutes: 55 });
+    const { janitor, log } = deps();
+
+    await sweep(janitor, {
+      ...options(),
+      warnings: { scheduledAt: NOW, periodMs: 15 * 60_000, warnBeforeMs: 20 * 60_000 },
+    });
+
+    const eligibleAt = new Date(NOW + 15 * 60_000).toISOString();
+    expect(log.records).toContainEqual({
+      level: 'info',
+      message: 'query job warned',
+      attributes: expect.objectContaining({
+        jobId: job.id,
+        ageSeconds: 2_700,
+        eligibleAt,
+        reason: `will be stale at ${eligibleAt}: accepted past its threshold of 1h`,
+      }),
+    });
+    expect(messages(log).filter((message) => message === 'info query job warned')).toHaveLength(1);
+  });
+});
+
+describe('cancelJobs', () => {
+  it('returns an empty report for no ids', async () => {
+    const report = await cancelJobs(deps().janitor, [], options({ trigger: 'cancel-event' }));
+
+    expect(report.jobs).toEqual([]);
+  });
+
+  it('fails the run when Zuora refuses the credentials for every job', async () => {
+    const ids = stale(2).map((job) => job.id);
+    const { janitor } = deps();
+    janitor.credentials = new StaticCredentials({
+      clientId: defaultClient.clientId,
+      clientSecret: 'not-the-secret',
+      baseUrl: zuora.url,
+    });
+
+    const error = await cancelJobs(janitor, ids, options({ trigger: 'cancel-event' })).catch(
+      (e: unknown) => e,
+    );
+
+    expect(error).toBeInstanceOf(ZuoraHttpError);
+    expect((error as ZuoraHttpError).kind).toBe('unauthorized');
+  });
+
+  it('reports a job Zuora no longer has as not found', async () => {
+    const [job] = stale(1);
+    zuora.inject(queryError(404, 1001, 'missing'), { route: 'cancel', jobId: job?.id });
+
+    const report = await cancelJobs(deps().janitor, [job?.id as string], options());
+
+    expect(report.jobs).toEqual([
+      expect.objectContaining({ outcome: 'not-found', reason: 'Zuora answered 404' }),
+    ]);
+  });
+});
+
+describe('a run asked to be more careful', () => {
+  it('raises both pressure thresholds to its own stale-after, never lowers them', () => {
+    const { janitor } = deps();
+    const config = {
+      ...janitor.config,
+      pressure: {
+        headroom: 2,
+        staleAfterMs: 30 * 60_000,
+        retriedStaleAfterMs: 10 * 60_000,
+        retriesStart: 3,
+      },
+    };
+
+    const stricter = new Run({ ...janitor, config }, options({ staleAfterMs: 20 * 60_000 }));
+    const looser = new Run({ ...janitor, config }, options({ staleAfterMs: 5 * 60_000 }));
+
+    expect(stricter.rules.pressure).toEqual({
+      headroom: 2,
+      staleAfterMs: 30 * 60_000,
+      retriedStaleAfterMs: 20 * 60_000,
+      retriesStart: 3,
+    });
+    expect(looser.rules.pressure).toEqual(config.pressure);
+  });
+});

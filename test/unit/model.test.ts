@@ -1,0 +1,180 @@
+/**
+ * Reading Zuora's responses: what the spec allows is accepted, what the janitor cannot identify
+ * is counted and skipped, and a job field of the wrong type is kept as something no rule accepts.
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  parseCancelResponse,
+  parseJobEnvelope,
+  parseJobPage,
+  parseTokenResponse,
+  ResponseShapeError,
+  sameJobId,
+} from '../../lib/zuora/model.ts';
+
+const ID = '2c92c0f8-5c7e-4b0e-9d3a-2b7c4e1d9a01';
+const OTHER = '2c92c0f8-5c7e-4b0e-9d3a-2b7c4e1d9a02';
+
+describe('parseJobPage', () => {
+  it('keeps the fields the janitor judges by as they were sent', () => {
+    const page = parseJobPage({
+      data: [
+        {
+          id: ID,
+          queryStatus: 'in_progress',
+          updatedOn: '2026-03-14T10:00:00Z',
+          createdBy: 'owner-1',
+          query: 'select 1',
+          sourceData: 'LIVE',
+          remainingRetries: 2,
+          outputFormat: 'JSON',
+        },
+      ],
+    });
+
+    expect(page).toEqual({
+      jobs: [
+        {
+          id: ID,
+          queryStatus: 'in_progress',
+          updatedOn: '2026-03-14T10:00:00Z',
+          createdBy: 'owner-1',
+          query: 'select 1',
+          sourceData: 'LIVE',
+          remainingRetries: 2,
+          outputFormat: 'JSON',
+        },
+      ],
+      unreadable: 0,
+      problem: undefined,
+      size: 1,
+    });
+  });
+
+  it('turns fields of another type into values no rule accepts, and nulls into null', () => {
+    const page = parseJobPage({
+      data: [
+        {
+          id: ID,
+          queryStatus: 'accepted',
+          updatedOn: 1_700_000_000,
+          createdBy: ['owner-1'],
+          query: { text: 'select 1' },
+          sourceData: true,
+          remainingRetries: '2',
+        },
+        { id: OTHER, queryStatus: 'accepted', updatedOn: null, createdBy: { id: 'x' }, query: 7 },
+      ],
+    });
+
+    expect(page.jobs).toEqual([
+      {
+        id: ID,
+        queryStatus: 'accepted',
+        updatedOn: '(a number)',
+        createdBy: '(a list)',
+        query: null,
+        sourceData: '(a boolean)',
+        remainingRetries: null,
+      },
+      {
+        id: OTHER,
+        queryStatus: 'accepted',
+        updatedOn: null,
+        createdBy: '(an object)',
+        query: null,
+      },
+    ]);
+  });
+
+  it('counts entries without a UUID id or a known status, and names the first problem', () => {
+    const page = parseJobPage({
+      data: [
+        { id: 'not-a-uuid', queryStatus: 'accepted' },
+        { id: `x${ID}`, queryStatus: 'accepted' },
+        { id: `${ID}0`, queryStatus: 'accepted' },
+        { id: ID, queryStatus: 'paused' },
+        { id: OTHER, queryStatus: 'submitted' },
+        'a string',
+      ],
+    });
+
+    expect(page.jobs.map((job) => job.id)).toEqual([OTHER]);
+    expect(page.unreadable).toBe(5);
+    expect(page.size).toBe(6);
+    expect(page.problem).toBe('id: must be a UUID');
+  });
+
+  it('refuses a body that is not a list envelope, in one line', () => {
+    expect(() => parseJobPage({ data: {} })).toThrow(ResponseShapeError);
+    expect(() => parseJobPage({ jobs: [] })).toThrow(/^data: .+$/);
+    expect(() => parseJobPage(null)).toThrow(ResponseShapeError);
+    expect(new ResponseShapeError('x').name).toBe('ResponseShapeError');
+  });
+});
+
+describe('parseJobEnvelope', () => {
+  it('returns the job asked for, whatever the case of its id', () => {
+    const job = parseJobEnvelope({ data: { id: ID.toUpperCase(), queryStatus: 'completed' } }, ID);
+
+    expect(job).toEqual({ id: ID.toUpperCase(), queryStatus: 'completed' });
+  });
+
+  it('refuses another job than the one asked for', () => {
+    expect(() => parseJobEnvelope({ data: { id: OTHER, queryStatus: 'accepted' } }, ID)).toThrow(
+      new ResponseShapeError('data.id is not the id that was asked for'),
+    );
+  });
+
+  it('reads any job when no id is given, and refuses one it cannot identify', () => {
+    expect(parseJobEnvelope({ data: { id: OTHER, queryStatus: 'failed' } }).id).toBe(OTHER);
+    expect(() => parseJobEnvelope({ data: { id: OTHER } })).toThrow(/^data\.queryStatus: /);
+  });
+});
+
+describe('parseCancelResponse', () => {
+  it('accepts the full job, a minimal one, and data without an id', () => {
+    expect(() =>
+      parseCancelResponse({ data: { id: ID, queryStatus: 'cancelled', query: 'x' } }, ID),
+    ).not.toThrow();
+    expect(() => parseCancelResponse({ data: { id: ID.toUpperCase() } }, ID)).not.toThrow();
+    expect(() => parseCancelResponse({ data: {} }, ID)).not.toThrow();
+    expect(() => parseCancelResponse({ data: { id: 42 } }, ID)).not.toThrow();
+    expect(() => parseCancelResponse({ data: { id: OTHER } })).not.toThrow();
+  });
+
+  it('refuses an answer about another job, or no job at all', () => {
+    expect(() => parseCancelResponse({ data: { id: OTHER } }, ID)).toThrow(
+      new ResponseShapeError('data.id is not the id that was cancelled'),
+    );
+    expect(() => parseCancelResponse({ data: null }, ID)).toThrow(ResponseShapeError);
+    expect(() => parseCancelResponse({}, ID)).toThrow(ResponseShapeError);
+  });
+});
+
+describe('parseTokenResponse', () => {
+  it('accepts a token with a positive lifetime, with or without a type', () => {
+    expect(parseTokenResponse({ access_token: 't', expires_in: 3599, token_type: null })).toEqual({
+      access_token: 't',
+      expires_in: 3599,
+      token_type: null,
+    });
+    expect(parseTokenResponse({ access_token: 't', expires_in: 1 }).access_token).toBe('t');
+  });
+
+  it.each([
+    [{ access_token: '', expires_in: 3599 }, /^access_token: /],
+    [{ access_token: 't', expires_in: 0 }, /^expires_in: /],
+    [{ access_token: 't', expires_in: '3599' }, /^expires_in: /],
+    [{ access_token: 't', expires_in: 3599, token_type: 7 }, /^token_type: /],
+  ])('refuses %j', (body, message) => {
+    expect(() => parseTokenResponse(body)).toThrow(message);
+  });
+});
+
+describe('sameJobId', () => {
+  it('compares ids case-insensitively', () => {
+    expect(sameJobId(ID, ID.toUpperCase())).toBe(true);
+    expect(sameJobId(ID, OTHER)).toBe(false);
+  });
+});
