@@ -80,11 +80,6 @@ export class ZuoraClient {
     return { requests, retries };
   }
 
-  /** Makes server-controlled text safe to print (secrets, query text, length). */
-  get scrub(): (text: string, max?: number) => string {
-    return this.#redactor.scrub;
-  }
-
   /** Lists jobs in `status`, newest first, one page of at most `pageSize`. */
   async listJobs(
     status: QueryStatus,

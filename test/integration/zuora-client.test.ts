@@ -655,4 +655,53 @@ describe('refusals and reloads, as they are told and counted', () => {
       expect(error.message).not.toContain('ACME-CANARY');
     },
   );
+
+  it('refreshes the token and reloads credentials without a log to tell', async () => {
+    const credentials: CredentialSource = {
+      get: async () => stale(),
+      refresh: async () => ({ ...stale(), clientSecret: defaultClient.clientSecret }),
+    };
+    zuora.inject({ kind: 'status', status: 401 }, { route: 'list' });
+    const { client } = clientFor(zuora, { credentials, log: undefined });
+
+    await expect(client.listJobs('accepted')).resolves.toMatchObject({ jobs: [] });
+    expect(zuora.requests.map((r) => `${r.route}:${r.status}`)).toEqual([
+      'token:401',
+      'token:200',
+      'list:401',
+      'token:200',
+      'list:200',
+    ]);
+  });
+
+  it('does not refresh again for a caller whose fresh token is rejected too', async () => {
+    const { client } = clientFor(zuora);
+    zuora.inject({ kind: 'status', status: 401 }, { route: 'list' });
+    await client.listJobs('accepted');
+    zuora.inject({ kind: 'status', status: 401 }, { route: 'list' });
+
+    const error = (await client.listJobs('accepted').catch((e: unknown) => e)) as ZuoraHttpError;
+
+    expect(error.kind).toBe('unauthorized');
+    expect(zuora.requests.map((r) => `${r.route}:${r.status}`)).toEqual([
+      'token:200',
+      'list:401',
+      'token:200',
+      'list:200',
+      'list:401',
+    ]);
+  });
+
+  it('does not reload again once reloaded credentials are refused too', async () => {
+    const credentials: CredentialSource = {
+      get: async () => stale(),
+      refresh: async () => ({ ...stale(), clientSecret: 'also-wrong-secret' }),
+    };
+    const { client } = clientFor(zuora, { credentials });
+
+    await expect(client.listJobs('accepted')).rejects.toMatchObject({ kind: 'unauthorized' });
+    await expect(client.listJobs('accepted')).rejects.toMatchObject({ kind: 'unauthorized' });
+
+    expect(zuora.requestsTo('token').map((r) => r.status)).toEqual([401, 401, 401]);
+  });
 });
