@@ -143,11 +143,13 @@ describe('listJobs', () => {
   });
 
   it('says the listing is truncated when a page comes back full', async () => {
-    for (let i = 0; i < 100; i++) zuora.addJob({ ageMinutes: 1 + i, queryStatus: 'in_progress' });
+    // The first status listed: a later page that is not full must not hide it.
+    for (let i = 0; i < 100; i++) zuora.addJob({ ageMinutes: 1 + i });
+    zuora.addJob({ ageMinutes: 1, queryStatus: 'in_progress' });
 
     const listing = await list();
 
     expect(listing.truncated).toBe(true);
-    expect(listing.jobs).toHaveLength(100);
+    expect(listing.jobs).toHaveLength(101);
   });
 });

@@ -94,9 +94,17 @@ describe('when a run stops starting work', () => {
     expect(report.jobs.map((job) => [job.outcome, job.reason])).toEqual([
       ['deferred', 'interrupted'],
     ]);
+    // The run itself says why it stops, before the HTTP layer would refuse to send.
+    expect(new Run(janitor, options({ signal: controller.signal })).stopReason()).toBe(
+      'interrupted',
+    );
+    expect(new Run(janitor, options()).stopReason()).toBeUndefined();
+    expect(new Run(janitor, options({ deadline: NOW + 1_999 })).stopReason()).toBe(
+      'deadline reached',
+    );
   });
 
-  it('defers a cancel whose retry wait would pass the deadline, naming what it waited out', async () => {
+  it('defers a cancel whose retry wait would pass the deadline, naming what it would have waited out', async () => {
     const [job] = stale(1);
     zuora.inject(
       {
@@ -367,13 +375,13 @@ describe('a run asked to be more careful', () => {
       },
     };
 
-    const stricter = new Run({ ...janitor, config }, options({ staleAfterMs: 20 * 60_000 }));
+    const stricter = new Run({ ...janitor, config }, options({ staleAfterMs: 40 * 60_000 }));
     const looser = new Run({ ...janitor, config }, options({ staleAfterMs: 5 * 60_000 }));
 
     expect(stricter.rules.pressure).toEqual({
       headroom: 2,
-      staleAfterMs: 30 * 60_000,
-      retriedStaleAfterMs: 20 * 60_000,
+      staleAfterMs: 40 * 60_000,
+      retriedStaleAfterMs: 40 * 60_000,
       retriesStart: 3,
     });
     expect(looser.rules.pressure).toEqual(config.pressure);

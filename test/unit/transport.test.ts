@@ -200,7 +200,7 @@ describe('retries and the run-wide gate', () => {
     ]);
   });
 
-  it('retries a network fault after a backoff, without closing the gate or logging anywhere', async () => {
+  it('retries a network fault after a backoff without closing the gate, with no log given', async () => {
     const gate = new RequestGate();
     const { http, sleeps } = transport(
       [
