@@ -233,6 +233,58 @@ describe('re-listing behind a full page', () => {
   });
 });
 
+describe('what a run counts', () => {
+  it('counts only cancels against the cap and for listing again', async () => {
+    const [oldest, middle] = stale(3).reverse();
+    zuora.finishAfter(oldest?.id as string, 'list');
+    const { janitor } = deps({ JANITOR_MAX_CANCELS_PER_RUN: '2' });
+
+    const report = await sweep(janitor, { ...options(), pageSize: 3 });
+
+    // The job that finished on its own left one cancel of the cap: the page is listed again
+    // and, no longer full, shows the run saw everything.
+    expect(report.jobs.map((job) => [job.id, job.outcome]).sort()).toEqual(
+      [
+        [oldest?.id, 'already-finished'],
+        [middle?.id, 'cancelled'],
+        [expect.any(String), 'deferred'],
+      ].sort(),
+    );
+    expect(listRequests()).toBe(3);
+    expect(report.truncated).toBe(false);
+  });
+
+  it('lists a full page again when some of it was cancelled, not only when all of it was', async () => {
+    const owner = '8a8aa0b1-0000-4000-8000-0000000000c3';
+    const older = zuora.addJob({ ageMinutes: 300 });
+    const kept = zuora.addJob({ ageMinutes: 200, createdBy: owner });
+    const newer = zuora.addJob({ ageMinutes: 100 });
+
+    const report = await sweep(deps({ JANITOR_PROTECT_CREATED_BY: owner }).janitor, {
+      ...options(),
+      pageSize: 2,
+    });
+
+    expect(zuora.job(older.id)?.queryStatus).toBe('cancelled');
+    expect(zuora.job(newer.id)?.queryStatus).toBe('cancelled');
+    expect(zuora.job(kept.id)?.queryStatus).toBe('accepted');
+    expect(report.truncated).toBe(false);
+  });
+
+  it('frees the slots of jobs found finished or gone, as well as of those it cancelled', async () => {
+    const [finished, gone] = stale(4);
+    zuora.finishAfter(finished?.id as string, 'list');
+    zuora.inject(queryError(404, 1001, 'missing'), { route: 'get', jobId: gone?.id });
+
+    const report = await sweep(deps().janitor, options());
+
+    expect(report.counts).toMatchObject({ cancelled: 2, alreadyFinished: 1, notFound: 1 });
+    expect(report.capacity).toMatchObject({
+      LIVE: { before: { running: 0, queued: 4 }, after: { running: 0, queued: 0 } },
+    });
+  });
+});
+
 describe('what a run says', () => {
   it('logs failed jobs as warnings and the rest as information, with the run and tenant', async () => {
     const [failing, fine] = stale(2);
