@@ -17,38 +17,20 @@ const OTHER = '2c92c0f8-5c7e-4b0e-9d3a-2b7c4e1d9a02';
 
 describe('parseJobPage', () => {
   it('keeps the fields the janitor judges by as they were sent', () => {
-    const page = parseJobPage({
-      data: [
-        {
-          id: ID,
-          queryStatus: 'in_progress',
-          updatedOn: '2026-03-14T10:00:00Z',
-          createdBy: 'owner-1',
-          query: 'select 1',
-          sourceData: 'LIVE',
-          remainingRetries: 2,
-          outputFormat: 'JSON',
-        },
-      ],
-    });
+    const sent = {
+      id: ID,
+      queryStatus: 'in_progress',
+      updatedOn: '2026-03-14T10:00:00Z',
+      createdBy: 'owner-1',
+      query: 'select 1',
+      sourceData: 'LIVE',
+      remainingRetries: 2,
+      outputFormat: 'JSON',
+    };
 
-    expect(page).toEqual({
-      jobs: [
-        {
-          id: ID,
-          queryStatus: 'in_progress',
-          updatedOn: '2026-03-14T10:00:00Z',
-          createdBy: 'owner-1',
-          query: 'select 1',
-          sourceData: 'LIVE',
-          remainingRetries: 2,
-          outputFormat: 'JSON',
-        },
-      ],
-      unreadable: 0,
-      problem: undefined,
-      size: 1,
-    });
+    const page = parseJobPage({ data: [sent] });
+
+    expect(page).toEqual({ jobs: [sent], unreadable: 0, problem: undefined, size: 1 });
   });
 
   it('turns fields of another type into values no rule accepts, and nulls into null', () => {
