@@ -23,6 +23,7 @@ import {
   withLease,
 } from './janitor.ts';
 import { logger, metrics } from './observability.ts';
+import { sourceMappedErrors } from './source-mapped-errors.ts';
 
 const lambdaHandler = async (event: unknown, context: Context): Promise<Report> => {
   const parsed = parseCancelEvent(event);
@@ -54,4 +55,5 @@ const lambdaHandler = async (event: unknown, context: Context): Promise<Report> 
 
 export const handler = middy(lambdaHandler)
   .use(injectLambdaContext(logger, { resetKeys: true }))
-  .use(logMetrics(metrics, { captureColdStartMetric: true }));
+  .use(logMetrics(metrics, { captureColdStartMetric: true }))
+  .use(sourceMappedErrors());

@@ -28,6 +28,7 @@ import {
   withLease,
 } from './janitor.ts';
 import { logger, metrics } from './observability.ts';
+import { sourceMappedErrors } from './source-mapped-errors.ts';
 
 const lambdaHandler = async (event: unknown, context: Context): Promise<Report | SkippedRun> => {
   const parsed = parseSweepEvent(event);
@@ -64,4 +65,5 @@ function warningWindow(request: SweepRequest, config: JanitorConfig): WarningWin
 
 export const handler = middy(lambdaHandler)
   .use(injectLambdaContext(logger, { resetKeys: true }))
-  .use(logMetrics(metrics, { captureColdStartMetric: true }));
+  .use(logMetrics(metrics, { captureColdStartMetric: true }))
+  .use(sourceMappedErrors());

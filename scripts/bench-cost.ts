@@ -100,8 +100,6 @@ class BundleProcess {
       process.execPath,
       [
         ...lambdaV8Flags(memoryMb),
-        // The deployed functions' NODE_OPTIONS.
-        '--enable-source-maps',
         join(ROOT, 'scripts', 'bench-lambda-child.ts'),
         bundle,
         'query-janitor-sweep',

@@ -4,9 +4,10 @@
  *
  * - sweep: wall time of a live sweep over N stale jobs with 50 ms emulator latency, against
  *   the lower bound (token + lists + 2·⌈N/c⌉)·L and against concurrency 1;
- * - bundle: each function bundle as CDK synthesizes it (size, gzip size, median import time)
- *   against an empty handler and handlers that only construct the AWS SDK clients the functions
- *   carry (the goal's floor: the Secrets Manager and EventBridge clients together);
+ * - bundle: each function bundle as CDK synthesizes it (size, gzip size, median import time in
+ *   the environment the template gives it, its fleet file beside it) against an empty handler
+ *   and handlers that only construct the AWS SDK clients the functions carry (the goal's floor:
+ *   the Secrets Manager and EventBridge clients together);
  * - memory: peak RSS of a process running the sweep bundle over 1000 listed jobs;
  * - requests: requests per cancel, and token requests across three warm invocations;
  * - fleet (`bench-fleet.ts`): 50 tenants × 15 stale jobs swept by the CLI in one process,
@@ -35,7 +36,12 @@ import { TokenCache } from '../lib/zuora/auth.ts';
 import { StaticCredentials } from '../lib/zuora/credentials.ts';
 import { startWorld } from '../test/emulator/world.ts';
 import { defaultClient, ZuoraEmulator } from '../test/emulator/zuora.ts';
-import { invokeBundle, PEAK_RSS_KB_SCRIPT, synthesizeBundles } from '../test/support/bundles.ts';
+import {
+  invokeBundle,
+  PEAK_RSS_KB_SCRIPT,
+  type SynthesizedFunction,
+  synthesizeFunctions,
+} from '../test/support/bundles.ts';
 import { costFigures } from './bench-cost.ts';
 import { fleetFigures } from './bench-fleet.ts';
 import { deploymentInventory } from './bench-inventory.ts';
@@ -154,37 +160,46 @@ async function floor(name: string, source: string): Promise<string> {
   return outfile;
 }
 
-async function importMs(bundle: string, runs: number): Promise<number> {
+/** What every measured process has: what Lambda sets for any function. */
+const LAMBDA_BASE_ENV = {
+  AWS_REGION: 'us-east-1',
+  AWS_ACCESS_KEY_ID: 'AKIDBENCH',
+  AWS_SECRET_ACCESS_KEY: 'bench-only',
+} as const;
+
+/** A bundle to import, and the environment it is imported in. */
+interface Importable {
+  readonly bundle: string;
+  readonly environment?: Record<string, string>;
+}
+
+async function importMs({ bundle, environment }: Importable): Promise<number> {
   const script = `const t = performance.now(); await import(${JSON.stringify(bundle)}); process.stdout.write(String(performance.now() - t));`;
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const { stdout } = await promisify(execFile)(
-      process.execPath,
-      ['--input-type=module', '-e', script],
-      {
-        env: {
-          PATH: process.env.PATH ?? '',
-          AWS_REGION: 'us-east-1',
-          ZUORA_SECRET_ID: 'query-janitor/zuora',
-          POWERTOOLS_METRICS_NAMESPACE: 'QueryJanitor',
-        },
-      },
-    );
-    times.push(Number(stdout));
-  }
-  return median(times);
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ['--input-type=module', '-e', script],
+    { env: { PATH: process.env.PATH ?? '', ...LAMBDA_BASE_ENV, ...environment } },
+  );
+  return Number(stdout);
 }
 
 /** The goals for each function bundle: size, and import time against the AWS clients' floor. */
 const BUNDLE_GOALS = { kb: 400, gzipKb: 125, importRatio: 1.2 } as const;
 
-async function bundleFigures(bundles: Record<string, string>): Promise<void> {
+/**
+ * Size and import time of each function bundle, imported as Lambda would import it: in the
+ * environment the template gives it (the fleet file from its asset folder, the lease table, the
+ * bus), against floors imported the same way.
+ */
+async function bundleFigures(functions: Record<string, SynthesizedFunction>): Promise<void> {
   const runs = quick ? 7 : 15;
   const clients = {
     sm: "import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';\n",
     eb: "import { EventBridgeClient } from '@aws-sdk/client-eventbridge';\n",
     ddb: "import { DynamoDBClient } from '@aws-sdk/client-dynamodb';\n",
   };
+  const powertools =
+    "import { Logger } from '@aws-lambda-powertools/logger';\nimport { Metrics } from '@aws-lambda-powertools/metrics';\nimport { logMetrics } from '@aws-lambda-powertools/metrics/middleware';\nimport middy from '@middy/core';\n";
   const floors = {
     'floor-empty': await floor('floor-empty', 'export const handler = async () => ({});\n'),
     'floor-secrets-manager-client': await floor(
@@ -204,20 +219,41 @@ async function bundleFigures(bundles: Record<string, string>): Promise<void> {
     // What the design asks every function to carry anyway: shows how much of the gap it is.
     'floor-with-powertools': await floor(
       'floor-with-powertools',
-      `${clients.sm}${clients.eb}${clients.ddb}import { Logger } from '@aws-lambda-powertools/logger';\nimport { Metrics } from '@aws-lambda-powertools/metrics';\nimport { logMetrics } from '@aws-lambda-powertools/metrics/middleware';\nimport middy from '@middy/core';\nconst sm = new SecretsManagerClient({});\nconst eb = new EventBridgeClient({});\nconst ddb = new DynamoDBClient({});\nconst metrics = new Metrics();\nnew Logger();\nexport const handler = middy(async () => [sm.config.region, eb.config.region, ddb.config.region]).use(logMetrics(metrics));\n`,
+      `${clients.sm}${clients.eb}${clients.ddb}${powertools}const sm = new SecretsManagerClient({});\nconst eb = new EventBridgeClient({});\nconst ddb = new DynamoDBClient({});\nconst metrics = new Metrics();\nnew Logger();\nexport const handler = middy(async () => [sm.config.region, eb.config.region, ddb.config.region]).use(logMetrics(metrics));\n`,
+    ),
+    // Everything the design asks of a function's start-up: those, and the configuration file
+    // validated. What a function adds beyond this floor is the janitor's own code.
+    'floor-design': await floor(
+      'floor-design',
+      `${clients.sm}${clients.eb}${clients.ddb}${powertools}import { readFileSync } from 'node:fs';\nimport { join } from 'node:path';\nimport { loadFleetDocument } from ${JSON.stringify(join(ROOT, 'lib', 'config.ts'))};\nconst { env } = process;\nconst fleet = loadFleetDocument(readFileSync(join(env.LAMBDA_TASK_ROOT, env.QUERY_JANITOR_FLEET), 'utf8'), env);\nconst sm = new SecretsManagerClient({});\nconst eb = new EventBridgeClient({});\nconst ddb = new DynamoDBClient({});\nconst metrics = new Metrics();\nnew Logger();\nexport const handler = middy(async () => [fleet.tenants.size, sm.config.region, eb.config.region, ddb.config.region]).use(logMetrics(metrics));\n`,
     ),
   };
+  const importables: Record<string, Importable> = Object.fromEntries([
+    ...Object.entries(functions),
+    ...Object.entries(floors).map(([name, bundle]) => [name, { bundle }]),
+  ]);
+  // The design's floor reads the same configuration file as the functions, the same way.
+  importables['floor-design'] = {
+    bundle: floors['floor-design'],
+    environment: functions.sweep?.environment,
+  };
+  // What the functions shipped with until 0.2: Node's source maps, read at every cold start.
+  if (functions.sweep) {
+    importables['sweep-with-enable-source-maps'] = {
+      bundle: functions.sweep.bundle,
+      environment: { ...functions.sweep.environment, NODE_OPTIONS: '--enable-source-maps' },
+    };
+  }
   // Interleave the measurements so machine noise hits every bundle alike.
-  const all = { ...bundles, ...floors };
   const samples: Record<string, number[]> = Object.fromEntries(
-    Object.keys(all).map((name) => [name, []]),
+    Object.keys(importables).map((name) => [name, []]),
   );
   // Each round starts one bundle further on, so no bundle always goes first.
-  const order = Object.entries(all);
+  const order = Object.entries(importables);
   for (let i = 0; i < runs; i++) {
     for (let j = 0; j < order.length; j++) {
-      const [name, path] = order[(i + j) % order.length] as [string, string];
-      samples[name]?.push(await importMs(path, 1));
+      const [name, importable] = order[(i + j) % order.length] as [string, Importable];
+      samples[name]?.push(await importMs(importable));
     }
   }
   const floorOf = (name: keyof typeof floors) => median(samples[name] as number[]);
@@ -226,11 +262,12 @@ async function bundleFigures(bundles: Record<string, string>): Promise<void> {
   const awsFloor = floorOf('floor-aws-clients');
   const emptyFloor = floorOf('floor-empty');
   const powertoolsFloor = floorOf('floor-with-powertools');
-  for (const [name, path] of Object.entries(all)) {
-    const bytes = readFileSync(path);
+  const designFloor = floorOf('floor-design');
+  for (const [name, { bundle }] of Object.entries(importables)) {
+    const bytes = readFileSync(bundle);
     const gzipBytes = gzipSync(bytes, { level: 9 }).length;
     const importMedianMs = median(samples[name] as number[]);
-    const isFunction = name in bundles;
+    const isFunction = name in functions;
     const ratioToClientsFloor = importMedianMs / clientsFloor;
     emit({
       figure: 'bundle',
@@ -247,6 +284,7 @@ async function bundleFigures(bundles: Record<string, string>): Promise<void> {
       ratioToSecretsManagerFloor: round(importMedianMs / smFloor, 3),
       ratioToAwsClientsFloor: round(importMedianMs / awsFloor, 3),
       ratioToPowertoolsFloor: round(importMedianMs / powertoolsFloor, 3),
+      ratioToDesignFloor: round(importMedianMs / designFloor, 3),
       ratioToEmptyFloor: round(importMedianMs / emptyFloor, 3),
       ...(isFunction
         ? {
@@ -414,9 +452,9 @@ const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--onl
 const runs = (group: string) => !only || only === group || (group === 'cost' && only === 'cadence');
 if (runs('sweep')) await sweepThroughput();
 if (runs('bundle') || runs('memory')) {
-  const bundles = synthesizeBundles(join(WORK, 'cdk.out'));
-  if (runs('bundle')) await bundleFigures(bundles);
-  if (runs('memory')) await memoryAndWarmTokens(bundles.sweep as string);
+  const functions = synthesizeFunctions(join(WORK, 'cdk.out'));
+  if (runs('bundle')) await bundleFigures(functions);
+  if (runs('memory')) await memoryAndWarmTokens(functions.sweep.bundle);
 }
 if (runs('fleet') || runs('cost')) {
   // Built with the construct's own esbuild options; priced with what the template deploys.

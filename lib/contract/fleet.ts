@@ -23,6 +23,7 @@ import {
   tenantProblems,
   tenantSchema,
 } from './settings.ts';
+import { lazySchema } from './validation.ts';
 
 /** The configuration file as ops write it. */
 export interface FleetConfig {
@@ -79,8 +80,8 @@ const PRINCIPAL_ARN = /^arn:aws[\w-]*:(iam|sts)::(\d{12}|\*):[\w+=,.@/*:-]+$/;
 const TOPIC_ARN = /^arn:aws[\w-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/;
 
 /** The configuration file's schema. */
-export function fleetSchema() {
-  return z.strictObject({
+export const fleetSchema = lazySchema(() =>
+  z.strictObject({
     $schema: z.optional(z.string()),
     defaults: z.optional(z.strictObject(policyShape())),
     commandSenders: z.optional(
@@ -145,8 +146,8 @@ export function fleetSchema() {
         });
       }),
     ),
-  });
-}
+  }),
+);
 
 /** The outcome of {@link parseFleet}. */
 export type FleetResult =

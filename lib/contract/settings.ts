@@ -22,7 +22,7 @@ import {
   ZUORA_CAPACITY,
 } from './limits.ts';
 import { flexibleWindowMs, schedulePeriodMs, scheduleProblem } from './schedule.ts';
-import { describeProblems, nameByKey, type SettingNamer } from './validation.ts';
+import { describeProblems, lazySchema, nameByKey, type SettingNamer } from './validation.ts';
 
 export { describeProblems, nameByKey, type SettingNamer };
 
@@ -153,7 +153,7 @@ export interface ResolvedPressure {
 const DURATION_MESSAGE = 'must be a duration such as 90m, 2h, 1d or PT2H';
 
 /** A duration string that parses and is at least {@link MIN_STALE_AFTER_MS}. */
-export const staleAfterSchema = () =>
+export const staleAfterSchema = lazySchema(() =>
   z.string(DURATION_MESSAGE).check(
     z.maxLength(32, DURATION_MESSAGE),
     z.refine((value) => parseDuration(value) !== undefined, DURATION_MESSAGE),
@@ -161,7 +161,8 @@ export const staleAfterSchema = () =>
       (value) => (parseDuration(value) ?? Number.POSITIVE_INFINITY) >= MIN_STALE_AFTER_MS,
       `must be at least ${formatDuration(MIN_STALE_AFTER_MS)}`,
     ),
-  );
+  ),
+);
 
 function wholeNumber(range: { min: number; max: number }) {
   const message = `must be a whole number from ${range.min} to ${range.max}`;
@@ -172,8 +173,8 @@ function wholeNumber(range: { min: number; max: number }) {
  * Ids in a list. They travel in comma lists (the environment) and in HTTP headers
  * (`Zuora-Entity-Ids`), so they are printable ASCII without commas or spaces.
  */
-function idList() {
-  return z.array(
+const idList = lazySchema(() =>
+  z.array(
     z
       .string('must be a string')
       .check(
@@ -183,8 +184,8 @@ function idList() {
         z.regex(/^[\x21-\x7e]*$/, 'must be printable ASCII'),
       ),
     'must be a list of ids',
-  );
-}
+  ),
+);
 
 function patternCompiles(pattern: string): boolean {
   try {
@@ -218,76 +219,74 @@ const KMS_KEY_ARN = /^arn:aws[\w-]*:kms:[a-z0-9-]+:\d{12}:key\/[\w-]+$/;
 /** A tenant name: a slug, since it names schedules, metrics and log keys. */
 export const TENANT_NAME = /^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
 
-function secretId() {
-  return z
+const secretId = lazySchema(() =>
+  z
     .string('must be a secret name or ARN')
     .check(
       z.refine(
         (value) => SECRET_ARN.test(value) || (!value.startsWith('arn:') && SECRET_NAME.test(value)),
         'must be a Secrets Manager secret name or full ARN',
       ),
-    );
-}
+    ),
+);
 
 /** Jobs running and queued at once, as Zuora counts a source's capacity. */
-function slotsSchema() {
-  return z.strictObject({
+const slotsSchema = lazySchema(() =>
+  z.strictObject({
     running: wholeNumber({ min: 1, max: 1_000 }),
     queued: wholeNumber({ min: 1, max: 1_000 }),
-  });
-}
+  }),
+);
 
 /** The policy keys' schemas, allowed in `defaults` and in each tenant. */
-export function policyShape() {
-  return {
-    dryRun: z.optional(z.boolean('must be true or false')),
-    staleAfter: z.optional(staleAfterSchema()),
-    staleAfterAccepted: z.optional(staleAfterSchema()),
-    staleAfterInProgress: z.optional(staleAfterSchema()),
-    eventStaleAfterFloor: z.optional(staleAfterSchema()),
-    maxCancelsPerRun: z.optional(wholeNumber(MAX_CANCELS_PER_RUN)),
-    concurrency: z.optional(wholeNumber(CONCURRENCY)),
-    protectCreatedBy: z.optional(idList()),
-    protectQueryPattern: z.optional(
-      z.string('must be a string').check(
-        z.minLength(1, 'must not be empty'),
-        // Blank is a typo that would protect every query with a space in it: refused.
-        z.regex(/\S/, 'must not be blank'),
-        z.refine(patternCompiles, 'is not a valid regular expression'),
+export const policyShape = lazySchema(() => ({
+  dryRun: z.optional(z.boolean('must be true or false')),
+  staleAfter: z.optional(staleAfterSchema()),
+  staleAfterAccepted: z.optional(staleAfterSchema()),
+  staleAfterInProgress: z.optional(staleAfterSchema()),
+  eventStaleAfterFloor: z.optional(staleAfterSchema()),
+  maxCancelsPerRun: z.optional(wholeNumber(MAX_CANCELS_PER_RUN)),
+  concurrency: z.optional(wholeNumber(CONCURRENCY)),
+  protectCreatedBy: z.optional(idList()),
+  protectQueryPattern: z.optional(
+    z.string('must be a string').check(
+      z.minLength(1, 'must not be empty'),
+      // Blank is a typo that would protect every query with a space in it: refused.
+      z.regex(/\S/, 'must not be blank'),
+      z.refine(patternCompiles, 'is not a valid regular expression'),
+    ),
+  ),
+  onlyCreatedBy: z.optional(idList()),
+  schedule: z.optional(z.string('must be a string').check(checkedBy(scheduleProblem))),
+  enabled: z.optional(z.boolean('must be true or false')),
+  capacityLimits: z.optional(
+    z.strictObject(
+      Object.fromEntries(CAPACITY_SOURCES.map((source) => [source, z.optional(slotsSchema())])),
+    ),
+  ),
+  seesAllJobs: z.optional(z.boolean('must be true or false')),
+  pressure: z.optional(
+    z.strictObject({
+      headroom: wholeNumber(PRESSURE_HEADROOM),
+      staleAfter: staleAfterSchema(),
+      retriedStaleAfter: z.optional(staleAfterSchema()),
+      retriesStart: z.optional(wholeNumber(RETRIES_START)),
+    }),
+  ),
+  warnBefore: z.optional(
+    z.string(DURATION_MESSAGE).check(
+      z.maxLength(32, DURATION_MESSAGE),
+      z.refine(
+        (value) => (parseDuration(value) ?? 0) >= 60_000,
+        `${DURATION_MESSAGE}, at least 1m`,
       ),
     ),
-    onlyCreatedBy: z.optional(idList()),
-    schedule: z.optional(z.string('must be a string').check(checkedBy(scheduleProblem))),
-    enabled: z.optional(z.boolean('must be true or false')),
-    capacityLimits: z.optional(
-      z.strictObject(
-        Object.fromEntries(CAPACITY_SOURCES.map((source) => [source, z.optional(slotsSchema())])),
-      ),
-    ),
-    seesAllJobs: z.optional(z.boolean('must be true or false')),
-    pressure: z.optional(
-      z.strictObject({
-        headroom: wholeNumber(PRESSURE_HEADROOM),
-        staleAfter: staleAfterSchema(),
-        retriedStaleAfter: z.optional(staleAfterSchema()),
-        retriesStart: z.optional(wholeNumber(RETRIES_START)),
-      }),
-    ),
-    warnBefore: z.optional(
-      z.string(DURATION_MESSAGE).check(
-        z.maxLength(32, DURATION_MESSAGE),
-        z.refine(
-          (value) => (parseDuration(value) ?? 0) >= 60_000,
-          `${DURATION_MESSAGE}, at least 1m`,
-        ),
-      ),
-    ),
-  };
-}
+  ),
+}));
 
 /** The tenant's schema: its connection and policy overrides. Unknown keys are errors. */
-export function tenantSchema() {
-  return z.strictObject({
+export const tenantSchema = lazySchema(() =>
+  z.strictObject({
     name: z.optional(
       z
         .string('must be a string')
@@ -310,8 +309,8 @@ export function tenantSchema() {
     orgIds: z.optional(idList()),
     timeZone: z.optional(z.string('must be a string').check(checkedBy(timeZoneProblem))),
     ...policyShape(),
-  });
-}
+  }),
+);
 
 /**
  * A tenant with the `defaults` under it (the tenant wins), resolved: durations in milliseconds,

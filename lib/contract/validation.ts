@@ -36,10 +36,11 @@ export function parseWith<S extends z.core.$ZodType>(
 }
 
 /**
- * Builds a schema on first use. zod constructs its internals eagerly, and a handful of schemas
- * built at import would add several milliseconds to every cold start.
+ * Builds a schema (or a shape of schemas) on first use, then shares it. zod constructs its
+ * internals eagerly and each instance costs: schemas built at import, or built again for each
+ * key and caller that uses them, would add milliseconds to every cold start.
  */
-export function lazySchema<S extends z.core.$ZodType>(build: () => S): () => S {
+export function lazySchema<S>(build: () => S): () => S {
   let schema: S | undefined;
   return () => {
     schema ??= build();

@@ -7,21 +7,28 @@ import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BundleInvocation, invokeBundle, synthesizeBundles } from '../support/bundles.ts';
+import {
+  type BundleInvocation,
+  invokeBundle,
+  type SynthesizedFunction,
+  synthesizeFunctions,
+} from '../support/bundles.ts';
 import { cancelEvent, scheduleInput } from '../support/events.ts';
 import { startWorld } from '../support/lambda.ts';
+import { RicFunction } from '../support/ric.ts';
 
 let world: Awaited<ReturnType<typeof startWorld>>;
 let workDir: string;
 const bundles = { sweep: '', cancel: '' };
+let synthesized: Record<'sweep' | 'cancel', SynthesizedFunction>;
 
 beforeAll(async () => {
   workDir = mkdtempSync(join(tmpdir(), 'qj-bundle-'));
-  const synthesized = synthesizeBundles(join(workDir, 'cdk.out'));
+  synthesized = synthesizeFunctions(join(workDir, 'cdk.out'));
   for (const name of ['sweep', 'cancel'] as const) {
     // Only the bundle travels: an empty folder means a stray bare import would fail here.
     bundles[name] = join(mkdtempSync(join(workDir, `${name}-`)), 'index.mjs');
-    copyFileSync(synthesized[name], bundles[name]);
+    copyFileSync(synthesized[name].bundle, bundles[name]);
   }
   world = await startWorld();
 }, 120_000);
@@ -90,5 +97,32 @@ describe('the synthesized function bundles', () => {
       message: 'Invalid Cancel Query Jobs event: detail.jobIds[0]: must be a job UUID',
     });
     expect(world.zuora.requests.length).toBe(before);
+  });
+
+  it('report a failed invocation to the Lambda runtime with its stack in source positions', async () => {
+    // As deployed: the template's variables (no --enable-source-maps), its code asset's files.
+    const { bundle, environment } = synthesized.sweep;
+    const { LAMBDA_TASK_ROOT: assetFolder = '', ...variables } = environment;
+    expect(variables.NODE_OPTIONS).toBeUndefined();
+    const fn = await RicFunction.start(bundle, variables, {
+      files: [join(assetFolder, 'fleet.json')],
+    });
+    try {
+      const result = await fn.invoke({ trigger: 'schedule', tenant: 'no-such-tenant' }, 10_000);
+
+      expect(result.outcome).toBe('error');
+      const { errorType, trace } = result.payload as { errorType: string; trace: string[] };
+      expect(errorType).toBe('InvalidEventError');
+      // The frame that threw names the source file that threw, not the bundle's line 1.
+      expect(trace[1]).toMatch(/^\s+at .*\blib\/events\.ts:\d+:\d+\)?$/);
+      // Every frame of the function's own code is mapped (the runtime's frames are its own).
+      const ownFrames = trace.slice(1).filter((frame) => !/aws-lambda-ric|\(node:/.test(frame));
+      expect(ownFrames.length).toBeGreaterThan(1);
+      for (const frame of ownFrames) {
+        expect(frame).toMatch(/\b(lib|functions|node_modules)\/[^:]+\.(ts|js):\d+:\d+\)?$/);
+      }
+    } finally {
+      await fn.stop();
+    }
   });
 });

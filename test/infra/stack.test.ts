@@ -91,7 +91,6 @@ describe('a deployment without a configuration file', () => {
       POWERTOOLS_SERVICE_NAME: 'query-janitor',
       POWERTOOLS_METRICS_NAMESPACE: 'QueryJanitor/QueryJanitor',
       POWERTOOLS_LOG_LEVEL: 'INFO',
-      NODE_OPTIONS: '--enable-source-maps',
     });
     expect(document).toEqual({
       version: 1,

@@ -9,20 +9,54 @@ import { App } from 'aws-cdk-lib';
 import { QueryJanitorStack } from '../../infra/stack.ts';
 import type { Report } from '../../lib/janitor/index.ts';
 
-/** Synthesizes the stack into `outdir` with real bundling; returns each function's `index.mjs`. */
-export function synthesizeBundles(outdir: string): { sweep: string; cancel: string } {
+/** A synthesized function: its bundle, and the environment the template gives it. */
+export interface SynthesizedFunction {
+  /** `index.mjs` in the function's asset folder (beside it: `fleet.json`, the source map). */
+  readonly bundle: string;
+  /**
+   * The function's variables as the template sets them, each value CloudFormation resolves at
+   * deploy time (a table name, a secret ARN) replaced by a placeholder, plus `LAMBDA_TASK_ROOT`:
+   * the asset folder, as Lambda sets it.
+   */
+  readonly environment: Record<string, string>;
+}
+
+/** Synthesizes the stack into `outdir` with real bundling; returns each function as deployed. */
+export function synthesizeFunctions(
+  outdir: string,
+): Record<'sweep' | 'cancel', SynthesizedFunction> {
   const app = new App({ outdir, context: { 'aws:cdk:enable-asset-metadata': true } });
   const stack = new QueryJanitorStack(app, 'QueryJanitor');
   const template = app.synth().getStackByName(stack.stackName).template as {
-    Resources: Record<string, { Type: string; Metadata?: Record<string, string> }>;
+    Resources: Record<string, SynthesizedResource>;
   };
-  const bundles = { sweep: '', cancel: '' };
+  const functions: Partial<Record<'sweep' | 'cancel', SynthesizedFunction>> = {};
   for (const [id, resource] of Object.entries(template.Resources)) {
     if (resource.Type !== 'AWS::Lambda::Function') continue;
     const name = id.includes('SweepFunction') ? 'sweep' : 'cancel';
-    bundles[name] = join(outdir, resource.Metadata?.['aws:asset:path'] as string, 'index.mjs');
+    const taskRoot = join(outdir, resource.Metadata?.['aws:asset:path'] as string);
+    const environment: Record<string, string> = { LAMBDA_TASK_ROOT: taskRoot };
+    for (const [key, value] of Object.entries(resource.Properties?.Environment?.Variables ?? {})) {
+      environment[key] =
+        typeof value === 'string' ? value : `placeholder-${key.toLowerCase().replaceAll('_', '-')}`;
+    }
+    functions[name] = { bundle: join(taskRoot, 'index.mjs'), environment };
   }
-  return bundles;
+  if (!functions.sweep || !functions.cancel)
+    throw new Error('the template has no janitor functions');
+  return { sweep: functions.sweep, cancel: functions.cancel };
+}
+
+interface SynthesizedResource {
+  Type: string;
+  Metadata?: Record<string, string>;
+  Properties?: { Environment?: { Variables?: Record<string, unknown> } };
+}
+
+/** Synthesizes the stack into `outdir` with real bundling; returns each function's `index.mjs`. */
+export function synthesizeBundles(outdir: string): { sweep: string; cancel: string } {
+  const { sweep, cancel } = synthesizeFunctions(outdir);
+  return { sweep: sweep.bundle, cancel: cancel.bundle };
 }
 
 /**

@@ -79,7 +79,6 @@ export class RicFunction {
         AWS_ACCESS_KEY_ID: 'AKIDEMULATOR',
         AWS_SECRET_ACCESS_KEY: 'emulator-only',
         TZ: ':UTC',
-        NODE_OPTIONS: '--enable-source-maps',
         ...env,
       },
     });
