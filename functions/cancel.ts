@@ -53,7 +53,8 @@ const lambdaHandler = async (event: unknown, context: Context): Promise<Report> 
   return report;
 };
 
+// First, so that on an error it runs last: after the metrics are flushed.
 export const handler = middy(lambdaHandler)
+  .use(sourceMappedErrors())
   .use(injectLambdaContext(logger, { resetKeys: true }))
-  .use(logMetrics(metrics, { captureColdStartMetric: true }))
-  .use(sourceMappedErrors());
+  .use(logMetrics(metrics, { captureColdStartMetric: true }));

@@ -38,6 +38,7 @@ import {
 } from '../lib/janitor/index.ts';
 import { TokenCache } from '../lib/zuora/auth.ts';
 import { log, logger, metrics, recordMetrics } from './observability.ts';
+import { mapErrorStack } from './source-mapped-errors.ts';
 
 /** The fleet: from the code asset's configuration file when the construct put one there. */
 function loadRuntimeFleet(env: NodeJS.ProcessEnv): FleetConfiguration {
@@ -56,8 +57,15 @@ function loadRuntimeFleet(env: NodeJS.ProcessEnv): FleetConfiguration {
   };
 }
 
-/** The deployment's tenants, validated at cold start. */
-export const fleet = loadRuntimeFleet(process.env);
+/** The deployment's tenants, validated at cold start (a failure reports a source-mapped stack). */
+export const fleet = (() => {
+  try {
+    return loadRuntimeFleet(process.env);
+  } catch (error) {
+    mapErrorStack(error);
+    throw error;
+  }
+})();
 
 const secretsClient = new SecretsManagerClient({
   // A Secrets Manager that hangs must not hold a run until Lambda kills it.

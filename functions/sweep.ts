@@ -63,7 +63,8 @@ function warningWindow(request: SweepRequest, config: JanitorConfig): WarningWin
   return { scheduledAt, periodMs: config.schedulePeriodMs, warnBeforeMs: config.warnBeforeMs };
 }
 
+// First, so that on an error it runs last: after the metrics are flushed.
 export const handler = middy(lambdaHandler)
+  .use(sourceMappedErrors())
   .use(injectLambdaContext(logger, { resetKeys: true }))
-  .use(logMetrics(metrics, { captureColdStartMetric: true }))
-  .use(sourceMappedErrors());
+  .use(logMetrics(metrics, { captureColdStartMetric: true }));

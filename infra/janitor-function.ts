@@ -115,7 +115,7 @@ export class JanitorFunction extends lambda.Function {
       logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
       // Not `--enable-source-maps`: Node would read and index the bundle's map at every cold
-      // start, a quarter of its import time. A failed invocation's stack is mapped when it fails.
+      // start, about a fifth of its import time. A failure's stack is mapped when it fails.
       environment: props.environment,
       // The code retries Zuora calls itself; a replayed run could double-act, so never retry.
       retryAttempts: 0,

@@ -13,7 +13,7 @@
  * message is only removed; anything unrecognised is left alone. Pure functions: no I/O.
  */
 import { CANCEL_DETAIL_TYPE, SWEEP_DETAIL_TYPE } from './contract/names.ts';
-import { boundedText } from './zuora/redact.ts';
+import { boundedText } from './contract/text.ts';
 
 /** A message as received from SQS. */
 export interface QueuedMessage {

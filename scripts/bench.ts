@@ -222,21 +222,22 @@ async function bundleFigures(functions: Record<string, SynthesizedFunction>): Pr
       `${clients.sm}${clients.eb}${clients.ddb}${powertools}const sm = new SecretsManagerClient({});\nconst eb = new EventBridgeClient({});\nconst ddb = new DynamoDBClient({});\nconst metrics = new Metrics();\nnew Logger();\nexport const handler = middy(async () => [sm.config.region, eb.config.region, ddb.config.region]).use(logMetrics(metrics));\n`,
     ),
     // Everything the design asks of a function's start-up: those, and the configuration file
-    // validated. What a function adds beyond this floor is the janitor's own code.
+    // validated by the project's own schema (so a cheaper schema lowers this floor too). What a
+    // function adds beyond it is the rest of the janitor's code.
     'floor-design': await floor(
       'floor-design',
       `${clients.sm}${clients.eb}${clients.ddb}${powertools}import { readFileSync } from 'node:fs';\nimport { join } from 'node:path';\nimport { loadFleetDocument } from ${JSON.stringify(join(ROOT, 'lib', 'config.ts'))};\nconst { env } = process;\nconst fleet = loadFleetDocument(readFileSync(join(env.LAMBDA_TASK_ROOT, env.QUERY_JANITOR_FLEET), 'utf8'), env);\nconst sm = new SecretsManagerClient({});\nconst eb = new EventBridgeClient({});\nconst ddb = new DynamoDBClient({});\nconst metrics = new Metrics();\nnew Logger();\nexport const handler = middy(async () => [fleet.tenants.size, sm.config.region, eb.config.region, ddb.config.region]).use(logMetrics(metrics));\n`,
     ),
   };
+  // The floors get the sweep function's environment too: the design's floor reads the same
+  // configuration file the same way, and Powertools sees the same variables.
   const importables: Record<string, Importable> = Object.fromEntries([
     ...Object.entries(functions),
-    ...Object.entries(floors).map(([name, bundle]) => [name, { bundle }]),
+    ...Object.entries(floors).map(([name, bundle]) => [
+      name,
+      { bundle, environment: functions.sweep?.environment },
+    ]),
   ]);
-  // The design's floor reads the same configuration file as the functions, the same way.
-  importables['floor-design'] = {
-    bundle: floors['floor-design'],
-    environment: functions.sweep?.environment,
-  };
   // What the functions shipped with until 0.2: Node's source maps, read at every cold start.
   if (functions.sweep) {
     importables['sweep-with-enable-source-maps'] = {

@@ -3,8 +3,8 @@ import { parseArgs } from 'node:util';
 import { parseDuration } from '../contract/duration.ts';
 import { MAX_JOB_IDS } from '../contract/limits.ts';
 import { parseStaleAfter } from '../contract/settings.ts';
+import { boundedText } from '../contract/text.ts';
 import { JOB_ID_PATTERN } from '../zuora/model.ts';
-import { boundedText } from '../zuora/redact.ts';
 
 /** A usage problem: the CLI exits 2 and says what to type instead. */
 export class UsageError extends Error {

@@ -10,9 +10,9 @@ import {
   ReceiveMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
+import { boundedText } from '../contract/text.ts';
 import { describeError } from '../janitor/index.ts';
 import { planRedrive, type RedrivePlan } from '../redrive.ts';
-import { boundedText } from '../zuora/redact.ts';
 import type { Command } from './options.ts';
 
 type RedriveCommand = Extract<Command, { kind: 'redrive' }>;

@@ -6,9 +6,23 @@
 
 import * as z from 'zod/mini';
 import en from 'zod/v4/locales/en.js';
+import { boundedText } from './text.ts';
 
 // Only the English locale: importing 'zod/locales' would bundle every language.
 z.config(en());
+
+/** How much of an unknown key a message quotes, and how many keys: the keys come from outside. */
+const QUOTED_KEY_LENGTH = 64;
+const QUOTED_KEYS = 5;
+
+/** Unknown keys as a message quotes them: a few, each bounded and scrubbed (`"a", "b" and 3 more`). */
+function quotedKeys(keys: readonly string[]): string {
+  const quoted = keys
+    .slice(0, QUOTED_KEYS)
+    .map((key) => JSON.stringify(boundedText(key, QUOTED_KEY_LENGTH)));
+  const more = keys.length - quoted.length;
+  return more > 0 ? `${quoted.join(', ')} and ${more} more` : quoted.join(', ');
+}
 
 /** One line naming each issue: `detail.jobIds[2]: must be a UUID; detail: Unrecognized key: "x"`. */
 export function describeIssues(error: z.core.$ZodError): string {
@@ -19,7 +33,12 @@ export function describeIssues(error: z.core.$ZodError): string {
           typeof key === 'number' ? `[${key}]` : `${index === 0 ? '' : '.'}${String(key)}`,
         )
         .join('');
-      return path ? `${path}: ${issue.message}` : issue.message;
+      // zod quotes unknown keys whole; they are the one part of a message sent from outside.
+      const message =
+        issue.code === 'unrecognized_keys'
+          ? `Unrecognized key${issue.keys.length > 1 ? 's' : ''}: ${quotedKeys(issue.keys)}`
+          : issue.message;
+      return path ? `${path}: ${message}` : message;
     })
     .join('; ');
 }
@@ -63,8 +82,16 @@ export const nameByKey: SettingNamer = (path) =>
 export function describeProblems(error: z.core.$ZodError, name: SettingNamer): string[] {
   return error.issues.flatMap((issue) => {
     if (issue.code === 'unrecognized_keys') {
-      // One line per unknown key, named by its full path: a typo is found where it is.
-      return issue.keys.map((key) => `${name([...issue.path, key])} is not a known key`);
+      // One line per unknown key, named by its full path: a typo is found where it is. A few
+      // keys, each bounded and scrubbed, since a file can hold anything.
+      const lines = issue.keys
+        .slice(0, QUOTED_KEYS)
+        .map(
+          (key) =>
+            `${name([...issue.path, boundedText(key, QUOTED_KEY_LENGTH)])} is not a known key`,
+        );
+      const more = issue.keys.length - lines.length;
+      return more > 0 ? [...lines, `${more} more unknown keys`] : lines;
     }
     const label = issue.path.length > 0 ? name(issue.path) : '';
     return [label ? `${label} ${issue.message}` : issue.message];

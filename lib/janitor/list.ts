@@ -1,7 +1,8 @@
 /** `query-janitor list`: the tenant's running jobs with their age and verdict; changes nothing. */
+
+import { boundedText } from '../contract/text.ts';
 import { DEFAULT_PAGE_SIZE } from '../zuora/client.ts';
 import { CANCELLABLE_STATUSES } from '../zuora/model.ts';
-import { boundedText } from '../zuora/redact.ts';
 import {
   ageSeconds,
   isStale,

@@ -8,13 +8,13 @@
  */
 import { formatDuration } from '../contract/duration.ts';
 import type { ResolvedPressure } from '../contract/settings.ts';
+import { boundedText } from '../contract/text.ts';
 import {
   CANCELLABLE_STATUSES,
   type CancellableStatus,
   type QueryJob,
   type QueryStatus,
 } from '../zuora/model.ts';
-import { boundedText } from '../zuora/redact.ts';
 import type { QueryMatcher } from './pattern.ts';
 import { parseTimestamp } from './timestamp.ts';
 

@@ -3,8 +3,8 @@
  * from the job entries, so they always add up: `stale` equals the sum of the outcome counts.
  */
 import { createHash } from 'node:crypto';
+import { boundedText } from '../contract/text.ts';
 import type { QueryJob, QueryStatus } from '../zuora/model.ts';
-import { boundedText } from '../zuora/redact.ts';
 import type { Capacity } from './capacity.ts';
 import { ageSeconds } from './policy.ts';
 

@@ -4,6 +4,7 @@
  * and query text (which can hold customer data, and which Zuora error messages may quote). And
  * bounds every string a server controls before it reaches an error, a log line or a report.
  */
+import { boundedText } from '../contract/text.ts';
 
 /** What a withheld message is replaced with. */
 export const WITHHELD = '[message withheld: it may quote query text]';
@@ -102,18 +103,6 @@ export class Redactor {
     }
     return false;
   }
-}
-
-/** Control characters, and the bidirectional overrides that make a log line read differently. */
-const UNPRINTABLE = /[\p{Cc}\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]+/gu;
-
-/**
- * Free text made safe for one log line: control and bidi characters become spaces, runs of
- * white space one space, and the result is cut to `max` characters (with `…`).
- */
-export function boundedText(text: string, max: number): string {
-  const flat = text.replace(UNPRINTABLE, ' ').replace(/\s+/g, ' ').trim();
-  return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
 }
 
 /** True when free text looks like it carries a query (`select … from`). */

@@ -3,7 +3,7 @@
  * bundle out of the cloud assembly into an empty folder (no node_modules to fall back on), and
  * invokes its handler in a fresh Node.js process against the emulators.
  */
-import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -99,28 +99,63 @@ describe('the synthesized function bundles', () => {
     expect(world.zuora.requests.length).toBe(before);
   });
 
-  it('report a failed invocation to the Lambda runtime with its stack in source positions', async () => {
-    // As deployed: the template's variables (no --enable-source-maps), its code asset's files.
-    const { bundle, environment } = synthesized.sweep;
+  /** Every frame of the function's own code in source positions (the runtime's are its own). */
+  function expectSourcePositions(trace: readonly string[], thrownIn: RegExp): void {
+    // The frame that threw names the source file that threw, not the bundle's line 1.
+    expect(trace[1]).toMatch(thrownIn);
+    const ownFrames = trace.slice(1).filter((frame) => !/aws-lambda-ric|[( ]node:/.test(frame));
+    expect(ownFrames.length).toBeGreaterThan(1);
+    for (const frame of ownFrames) {
+      expect(frame).toMatch(/\b(lib|functions|node_modules)\/[^:]+\.(ts|js):\d+:\d+\)?$/);
+    }
+  }
+
+  /** Starts a function under the runtime as deployed: the template's variables, its asset's files. */
+  function startAsDeployed(name: 'sweep' | 'cancel', fleetFile?: string): Promise<RicFunction> {
+    const { bundle, environment } = synthesized[name];
     const { LAMBDA_TASK_ROOT: assetFolder = '', ...variables } = environment;
     expect(variables.NODE_OPTIONS).toBeUndefined();
-    const fn = await RicFunction.start(bundle, variables, {
-      files: [join(assetFolder, 'fleet.json')],
+    return RicFunction.start(bundle, variables, {
+      files: [fleetFile ?? join(assetFolder, 'fleet.json')],
     });
-    try {
-      const result = await fn.invoke({ trigger: 'schedule', tenant: 'no-such-tenant' }, 10_000);
+  }
 
-      expect(result.outcome).toBe('error');
-      const { errorType, trace } = result.payload as { errorType: string; trace: string[] };
-      expect(errorType).toBe('InvalidEventError');
-      // The frame that threw names the source file that threw, not the bundle's line 1.
-      expect(trace[1]).toMatch(/^\s+at .*\blib\/events\.ts:\d+:\d+\)?$/);
-      // Every frame of the function's own code is mapped (the runtime's frames are its own).
-      const ownFrames = trace.slice(1).filter((frame) => !/aws-lambda-ric|\(node:/.test(frame));
-      expect(ownFrames.length).toBeGreaterThan(1);
-      for (const frame of ownFrames) {
-        expect(frame).toMatch(/\b(lib|functions|node_modules)\/[^:]+\.(ts|js):\d+:\d+\)?$/);
+  it.each([
+    ['sweep', { trigger: 'schedule', tenant: 'no-such-tenant' }],
+    ['cancel', cancelEvent({ jobIds: ['../oauth/token'] })],
+  ] as const)(
+    '%s: report a failed invocation to the Lambda runtime with its stack in source positions',
+    async (name, event) => {
+      const fn = await startAsDeployed(name);
+      try {
+        const result = await fn.invoke(event, 10_000);
+
+        expect(result.outcome).toBe('error');
+        const { errorType, trace } = result.payload as { errorType: string; trace: string[] };
+        expect(errorType).toBe('InvalidEventError');
+        expectSourcePositions(trace, /^\s+at .*\blib\/events\.ts:\d+:\d+\)?$/);
+      } finally {
+        await fn.stop();
       }
+    },
+  );
+
+  it('report a failed start-up (an unreadable configuration file) with its stack in source positions', async () => {
+    const broken = join(mkdtempSync(join(workDir, 'broken-')), 'fleet.json');
+    writeFileSync(broken, '{"version": 1, "config": ');
+    const fn = await startAsDeployed('sweep', broken);
+    try {
+      const result = await fn.invoke({ trigger: 'schedule' }, 10_000);
+
+      expect(result.outcome).not.toBe('response');
+      const { errorType, errorMessage, trace } = fn.initError as {
+        errorType: string;
+        errorMessage: string;
+        trace: string[];
+      };
+      expect(errorType).toBe('ConfigError');
+      expect(errorMessage).toBe('Invalid configuration in the code asset: is not valid JSON');
+      expectSourcePositions(trace, /^\s+at .*\blib\/config\.ts:\d+:\d+\)?$/);
     } finally {
       await fn.stop();
     }

@@ -44,6 +44,12 @@ afterAll(async () => {
   console.info(`hostile inputs tried: ${JSON.stringify(tried)}`);
 });
 
+/** A key an event should never quote whole: long, multi-line, shaped like a stack frame. */
+const HOSTILE_KEY = `x\n    at /var/task/index.mjs:1:1 \u202ex${'\u0007y'.repeat(50_000)}`;
+const MANY_KEYS = Object.fromEntries(Array.from({ length: 1_000 }, (_, i) => [`k${i}`, i]));
+/** What no message may carry: control characters and bidi overrides. */
+const UNPRINTABLE = /[\p{Cc}\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/u;
+
 const cancelCorpus: Array<[string, unknown, RegExp]> = [
   ['null', null, /must be a JSON object, got null/],
   ['a string (non-JSON payload)', 'cancel 3a3e85c4', /must be a JSON object, got a string/],
@@ -107,9 +113,25 @@ const cancelCorpus: Array<[string, unknown, RegExp]> = [
     cancelEvent(JSON.parse(`{"jobIds":["${UUID}"],"__proto__":{"dryRun":false}}`)),
     /Unrecognized key|__proto__/,
   ],
+  [
+    'an unknown key of 100,000 characters, with line breaks and bidi overrides',
+    cancelEvent({ jobIds: [UUID], [HOSTILE_KEY]: true }),
+    /detail: Unrecognized key: "x at \/var\/task\/index\.mjs:1:1 \u202e?x/,
+  ],
+  ['a thousand unknown keys', cancelEvent({ jobIds: [UUID], ...MANY_KEYS }), /and 995 more$/],
 ];
 
 const sweepCorpus: Array<[string, unknown, RegExp]> = [
+  [
+    'an unknown key of 100,000 characters, with line breaks and bidi overrides',
+    sweepEvent({ [HOSTILE_KEY]: true }),
+    /detail: Unrecognized key: "x at/,
+  ],
+  [
+    'a thousand unknown keys',
+    sweepEvent(MANY_KEYS),
+    /Unrecognized keys: "k0", "k1", .* and 995 more$/,
+  ],
   ['null', null, /must be a JSON object, got null/],
   ['an empty object', {}, /expected \{"trigger":"schedule"\}/],
   ['a wrong trigger', { trigger: 'manual' }, /trigger/],
@@ -139,6 +161,7 @@ describe('malformed events', () => {
     expect((error as Error)?.name).toBe('InvalidEventError');
     expect((error as Error).message).toMatch(message);
     expect((error as Error).message.length).toBeLessThan(600);
+    expect((error as Error).message).not.toMatch(UNPRINTABLE);
     expect(world.zuora.requests).toEqual([]);
     expect(world.secrets.requests).toEqual([]);
     expect(output + exposedText(error)).not.toContain(defaultClient.clientSecret);
@@ -151,6 +174,8 @@ describe('malformed events', () => {
 
     expect((error as Error)?.name).toBe('InvalidEventError');
     expect((error as Error).message).toMatch(message);
+    expect((error as Error).message.length).toBeLessThan(600);
+    expect((error as Error).message).not.toMatch(UNPRINTABLE);
     expect(world.zuora.requests).toEqual([]);
     expect(world.secrets.requests).toEqual([]);
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../lib/config.ts';
+import { ConfigError, loadConfig, loadFleet } from '../../lib/config.ts';
 
 const HOUR = 3_600_000;
 
@@ -85,5 +85,34 @@ describe('loadConfig', () => {
       'JANITOR_PROTECT_QUERY_PATTERN',
     ]);
     expect((error as Error).message).toMatch(/^Invalid configuration: /);
+  });
+});
+
+describe('loadFleet', () => {
+  it('names a few unknown keys, each bounded and scrubbed, and counts the rest', () => {
+    const hostileKey = `dryrun\n\u202e${'x'.repeat(10_000)}`;
+    const tenant = Object.fromEntries([
+      ['name', 'prod'],
+      [hostileKey, true],
+      ...Array.from({ length: 6 }, (_, i) => [`extra${i}`, i]),
+    ]);
+
+    const error = (() => {
+      try {
+        loadFleet({ tenants: [tenant] });
+      } catch (thrown) {
+        return thrown as ConfigError;
+      }
+    })();
+
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error?.problems).toEqual([
+      `tenants[0].dryrun ${'x'.repeat(56)}… is not a known key`,
+      'tenants[0].extra0 is not a known key',
+      'tenants[0].extra1 is not a known key',
+      'tenants[0].extra2 is not a known key',
+      'tenants[0].extra3 is not a known key',
+      '2 more unknown keys',
+    ]);
   });
 });

@@ -12,16 +12,19 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import * as esbuild from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mapStack } from '../../functions/source-mapped-errors.ts';
+import { mapErrorStack, mapStack } from '../../functions/source-mapped-errors.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-/** The fixture's line that throws (1-based), as the mapped stack must name it. */
-const THROWING_LINE = 6;
 const FIXTURE = `import middy from '@middy/core';
 import { sourceMappedErrors } from ${JSON.stringify(join(ROOT, 'functions', 'source-mapped-errors.ts'))};
 
 export function failing(kind: string): never {
   if (kind === 'string') throw 'not an Error';
+  if (kind === 'read-only') {
+    const error = new Error('read-only');
+    Object.defineProperty(error, 'stack', { value: 'Error: read-only\\n    at kept', writable: false });
+    throw error;
+  }
   throw new Error(\`boom: \${kind}\`);
 }
 
@@ -29,6 +32,9 @@ export const handler = middy(async (event: { kind: string }) => failing(event.ki
   sourceMappedErrors(),
 );
 `;
+
+/** The fixture's line that throws (1-based), as the mapped stack must name it. */
+const THROWING_LINE = FIXTURE.split('\n').findIndex((line) => line.includes('boom:')) + 1;
 
 let workDir: string;
 let withMap: string;
@@ -62,14 +68,21 @@ afterAll(() => rmSync(workDir, { recursive: true, force: true }));
 /** What an invocation threw: an Error's message and stack, or the value itself. */
 type Failure = { message: string; stack: string } | { thrown: unknown };
 
-/** Invokes the bundle's handler once per kind, in order, warm, in a fresh Node.js process. */
-async function failuresOf(bundle: string, kinds: readonly string[]): Promise<Failure[]> {
+/**
+ * Invokes the bundle's handler once per kind, in order, warm, in a fresh Node.js process, with
+ * `remainingMs` left in each invocation.
+ */
+async function failuresOf(
+  bundle: string,
+  kinds: readonly string[],
+  remainingMs = 60_000,
+): Promise<Failure[]> {
   const script = `
     const { handler } = await import(${JSON.stringify(pathToFileURL(bundle).href)});
     const failures = [];
     for (const kind of ${JSON.stringify(kinds)}) {
       try {
-        await handler({ kind }, {});
+        await handler({ kind }, { getRemainingTimeInMillis: () => ${remainingMs} });
         failures.push({ thrown: 'nothing: the handler returned' });
       } catch (error) {
         failures.push(error instanceof Error ? { message: error.message, stack: error.stack } : { thrown: error });
@@ -123,6 +136,39 @@ describe('a failed invocation of a bundled function', () => {
   it('passes on what was thrown when it is not an Error, untouched', async () => {
     expect(await failuresOf(withMap, ['string'])).toEqual([{ thrown: 'not an Error' }]);
   });
+
+  it('passes on an Error whose stack cannot be written, with the stack it has', async () => {
+    expect(await failuresOf(withMap, ['read-only'])).toEqual([
+      { message: 'read-only', stack: 'Error: read-only\n    at kept' },
+    ]);
+  });
+
+  it('leaves the stack alone when the invocation has less than a second left', async () => {
+    // Reading the map takes tens of milliseconds: the runtime must get the error in time.
+    const [hurried] = (await failuresOf(withMap, ['hurried'], 999)) as [
+      { message: string; stack: string },
+    ];
+    const [unhurried] = (await failuresOf(withMap, ['unhurried'], 1_000)) as [
+      { message: string; stack: string },
+    ];
+
+    expect(hurried.stack).not.toContain('fixture.ts');
+    expect(unhurried.stack).toContain('fixture.ts');
+  });
+});
+
+describe('mapErrorStack', () => {
+  it('never throws, even for an Error whose stack getter throws', () => {
+    const error = new Error('original');
+    Object.defineProperty(error, 'stack', {
+      get() {
+        throw new TypeError('stack unavailable');
+      },
+    });
+
+    expect(() => mapErrorStack(error)).not.toThrow();
+    expect(error.message).toBe('original');
+  });
 });
 
 describe('mapStack', () => {
@@ -159,11 +205,28 @@ describe('mapStack', () => {
     );
   });
 
-  it('rewrites frames only, never the message, even one that quotes a bundle position', () => {
-    const stack = `Error: failed at ${bundleUrl}:1:200\n    at c (${bundleUrl}:1:200)`;
+  it('reads frames only (the lines at the end), never the message before them', () => {
+    // A message of several lines, one of them shaped like a frame (zod quotes unknown keys).
+    const message = `Error: failed at ${bundleUrl}:1:200\n    at c (${bundleUrl}:1:200)\nend of message`;
 
-    expect(mapStack(stack, bundleUrl, map)).toBe(
-      `Error: failed at ${bundleUrl}:1:200\n    at c (lib/events.ts:120:11)`,
+    expect(mapStack(`${message}\n    at c (${bundleUrl}:1:200)`, bundleUrl, map)).toBe(
+      `${message}\n    at c (lib/events.ts:120:11)`,
     );
+  });
+
+  it('reads at most the last 50 frames, however many lines look like one', () => {
+    const frame = `    at c (${bundleUrl}:1:200)`;
+    const stack = ['Error: refused', ...Array.from({ length: 10_000 }, () => frame)].join('\n');
+
+    const lines = mapStack(stack, bundleUrl, map).split('\n');
+
+    expect(lines.slice(-50)).toEqual(Array(50).fill('    at c (lib/events.ts:120:11)'));
+    expect(lines.slice(1, -50).every((line) => line === frame)).toBe(true);
+  });
+
+  it('leaves a frame of a megabyte of slashes, with no position in the bundle, as it is', () => {
+    const stack = `Error: x\n    at ${'/'.repeat(1 << 20)}${bundleUrl}:1:x`;
+
+    expect(mapStack(stack, bundleUrl, map)).toBe(stack);
   });
 });

@@ -1,0 +1,17 @@
+/**
+ * Text from outside made safe for one line of a log, report, event or error message. Here, at
+ * the bottom of the layers, so that validation messages quoting what they were sent (an unknown
+ * key) are bounded the same way as everything else.
+ */
+
+/** Control characters, and the bidirectional overrides that make a log line read differently. */
+const UNPRINTABLE = /[\p{Cc}\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]+/gu;
+
+/**
+ * Free text made safe for one log line: control and bidi characters become spaces, runs of
+ * white space one space, and the result is cut to `max` characters (with `…`).
+ */
+export function boundedText(text: string, max: number): string {
+  const flat = text.replace(UNPRINTABLE, ' ').replace(/\s+/g, ' ').trim();
+  return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
+}
