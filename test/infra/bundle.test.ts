@@ -140,6 +140,26 @@ describe('the synthesized function bundles', () => {
     },
   );
 
+  it('refuse an event with a 280,000-character unknown key in time, quoting a bounded part of it', async () => {
+    const fn = await startAsDeployed('sweep');
+    try {
+      const hostileKey = '\n    at /var/task/index.mjs:1:1'.repeat(9_000);
+      const result = await fn.invoke(
+        { trigger: 'schedule', tenant: 'default', [hostileKey]: true },
+        10_000,
+      );
+
+      // The runtime hears of it (a message too long for its error header would never arrive).
+      expect(result.outcome).toBe('error');
+      const { errorType, errorMessage } = result.payload as Record<string, string>;
+      expect(errorType).toBe('InvalidEventError');
+      expect(errorMessage).toMatch(/Unrecognized key: "at \/var\/task\/index\.mjs:1:1 at .*…"$/);
+      expect(errorMessage.length).toBeLessThan(300);
+    } finally {
+      await fn.stop();
+    }
+  });
+
   it('report a failed start-up (an unreadable configuration file) with its stack in source positions', async () => {
     const broken = join(mkdtempSync(join(workDir, 'broken-')), 'fleet.json');
     writeFileSync(broken, '{"version": 1, "config": ');
