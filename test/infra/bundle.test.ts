@@ -151,7 +151,10 @@ describe('the synthesized function bundles', () => {
 
       // The runtime hears of it (a message too long for its error header would never arrive).
       expect(result.outcome).toBe('error');
-      const { errorType, errorMessage } = result.payload as Record<string, string>;
+      const { errorType, errorMessage } = result.payload as {
+        errorType: string;
+        errorMessage: string;
+      };
       expect(errorType).toBe('InvalidEventError');
       expect(errorMessage).toMatch(/Unrecognized key: "at \/var\/task\/index\.mjs:1:1 at .*…"$/);
       expect(errorMessage.length).toBeLessThan(300);
