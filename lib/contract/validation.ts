@@ -15,24 +15,24 @@ z.config(en());
 const QUOTED_KEY_LENGTH = 64;
 const QUOTED_KEYS = 5;
 
-/** Unknown keys as a message quotes them: a few, each bounded and scrubbed (`"a", "b" and 3 more`). */
+/** The unknown keys a message names: the first few, each bounded and scrubbed; and how many more. */
+function namedKeys(keys: readonly string[]): { named: string[]; more: number } {
+  const named = keys.slice(0, QUOTED_KEYS).map((key) => boundedText(key, QUOTED_KEY_LENGTH));
+  return { named, more: keys.length - named.length };
+}
+
+/** Unknown keys as a message quotes them: `"a", "b" and 3 more`. */
 function quotedKeys(keys: readonly string[]): string {
-  const quoted = keys
-    .slice(0, QUOTED_KEYS)
-    .map((key) => JSON.stringify(boundedText(key, QUOTED_KEY_LENGTH)));
-  const more = keys.length - quoted.length;
-  return more > 0 ? `${quoted.join(', ')} and ${more} more` : quoted.join(', ');
+  const { named, more } = namedKeys(keys);
+  const quoted = named.map((key) => JSON.stringify(key)).join(', ');
+  return more > 0 ? `${quoted} and ${more} more` : quoted;
 }
 
 /** One line naming each issue: `detail.jobIds[2]: must be a UUID; detail: Unrecognized key: "x"`. */
 export function describeIssues(error: z.core.$ZodError): string {
   return error.issues
     .map((issue) => {
-      const path = issue.path
-        .map((key, index) =>
-          typeof key === 'number' ? `[${key}]` : `${index === 0 ? '' : '.'}${String(key)}`,
-        )
-        .join('');
+      const path = nameByKey(issue.path);
       // zod quotes unknown keys whole; they are the one part of a message sent from outside.
       const message =
         issue.code === 'unrecognized_keys'
@@ -84,13 +84,8 @@ export function describeProblems(error: z.core.$ZodError, name: SettingNamer): s
     if (issue.code === 'unrecognized_keys') {
       // One line per unknown key, named by its full path: a typo is found where it is. A few
       // keys, each bounded and scrubbed, since a file can hold anything.
-      const lines = issue.keys
-        .slice(0, QUOTED_KEYS)
-        .map(
-          (key) =>
-            `${name([...issue.path, boundedText(key, QUOTED_KEY_LENGTH)])} is not a known key`,
-        );
-      const more = issue.keys.length - lines.length;
+      const { named, more } = namedKeys(issue.keys);
+      const lines = named.map((key) => `${name([...issue.path, key])} is not a known key`);
       return more > 0 ? [...lines, `${more} more unknown keys`] : lines;
     }
     const label = issue.path.length > 0 ? name(issue.path) : '';
