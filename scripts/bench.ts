@@ -198,8 +198,9 @@ async function bundleFigures(functions: Record<string, SynthesizedFunction>): Pr
     eb: "import { EventBridgeClient } from '@aws-sdk/client-eventbridge';\n",
     ddb: "import { DynamoDBClient } from '@aws-sdk/client-dynamodb';\n",
   };
-  const powertools =
-    "import { Logger } from '@aws-lambda-powertools/logger';\nimport { Metrics } from '@aws-lambda-powertools/metrics';\nimport { logMetrics } from '@aws-lambda-powertools/metrics/middleware';\nimport middy from '@middy/core';\n";
+  /** The three clients with Powertools and middy; `prelude` runs first, `value` is returned too. */
+  const withPowertools = (prelude = '', value = 'null') =>
+    `${clients.sm}${clients.eb}${clients.ddb}import { Logger } from '@aws-lambda-powertools/logger';\nimport { Metrics } from '@aws-lambda-powertools/metrics';\nimport { logMetrics } from '@aws-lambda-powertools/metrics/middleware';\nimport middy from '@middy/core';\n${prelude}const sm = new SecretsManagerClient({});\nconst eb = new EventBridgeClient({});\nconst ddb = new DynamoDBClient({});\nconst metrics = new Metrics();\nnew Logger();\nexport const handler = middy(async () => [${value}, sm.config.region, eb.config.region, ddb.config.region]).use(logMetrics(metrics));\n`;
   const floors = {
     'floor-empty': await floor('floor-empty', 'export const handler = async () => ({});\n'),
     'floor-secrets-manager-client': await floor(
@@ -217,16 +218,16 @@ async function bundleFigures(functions: Record<string, SynthesizedFunction>): Pr
       `${clients.sm}${clients.eb}${clients.ddb}const sm = new SecretsManagerClient({});\nconst eb = new EventBridgeClient({});\nconst ddb = new DynamoDBClient({});\nexport const handler = async () => [sm.config.region, eb.config.region, ddb.config.region];\n`,
     ),
     // What the design asks every function to carry anyway: shows how much of the gap it is.
-    'floor-with-powertools': await floor(
-      'floor-with-powertools',
-      `${clients.sm}${clients.eb}${clients.ddb}${powertools}const sm = new SecretsManagerClient({});\nconst eb = new EventBridgeClient({});\nconst ddb = new DynamoDBClient({});\nconst metrics = new Metrics();\nnew Logger();\nexport const handler = middy(async () => [sm.config.region, eb.config.region, ddb.config.region]).use(logMetrics(metrics));\n`,
-    ),
+    'floor-with-powertools': await floor('floor-with-powertools', withPowertools()),
     // Everything the design asks of a function's start-up: those, and the configuration file
     // validated by the project's own schema (so a cheaper schema lowers this floor too). What a
     // function adds beyond it is the rest of the janitor's code.
     'floor-design': await floor(
       'floor-design',
-      `${clients.sm}${clients.eb}${clients.ddb}${powertools}import { readFileSync } from 'node:fs';\nimport { join } from 'node:path';\nimport { loadFleetDocument } from ${JSON.stringify(join(ROOT, 'lib', 'config.ts'))};\nconst { env } = process;\nconst fleet = loadFleetDocument(readFileSync(join(env.LAMBDA_TASK_ROOT, env.QUERY_JANITOR_FLEET), 'utf8'), env);\nconst sm = new SecretsManagerClient({});\nconst eb = new EventBridgeClient({});\nconst ddb = new DynamoDBClient({});\nconst metrics = new Metrics();\nnew Logger();\nexport const handler = middy(async () => [fleet.tenants.size, sm.config.region, eb.config.region, ddb.config.region]).use(logMetrics(metrics));\n`,
+      withPowertools(
+        `import { readFileSync } from 'node:fs';\nimport { join } from 'node:path';\nimport { loadFleetDocument } from ${JSON.stringify(join(ROOT, 'lib', 'config.ts'))};\nconst { env } = process;\nconst fleet = loadFleetDocument(readFileSync(join(env.LAMBDA_TASK_ROOT, env.QUERY_JANITOR_FLEET), 'utf8'), env);\n`,
+        'fleet.tenants.size',
+      ),
     ),
   };
   // The floors get the sweep function's environment too: the design's floor reads the same

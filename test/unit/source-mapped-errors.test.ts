@@ -1,7 +1,7 @@
 /**
  * The functions map a failed invocation's stack through the bundle's source map when it fails,
  * instead of Node's `--enable-source-maps` at every cold start. Tested on a real esbuild bundle
- * (minified, the map beside it, as the construct builds the functions) wrapped by middy, run in
+ * (built with the functions' own options: minified, the map beside it) wrapped by middy, run in
  * a Node.js process of its own: in this one, vitest maps every stack itself.
  */
 import { execFile } from 'node:child_process';
@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import * as esbuild from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mapErrorStack, mapStack } from '../../functions/source-mapped-errors.ts';
+import { bundleOptions } from '../../infra/bundle-options.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const FIXTURE = `import middy from '@middy/core';
@@ -44,16 +45,12 @@ beforeAll(async () => {
   workDir = mkdtempSync(join(tmpdir(), 'qj-source-map-'));
   writeFileSync(join(workDir, 'fixture.ts'), FIXTURE);
   withMap = join(workDir, 'with-map', 'index.mjs');
+  // Bundled as the construct bundles the functions, from a folder outside the project.
+  const { entryPoints: _functionEntry, ...functionOptions } = bundleOptions('sweep');
   await esbuild.build({
+    ...functionOptions,
     entryPoints: [join(workDir, 'fixture.ts')],
     outfile: withMap,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node24',
-    minify: true,
-    sourcemap: true,
-    sourcesContent: false,
     nodePaths: [join(ROOT, 'node_modules')],
     logLevel: 'silent',
   });

@@ -410,17 +410,20 @@ describe('what a failure keeps', () => {
 
 describe('bodies it does not trust', () => {
   const decodingFault = () => new TypeError('terminated', { cause: { code: 'Z_DATA_ERROR' } });
+  /** An answer whose body fails with `reason` when it is read. */
+  const failingBody = (reason: unknown, init?: ResponseInit) =>
+    new Response(
+      new ReadableStream({
+        pull(controller) {
+          controller.error(reason);
+        },
+      }),
+      init,
+    );
 
   it('tells a body that is not the encoding it claims from a network fault', async () => {
     const broken = (headers: Record<string, string>) => () =>
-      new Response(
-        new ReadableStream({
-          pull(controller) {
-            controller.error(decodingFault());
-          },
-        }),
-        { status: 200, headers },
-      );
+      failingBody(decodingFault(), { status: 200, headers });
     const gzip = transport([broken({ 'content-encoding': 'gzip' })]);
     expect(await failure(gzip.http.send(list))).toEqual(
       new ZuoraResponseError({
@@ -449,33 +452,12 @@ describe('bodies it does not trust', () => {
     expect(await failure(before.http.send(list))).toBeInstanceOf(ZuoraNetworkError);
 
     const lookalike = transport(
-      [
-        () =>
-          new Response(
-            new ReadableStream({
-              pull(controller) {
-                controller.error(new TypeError('x', { cause: { code: 'EZ_X' } }));
-              },
-            }),
-          ),
-      ],
+      [() => failingBody(new TypeError('x', { cause: { code: 'EZ_X' } }))],
       { retry: { maxAttempts: 1 } },
     );
     expect(await failure(lookalike.http.send(list))).toBeInstanceOf(ZuoraNetworkError);
 
-    const nothing = transport(
-      [
-        () =>
-          new Response(
-            new ReadableStream({
-              pull(controller) {
-                controller.error(undefined);
-              },
-            }),
-          ),
-      ],
-      { retry: { maxAttempts: 1 } },
-    );
+    const nothing = transport([() => failingBody(undefined)], { retry: { maxAttempts: 1 } });
     expect(await failure(nothing.http.send(list))).toBeInstanceOf(ZuoraNetworkError);
   });
 
