@@ -75,6 +75,43 @@ describe('the synthesized function bundles', () => {
     expect(stdout).toContain('"_aws"');
   });
 
+  it('sweep bundle under the Lambda runtime: a cold start is logged and counted once, then warm', async () => {
+    const fn = await RicFunction.start(bundles.sweep, {
+      ...world.env,
+      POWERTOOLS_METRICS_NAMESPACE: 'QueryJanitorTest',
+    });
+    try {
+      const invocationOutput = async () => {
+        const before = fn.output.length;
+        const result = await fn.invoke(scheduleInput, 10_000);
+        expect(result.outcome, fn.output.slice(-2_000)).toBe('response');
+        // The runtime writes what the function logs as it happens; the summary comes last.
+        return fn.output.slice(before);
+      };
+      const lines = (output: string) =>
+        output
+          .split('\n')
+          .filter((line) => line.startsWith('{'))
+          .map((line) => JSON.parse(line) as Record<string, unknown>);
+
+      const cold = lines(await invocationOutput());
+      const warm = lines(await invocationOutput());
+
+      const logged = (records: Record<string, unknown>[]) =>
+        records.filter((record) => 'cold_start' in record).map((record) => record.cold_start);
+      expect(logged(cold).length).toBeGreaterThan(0);
+      expect(new Set(logged(cold))).toEqual(new Set([true]));
+      expect(logged(warm).length).toBeGreaterThan(0);
+      expect(new Set(logged(warm))).toEqual(new Set([false]));
+      const coldStartMetrics = (records: Record<string, unknown>[]) =>
+        records.filter((record) => record.ColdStart === 1).length;
+      expect(coldStartMetrics(cold)).toBe(1);
+      expect(coldStartMetrics(warm)).toBe(0);
+    } finally {
+      await fn.stop();
+    }
+  });
+
   it('cancel bundle handles a real-shaped Cancel Query Jobs event', async () => {
     const job = world.zuora.addJob({ ageMinutes: 2, queryStatus: 'in_progress' });
 

@@ -74,6 +74,8 @@ export class RicFunction {
         AWS_LAMBDA_LOG_GROUP_NAME: '/aws/lambda/query-janitor',
         AWS_LAMBDA_LOG_STREAM_NAME: '2026/11/28/[$LATEST]0123456789abcdef',
         AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x',
+        // Lambda says how the environment started; Powertools reads it to tell a cold start.
+        AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
         AWS_REGION: 'us-east-1',
         AWS_DEFAULT_REGION: 'us-east-1',
         AWS_ACCESS_KEY_ID: 'AKIDEMULATOR',
