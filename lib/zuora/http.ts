@@ -258,6 +258,10 @@ export class HttpTransport {
         headers,
         body,
         signal: controller.signal,
+        // Never follow a redirect: fetch would resend the form (the client secret) or the bearer
+        // token to wherever it points, past the base URL's checks, and turn a DELETE answered 303
+        // into a GET. A 3xx is an answer like any other error: reported, never retried.
+        redirect: 'manual',
       });
       // The body is read under the same timeout: a stalled or truncated body is a network fault.
       // Never more than a bound: an error body is cut short, a success body refused.
@@ -292,7 +296,10 @@ export class HttpTransport {
     const requestId = this.#requestId(response);
     this.#updatePacing(parseRateLimit(response.headers));
     if (response.ok) return this.#parseSuccess(request, response, text, target, attempt, requestId);
-    const parsed = parseErrorBody(text.slice(0, MAX_ERROR_BODY));
+    // A redirect's body and Location are the redirecting server's words: say what it was.
+    const parsed = isRedirect(response.status)
+      ? { code: undefined, message: REDIRECT_MESSAGE }
+      : parseErrorBody(text.slice(0, MAX_ERROR_BODY));
     const error = new ZuoraHttpError({
       ...target,
       status: response.status,
@@ -377,6 +384,13 @@ export class HttpTransport {
     this.#log.debug('pacing Zuora requests', { waitMs: wait });
     await this.#sleep(wait, this.#signal);
   }
+}
+
+/** What a 3xx answer says in an error: the janitor never follows one (see `#attempt`). */
+const REDIRECT_MESSAGE = 'a redirect, not followed';
+
+function isRedirect(status: number): boolean {
+  return status >= 300 && status < 400;
 }
 
 function isThrottled(error: ZuoraError): boolean {

@@ -3,6 +3,9 @@
  * (as an attacker, a careless operator and an unusual-but-valid Zuora). Each failed before its
  * fix. Where the defect was in the CLI, the CLI runs as a child process.
  */
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { App, Stack } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -842,4 +845,82 @@ describe('16. one odd field never hides a job', () => {
     expect(report?.jobs[0]).toMatchObject({ id: job.id, outcome: 'cancelled' });
     expect(report?.capacity).toBe('unknown');
   });
+});
+
+describe('17. redirects are never followed', () => {
+  /** Another host on loopback, recording what reaches it. */
+  let elsewhere: Server;
+  let elsewhereUrl: string;
+  const reachedElsewhere: string[] = [];
+
+  beforeAll(async () => {
+    elsewhere = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk) => {
+        body += chunk;
+      });
+      req.on('end', () => {
+        reachedElsewhere.push(
+          `${req.method} ${req.url} ${req.headers.authorization ?? ''} ${body}`,
+        );
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('{"access_token":"issued-elsewhere","token_type":"bearer","expires_in":3599}');
+      });
+    });
+    elsewhere.listen(0, '127.0.0.2');
+    await once(elsewhere, 'listening');
+    elsewhereUrl = `http://127.0.0.2:${(elsewhere.address() as AddressInfo).port}`;
+  });
+
+  afterAll(async () => {
+    elsewhere.close();
+    await once(elsewhere, 'close');
+  });
+
+  beforeEach(() => {
+    reachedElsewhere.length = 0;
+  });
+
+  it('never sends the client credentials where the token endpoint redirects', async () => {
+    world.zuora.inject(
+      { kind: 'status', status: 307, headers: { location: `${elsewhereUrl}/collect` } },
+      { route: 'token' },
+    );
+
+    const result = await runCliProcess(['list', '--json'], { env: cliEnv() });
+
+    expect(reachedElsewhere).toEqual([]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      'POST /oauth/token failed with HTTP 307: a redirect, not followed',
+    );
+    expect(leakedForms(`${result.stdout}${result.stderr}`, [defaultClient.clientSecret])).toEqual(
+      [],
+    );
+  });
+
+  it.each([307, 308, 303])(
+    'cancels only the job it judged when its DELETE answers %i',
+    async (status) => {
+      const judged = world.zuora.addJob({ ageMinutes: 300 });
+      const fresh = world.zuora.addJob({ ageMinutes: 1, queryStatus: 'in_progress' });
+      world.zuora.inject(
+        { kind: 'status', status, headers: { location: `/query/jobs/${fresh.id}` } },
+        { route: 'cancel', jobId: judged.id },
+      );
+
+      const result = await runCliProcess(['sweep', '--no-dry-run', '--json'], { env: cliEnv() });
+
+      expect(world.zuora.job(fresh.id)?.queryStatus).toBe('in_progress');
+      expect(world.zuora.requests.filter((request) => request.path.includes(fresh.id))).toEqual([]);
+      const report = JSON.parse(result.stdout) as Report;
+      // Not followed, so not counted as cancelled (a 303 would have turned it into a GET).
+      expect(report.jobs.find((job) => job.id === judged.id)).toMatchObject({
+        outcome: 'failed',
+        httpStatus: status,
+      });
+      expect(world.zuora.requestsTo('cancel')).toHaveLength(1);
+      expect(result.code).toBe(1);
+    },
+  );
 });
