@@ -28,15 +28,26 @@ function quotedKeys(keys: readonly string[]): string {
   return more > 0 ? `${quoted} and ${more} more` : quoted;
 }
 
+/** How {@link describeIssues} treats the unknown keys it reports. */
+export interface DescribeOptions {
+  /**
+   * Count unknown keys without quoting them: for a secret, whose keys may be secret text
+   * (a value pasted into the key column of the console).
+   */
+  readonly hideUnknownKeys?: boolean;
+}
+
 /** One line naming each issue: `detail.jobIds[2]: must be a UUID; detail: Unrecognized key: "x"`. */
-export function describeIssues(error: z.core.$ZodError): string {
+export function describeIssues(error: z.core.$ZodError, options: DescribeOptions = {}): string {
   return error.issues
     .map((issue) => {
       const path = nameByKey(issue.path);
       // zod quotes unknown keys whole; they are the one part of a message sent from outside.
       const message =
         issue.code === 'unrecognized_keys'
-          ? `Unrecognized key${issue.keys.length > 1 ? 's' : ''}: ${quotedKeys(issue.keys)}`
+          ? options.hideUnknownKeys
+            ? `${issue.keys.length} unrecognized key${issue.keys.length > 1 ? 's' : ''} (not quoted; only the known keys are allowed)`
+            : `Unrecognized key${issue.keys.length > 1 ? 's' : ''}: ${quotedKeys(issue.keys)}`
           : issue.message;
       return path ? `${path}: ${message}` : message;
     })
@@ -48,9 +59,10 @@ export function parseWith<S extends z.core.$ZodType>(
   schema: S,
   value: unknown,
   makeError: (description: string) => Error,
+  options?: DescribeOptions,
 ): z.output<S> {
   const result = z.safeParse(schema, value);
-  if (!result.success) throw makeError(describeIssues(result.error));
+  if (!result.success) throw makeError(describeIssues(result.error, options));
   return result.data;
 }
 

@@ -85,6 +85,8 @@ export function parseSecret(
     secretSchema(),
     json,
     (problems) => new CredentialsError(`Secret ${secretId} is invalid: ${problems}`),
+    // A key may be a value pasted into the wrong column: never quote one.
+    { hideUnknownKeys: true },
   );
   return withBaseUrl(fields, `baseUrl in the secret ${secretId}`, fallback);
 }

@@ -220,7 +220,13 @@ describe('malformed secrets', () => {
     [
       'an extra password field',
       JSON.stringify({ clientId: 'x', clientSecret: CANARY, password: CANARY }),
-      /Unrecognized key: "password"/,
+      /: 1 unrecognized key \(not quoted; only the known keys are allowed\)$/,
+    ],
+    [
+      // The console's key and value columns, swapped: the key is the secret.
+      'the secret pasted as a key',
+      JSON.stringify({ clientId: 'x', clientSecret: 'y', [CANARY]: 'clientSecret' }),
+      /: 1 unrecognized key \(not quoted/,
     ],
     [
       'an http baseUrl',
