@@ -219,6 +219,7 @@ export class ZuoraClient {
       baseUrl: credentials.baseUrl,
       gate: this.#gate,
       scrub: this.#redactor.scrub,
+      redact: this.#redactor.redact,
     });
     this.#transports.push(transport);
     return { credentials, transport };

@@ -51,6 +51,11 @@ export interface HttpTransportOptions {
   gate?: RequestGate | undefined;
   /** Makes text from the server safe to keep: secrets redacted, bounded, query text withheld. */
   scrub?: ((text: string, max?: number) => string) | undefined;
+  /**
+   * Replaces secrets in raw text: applied to an error body before it is read, because reading
+   * it (tags dropped, spaces collapsed) could change a secret's form past recognition.
+   */
+  redact?: ((text: string) => string) | undefined;
   log?: Log | undefined;
   /** Injection points for tests; default to the real ones. */
   fetch?: typeof fetch | undefined;
@@ -144,6 +149,7 @@ export class HttpTransport {
   readonly #policy: RetryPolicy;
   readonly #gate: RequestGate;
   readonly #scrub: (text: string, max?: number) => string;
+  readonly #redact: (text: string) => string;
   readonly #log: Log;
   readonly #fetch: typeof fetch;
   readonly #now: () => number;
@@ -166,6 +172,7 @@ export class HttpTransport {
     this.#policy = retryPolicy(options.retry);
     this.#gate = options.gate ?? new RequestGate();
     this.#scrub = options.scrub ?? ((text, max = MAX_MESSAGE) => text.slice(0, max));
+    this.#redact = options.redact ?? ((text) => text);
     this.#log = options.log ?? silentLog;
     this.#fetch = options.fetch ?? globalThis.fetch;
     this.#now = options.now ?? Date.now;
@@ -299,7 +306,7 @@ export class HttpTransport {
     // A redirect's body and Location are the redirecting server's words: say what it was.
     const parsed = isRedirect(response.status)
       ? { code: undefined, message: REDIRECT_MESSAGE }
-      : parseErrorBody(text.slice(0, MAX_ERROR_BODY));
+      : parseErrorBody(this.#redact(text.slice(0, MAX_ERROR_BODY)));
     const error = new ZuoraHttpError({
       ...target,
       status: response.status,

@@ -16,9 +16,27 @@ const QUOTE_WINDOW = 24;
 /** Query-looking text, whether or not we know the query. */
 const SQL_FRAGMENT = /\bselect\b[\s\S]{0,500}?\bfrom\b/i;
 
-/** Every form in which `value` can travel: raw, percent, form and JSON encoded, base64. */
+/** What HTML escaping turns each character into (`&#39;` and `&#x27;` both occur for `'`). */
+const HTML_ENTITIES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+};
+
+/**
+ * Every form in which `value` can travel or be echoed: raw (both Unicode normal forms), percent
+ * (as JavaScript, RFC 3986 and URL paths write it), form and JSON encoded, HTML-escaped, base64.
+ */
 function encodedForms(value: string): string[] {
-  const percent = encodeURIComponent(value);
+  // Percent-encoding throws on a lone surrogate; a server would have replaced it the same way.
+  const percent = encodeURIComponent(value.toWellFormed());
+  const strictPercent = percent.replace(
+    /[!'()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+  const html = (apostrophe: string) =>
+    value.replace(/[&<>"']/g, (c) => (c === "'" ? apostrophe : (HTML_ENTITIES[c] ?? c)));
   const form = new URLSearchParams({ v: value }).toString().slice(2);
   const json = JSON.stringify(value).slice(1, -1);
   const lowerHex = (text: string) => text.replace(/%[0-9A-F]{2}/g, (hex) => hex.toLowerCase());
@@ -28,10 +46,20 @@ function encodedForms(value: string): string[] {
       return `\\u${upper ? hex.toUpperCase() : hex}`;
     });
   const bytes = Buffer.from(value);
+  const percentForms = [
+    percent,
+    strictPercent,
+    percent.replaceAll('%2F', '/'),
+    encodeURI(value.toWellFormed()),
+  ];
   return [
     value,
-    percent,
-    lowerHex(percent),
+    value.normalize('NFC'),
+    value.normalize('NFD'),
+    ...percentForms,
+    ...percentForms.map(lowerHex),
+    html('&#39;'),
+    html('&#x27;'),
     form,
     lowerHex(form),
     json,
@@ -60,7 +88,7 @@ export class Redactor {
     if (clientId !== undefined) {
       for (const pair of [
         `${clientId}:${value}`,
-        `${encodeURIComponent(clientId)}:${encodeURIComponent(value)}`,
+        `${encodeURIComponent(clientId.toWellFormed())}:${encodeURIComponent(value.toWellFormed())}`,
       ]) {
         forms.push(Buffer.from(pair).toString('base64'));
       }

@@ -924,3 +924,31 @@ describe('17. redirects are never followed', () => {
     },
   );
 });
+
+describe('18. a secret echoed in an error body is redacted before the body is read', () => {
+  it.each([
+    ['two spaces in a plain-text body', 'Cy/x+9=%z  k\u00e9Y-CANARY', 'text/plain'],
+    ['markup in an HTML body', 'Cy/x+9=%z<b>k\u00e9Y</b>-CANARY', 'text/html'],
+  ])('%s', async (_case, secret, contentType) => {
+    world.zuora.inject(
+      { kind: 'body', status: 401, body: `<p>invalid client secret ${secret}</p>`, contentType },
+      { route: 'token' },
+    );
+
+    const result = await runCliProcess(['list', '--json'], {
+      env: cliEnv({ ZUORA_CLIENT_SECRET: secret }),
+    });
+    const printed = `${result.stdout}${result.stderr}`;
+
+    // The message is read (tags dropped, spaces collapsed) only once the secret is gone: read
+    // first, the secret would no longer match any form of it and be printed as read.
+    expect(result.code).toBe(1);
+    expect(printed).toContain('POST /oauth/token failed with HTTP 401');
+    expect(printed).toContain('invalid client secret [redacted]');
+    const asRead = secret
+      .replace(/<[^>]*>/g, ' ')
+      .replace(/\s+/g, ' ')
+      .trim();
+    expect(leakedForms(printed, [secret, asRead])).toEqual([]);
+  });
+});

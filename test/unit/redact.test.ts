@@ -28,6 +28,13 @@ const escapeUnicode = (text: string, upper: boolean) =>
     return `\\u${upper ? hex.toUpperCase() : hex}`;
   });
 const json = JSON.stringify(SECRET).slice(1, -1);
+const escapeHtml = (text: string, apostrophe: string) =>
+  text
+    .replaceAll('&', '&amp;')
+    .replaceAll('<', '&lt;')
+    .replaceAll('>', '&gt;')
+    .replaceAll('"', '&quot;')
+    .replaceAll("'", apostrophe);
 
 describe('Redactor.redact', () => {
   it.each([
@@ -46,10 +53,42 @@ describe('Redactor.redact', () => {
     ['base64', Buffer.from(SECRET).toString('base64')],
     ['base64 without its padding', Buffer.from(SECRET).toString('base64').replace(/=+$/, '')],
     ['base64url', Buffer.from(SECRET).toString('base64url')],
+    ['in the other Unicode normal form (NFD)', SECRET.normalize('NFD')],
+    [
+      'percent-encoded with its slashes kept, as in a URL path',
+      encodeURIComponent(SECRET).replaceAll('%2F', '/'),
+    ],
+    ['percent-encoded as encodeURI writes it', encodeURI(SECRET)],
+    ['percent-encoded as encodeURI writes it, lower-case hex', lowerHex(encodeURI(SECRET))],
+    ['HTML-escaped', escapeHtml(SECRET, '&#39;')],
   ])('removes the secret %s, wherever it sits in the text', (_form, encoded) => {
     const text = `echo: <${encoded}> and again ${encoded}!`;
 
     expect(redactorFor().redact(text)).toBe('echo: <[redacted]> and again [redacted]!');
+  });
+
+  it.each([
+    [
+      'percent-encoded strictly (RFC 3986)',
+      (v: string) =>
+        encodeURIComponent(v).replace(
+          /[!'()*]/g,
+          (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+        ),
+    ],
+    ['HTML-escaped with &#39;', (v: string) => escapeHtml(v, '&#39;')],
+    ['HTML-escaped with &#x27;', (v: string) => escapeHtml(v, '&#x27;')],
+  ])('removes a secret with characters RFC 3986 and HTML escape: %s', (_form, encode) => {
+    const secret = "it's (a) *secret* & more!";
+    expect(encode(secret)).not.toBe(secret);
+
+    expect(redactorFor(secret).redact(`echo ${encode(secret)}.`)).toBe('echo [redacted].');
+  });
+
+  it('registers a secret with a lone surrogate without throwing', () => {
+    const secret = 'abc\ud800defgh';
+
+    expect(redactorFor(secret).redact(`x${secret}x`)).toBe('x[redacted]x');
   });
 
   it('removes both padding characters of base64, not one', () => {
