@@ -260,6 +260,9 @@ function withFloor(
 
 /** Errors that mean the run could not talk to Zuora at all, rather than a per-job problem. */
 function isUnreachable(error: unknown): boolean {
+  // Out of time while still retrying (not interrupted): Zuora never answered usefully.
+  if (error instanceof DeadlineExceededError)
+    return !error.interrupted && error.cause !== undefined;
   if (error instanceof ZuoraHttpError) return error.kind === 'unauthorized';
   return error instanceof ZuoraNetworkError || error instanceof CredentialsError;
 }

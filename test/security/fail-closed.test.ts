@@ -12,7 +12,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { QueryJobJanitor } from '../../infra/query-job-janitor.ts';
 import type { Report } from '../../lib/janitor/index.ts';
 import { parseBaseUrl } from '../../lib/zuora/endpoint.ts';
-import { defaultClient, queryError } from '../emulator/zuora.ts';
+import { defaultClient, type Fault, queryError } from '../emulator/zuora.ts';
 import { leakedForms, SECRET_CANARY, TOKEN_CANARY } from '../support/canaries.ts';
 import { cancelEvent, sweepEvent } from '../support/events.ts';
 import {
@@ -950,5 +950,37 @@ describe('18. a secret echoed in an error body is redacted before the body is re
       .replace(/\s+/g, ' ')
       .trim();
     expect(leakedForms(printed, [secret, asRead])).toEqual([]);
+  });
+});
+
+describe('19. cancel says when Zuora could not be reached', () => {
+  it.each<[string, Fault]>([
+    ['never answers', { kind: 'delay', ms: 60_000 }],
+    ['throttles for an hour', { kind: 'status', status: 429, retryAfter: '3600' }],
+    ['answers 503 to everything', { kind: 'status', status: 503 }],
+  ])('exits 1 when Zuora %s until the deadline', async (_case, fault) => {
+    const job = world.zuora.addJob({ ageMinutes: 300 });
+    world.zuora.inject(fault, { route: 'token', times: 1_000 });
+
+    const result = await runCliProcess(
+      ['cancel', job.id, '--no-dry-run', '--json', '--timeout', '3s'],
+      { env: cliEnv() },
+    );
+
+    expect(world.zuora.requestsTo('cancel')).toEqual([]);
+    // Out of retries, or of time while retrying: either way Zuora was never reached.
+    expect(result.stderr).toMatch(/query-janitor: POST \/oauth\/token (not sent|failed|could not)/);
+    expect(result.code).toBe(1);
+  });
+
+  it('exits 0 when Zuora answers and the job is cancelled (the control)', async () => {
+    const job = world.zuora.addJob({ ageMinutes: 300 });
+
+    const result = await runCliProcess(['cancel', job.id, '--no-dry-run', '--json'], {
+      env: cliEnv(),
+    });
+
+    expect(result.code).toBe(0);
+    expect((JSON.parse(result.stdout) as Report).counts.cancelled).toBe(1);
   });
 });
