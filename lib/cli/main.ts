@@ -76,7 +76,9 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       error instanceof InvalidEventError ||
       (error instanceof CredentialsError && error.reason === 'invalid');
     io.stderr(`query-janitor: ${usage ? (error as Error).message : describeError(error)}\n`);
-    return usage ? EXIT.usage : EXIT.failed;
+    if (usage) return EXIT.usage;
+    // What Ctrl-C cut short (a listing waiting out a Retry-After) ends as an interruption.
+    return io.signal?.aborted ? EXIT.interrupted : EXIT.failed;
   }
 }
 

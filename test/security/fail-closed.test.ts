@@ -502,6 +502,31 @@ describe('12. the CLI in a pipe and on Ctrl-C', () => {
     expect(report.counts.deferred).toBeGreaterThan(0);
     expect(report.counts.stale).toBe(30);
   });
+
+  it('on SIGINT while waiting out a throttled list, exits 130 without sending it again', async () => {
+    world.zuora.addJob({ ageMinutes: 300 });
+    world.zuora.inject({ kind: 'status', status: 429, retryAfter: '30' }, { route: 'list' });
+    let child: import('node:child_process').ChildProcess | undefined;
+    let signalled = false;
+    world.zuora.onRequest = (request) => {
+      // Once: a second Ctrl-C means "leave now", which exits 130 whatever the run did.
+      if (request.route === 'list' && !signalled) {
+        signalled = true;
+        child?.kill('SIGINT');
+      }
+    };
+
+    const result = await runCliProcess(['sweep', '--json', '--no-dry-run'], {
+      env: cliEnv(),
+      onStart: (started) => {
+        child = started;
+      },
+    });
+
+    expect(world.zuora.requestsTo('list')).toHaveLength(1);
+    expect(result.stderr).toMatch(/not sent: the run was interrupted/);
+    expect(result.code).toBe(130);
+  });
 });
 
 describe('13. a 401 storm', () => {
