@@ -26,7 +26,7 @@ import { logger, metrics } from './observability.ts';
 import { sourceMappedErrors } from './source-mapped-errors.ts';
 
 const lambdaHandler = async (event: unknown, context: Context): Promise<Report> => {
-  const parsed = parseCancelEvent(event);
+  const parsed = parseCancelEvent(event, fleet.eventSource);
   const tenant = selectTenant(parsed.tenant, fleet.tenants, CANCEL_DETAIL_TYPE);
   const { config, janitor } = janitorFor(tenant);
   const request = enforceEventLimits(parsed, eventLimitsOf(config), CANCEL_DETAIL_TYPE);

@@ -31,7 +31,7 @@ import { logger, metrics } from './observability.ts';
 import { sourceMappedErrors } from './source-mapped-errors.ts';
 
 const lambdaHandler = async (event: unknown, context: Context): Promise<Report | SkippedRun> => {
-  const parsed = parseSweepEvent(event);
+  const parsed = parseSweepEvent(event, fleet.eventSource);
   const tenant = selectTenant(parsed.tenant, fleet.tenants, SWEEP_DETAIL_TYPE);
   const { config, janitor } = janitorFor(tenant);
   const request = enforceEventLimits(parsed, eventLimitsOf(config), SWEEP_DETAIL_TYPE);

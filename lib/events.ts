@@ -109,6 +109,16 @@ function describeShape(event: unknown): string {
   return `a ${typeof event}`;
 }
 
+/**
+ * Refuses a command from another source than the deployment's. The bus's rules already route
+ * only its own source here; this holds for anything else that can invoke the function.
+ */
+function requireSource(record: Record<string, unknown>, source: string, detailType: string): void {
+  if (record.source !== source) {
+    throw new InvalidEventError(`${detailType} events are accepted from source "${source}" only`);
+  }
+}
+
 function requireObject(event: unknown, what: string): Record<string, unknown> {
   if (typeof event !== 'object' || event === null || Array.isArray(event)) {
     throw new InvalidEventError(`${what} must be a JSON object, got ${describeShape(event)}`);
@@ -118,9 +128,9 @@ function requireObject(event: unknown, what: string): Record<string, unknown> {
 
 /**
  * Parses the sweep function's input: the Scheduler's `{"trigger":"schedule"}` or a
- * `Sweep Query Jobs` EventBridge event.
+ * `Sweep Query Jobs` EventBridge event from `source` (the deployment's event source).
  */
-export function parseSweepEvent(event: unknown): SweepRequest {
+export function parseSweepEvent(event: unknown, source: string): SweepRequest {
   const record = requireObject(event, 'Sweep input');
   if ('detail-type' in record) {
     if (record['detail-type'] !== SWEEP_DETAIL_TYPE) {
@@ -128,6 +138,7 @@ export function parseSweepEvent(event: unknown): SweepRequest {
         `The sweep function handles detail-type "${SWEEP_DETAIL_TYPE}" only`,
       );
     }
+    requireSource(record, source, SWEEP_DETAIL_TYPE);
     const parsed = parseWith(
       sweepEventSchema(),
       record,
@@ -154,14 +165,15 @@ export function parseSweepEvent(event: unknown): SweepRequest {
   return { trigger: 'schedule', tenant: input.tenant, scheduledTime: input.scheduledTime };
 }
 
-/** Parses a `Cancel Query Jobs` EventBridge event. */
-export function parseCancelEvent(event: unknown): CancelRequest {
+/** Parses a `Cancel Query Jobs` EventBridge event from `source` (the deployment's event source). */
+export function parseCancelEvent(event: unknown, source: string): CancelRequest {
   const record = requireObject(event, 'Cancel event');
   if (record['detail-type'] !== CANCEL_DETAIL_TYPE) {
     throw new InvalidEventError(
       `The cancel function handles detail-type "${CANCEL_DETAIL_TYPE}" only`,
     );
   }
+  requireSource(record, source, CANCEL_DETAIL_TYPE);
   const parsed = parseWith(
     cancelEventSchema(),
     record,

@@ -3,7 +3,14 @@
  * bundle out of the cloud assembly into an empty folder (no node_modules to fall back on), and
  * invokes its handler in a fresh Node.js process against the emulators.
  */
-import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -176,6 +183,34 @@ describe('the synthesized function bundles', () => {
       }
     },
   );
+
+  it('take command events from the source the configuration names, and from no other', async () => {
+    const { LAMBDA_TASK_ROOT: assetFolder = '' } = synthesized.cancel.environment;
+    const document = JSON.parse(readFileSync(join(assetFolder, 'fleet.json'), 'utf8'));
+    document.config.eventSource = 'acme.ops';
+    const fleetFile = join(mkdtempSync(join(workDir, 'source-')), 'fleet.json');
+    writeFileSync(fleetFile, JSON.stringify(document));
+    const fn = await startAsDeployed('cancel', fleetFile);
+    try {
+      const event = cancelEvent({ jobIds: ['6f1d2c3b-0a9e-4b8c-9d7e-5f4a3b2c1d0e'] });
+      const errorOf = async (source: string) => {
+        const result = await fn.invoke({ ...event, source }, 10_000);
+        expect(result.outcome).toBe('error');
+        return result.payload as { errorType: string; errorMessage: string };
+      };
+
+      expect(await errorOf('query-janitor')).toEqual(
+        expect.objectContaining({
+          errorType: 'InvalidEventError',
+          errorMessage: 'Cancel Query Jobs events are accepted from source "acme.ops" only',
+        }),
+      );
+      // Accepted: it goes on to read the secret, which in this template is a placeholder.
+      expect((await errorOf('acme.ops')).errorType).not.toBe('InvalidEventError');
+    } finally {
+      await fn.stop();
+    }
+  });
 
   it('refuse an event with a 280,000-character unknown key in time, quoting a bounded part of it', async () => {
     const fn = await startAsDeployed('sweep');

@@ -119,6 +119,16 @@ const cancelCorpus: Array<[string, unknown, RegExp]> = [
     /detail: Unrecognized key: "x at \/var\/task\/index\.mjs:1:1 \u202e?x/,
   ],
   ['a thousand unknown keys', cancelEvent({ jobIds: [UUID], ...MANY_KEYS }), /and 995 more$/],
+  [
+    'another source',
+    { ...cancelEvent({ jobIds: [UUID] }), source: 'evil.attacker' },
+    /^Cancel Query Jobs events are accepted from source "query-janitor" only$/,
+  ],
+  [
+    'no source',
+    { ...cancelEvent({ jobIds: [UUID] }), source: undefined },
+    /accepted from source "query-janitor" only/,
+  ],
 ];
 
 const sweepCorpus: Array<[string, unknown, RegExp]> = [
@@ -150,6 +160,11 @@ const sweepCorpus: Array<[string, unknown, RegExp]> = [
   ['a malformed staleAfter', sweepEvent({ staleAfter: '2 hours' }), /staleAfter/],
   ['a huge staleAfter', sweepEvent({ staleAfter: '9'.repeat(100_000) }), /staleAfter/],
   ['dryRun as a number', sweepEvent({ dryRun: 0 }), /detail.dryRun/],
+  [
+    'another source',
+    { ...sweepEvent({}), source: 'aws.partner/anything' },
+    /^Sweep Query Jobs events are accepted from source "query-janitor" only$/,
+  ],
 ];
 
 describe('malformed events', () => {
