@@ -21,6 +21,7 @@ import {
   parseCancelResponse,
   parseJobEnvelope,
   parseJobPage,
+  printableStatus,
   type QueryJob,
   type QueryStatus,
 } from './model.ts';
@@ -42,7 +43,7 @@ export interface JobPage {
   jobs: QueryJob[];
   /** The page came back full: older jobs may exist that this page does not show. */
   full: boolean;
-  /** Entries the janitor could not read as jobs (no UUID id, unknown status). */
+  /** Entries the janitor could not read as jobs (no UUID id, or no status text). */
   unreadable: number;
 }
 
@@ -93,7 +94,8 @@ export class ZuoraClient {
       parse: parseJobPage,
     });
     for (const job of page.jobs) this.#redactor.addQuery(job.query);
-    return { jobs: page.jobs, full: page.size >= pageSize, unreadable: page.unreadable };
+    const jobs = page.jobs.map((job) => this.#printable(job));
+    return { jobs, full: page.size >= pageSize, unreadable: page.unreadable };
   }
 
   /** Reads one job. A 404 throws a {@link ZuoraHttpError} of kind `not-found`. */
@@ -104,7 +106,16 @@ export class ZuoraClient {
       parse: (body) => parseJobEnvelope(body, id),
     });
     this.#redactor.addQuery(job.query);
-    return job;
+    return this.#printable(job);
+  }
+
+  /**
+   * The job with a status Zuora does not document scrubbed and bounded, once the queries it may
+   * quote are known: the status reaches reports, logs and events as it is returned here.
+   */
+  #printable(job: QueryJob): QueryJob {
+    const queryStatus = printableStatus(job.queryStatus, this.#redactor.scrub);
+    return queryStatus === job.queryStatus ? job : { ...job, queryStatus };
   }
 
   /**

@@ -107,6 +107,31 @@ describe('cancel handler', () => {
     expect(world.zuora.requestsTo('get')).toHaveLength(1);
   });
 
+  it('holds a named job whose status Zuora does not document as protected, not failed', async () => {
+    const queued = world.zuora.addJob({ ageMinutes: 1, wire: { queryStatus: 'queued' } });
+    const shouting = world.zuora.addJob({
+      ageMinutes: 1,
+      queryStatus: 'in_progress',
+      wire: { queryStatus: 'IN_PROGRESS' },
+    });
+
+    const { report, error } = await invoke(cancelEvent({ jobIds: [queued.id, shouting.id] }));
+
+    // Protected is an answer: a redrive would be held again, so the event is not kept.
+    expect(error).toBeUndefined();
+    expect(report.jobs.map((job) => [job.id, job.status, job.outcome, job.reason])).toEqual([
+      [queued.id, 'queued', 'protected', 'status "queued" is not one Zuora documents: not judged'],
+      [
+        shouting.id,
+        'IN_PROGRESS',
+        'protected',
+        'status "IN_PROGRESS" is not one Zuora documents: not judged',
+      ],
+    ]);
+    expect(report.counts).toMatchObject({ stale: 2, protected: 2, failed: 0 });
+    expect(world.zuora.requestsTo('cancel')).toEqual([]);
+  });
+
   it('fails the run when Secrets Manager refuses access', async () => {
     world.secrets.deny('query-janitor/zuora');
 

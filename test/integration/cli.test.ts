@@ -103,6 +103,22 @@ describe('query-janitor CLI', () => {
     ]);
   });
 
+  it('lists a job whose status Zuora does not document, held with the reason', async () => {
+    const job = world.zuora.addJob({ ageMinutes: 1, wire: { queryStatus: 'queued' } });
+
+    const { code, stdout } = await cli(['list', '--json']);
+
+    expect(code).toBe(0);
+    expect((JSON.parse(stdout) as { jobs: unknown[] }).jobs).toEqual([
+      expect.objectContaining({
+        id: job.id,
+        status: 'queued',
+        stale: false,
+        protected: 'status "queued" is not one Zuora documents: not judged',
+      }),
+    ]);
+  });
+
   it('cancels named jobs with the secret from --secret-id', async () => {
     const job = world.zuora.addJob({ ageMinutes: 1 });
     // The AWS SDK reads its endpoint from the process environment, as it does for real use.
@@ -183,5 +199,22 @@ describe('query-janitor CLI', () => {
     );
 
     expect((JSON.parse(stdout) as Report).counts.wouldCancel).toBe(1);
+  });
+
+  it('shows a status Zuora does not document in the table of a real process', async () => {
+    const job = world.zuora.addJob({ ageMinutes: 300, wire: { queryStatus: 'Accepted' } });
+
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['bin/query-janitor.ts', 'sweep', '--no-dry-run'],
+      { env: { ...process.env, ...envCredentials() } },
+    );
+
+    const row = stdout.split('\n').find((line) => line.startsWith(job.id));
+    expect(row).toMatch(
+      / Accepted +5h +\S+ +\S+ +protected +status "Accepted" is not one Zuora documents: not judged$/,
+    );
+    expect(stdout).toMatch(/scanned 1, stale 1, cancelled 0, .*protected 1/);
+    expect(world.zuora.requestsTo('cancel')).toEqual([]);
   });
 });

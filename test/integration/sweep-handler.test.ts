@@ -29,6 +29,11 @@ async function invoke(
   return { report: result as Report, error, output, logs: jsonLines(output) };
 }
 
+/** An answer about one job (`{data: {...}}`) with its status changed to `queryStatus`. */
+function withStatus(queryStatus: string) {
+  return (sent: unknown) => ({ data: { ...(sent as { data: object }).data, queryStatus } });
+}
+
 function outcomes(report: Report) {
   return Object.fromEntries(report.jobs.map((job) => [job.id, job.outcome]));
 }
@@ -237,6 +242,57 @@ describe('sweep handler', () => {
     expect(report.counts.failed).toBe(0);
     const lastAnswer = Math.max(...world.zuora.requests.map((request) => request.answeredAt));
     expect(lastAnswer).toBeLessThan(end);
+  });
+
+  it('holds jobs whose status Zuora does not document as protected, whatever their age', async () => {
+    const z = world.zuora;
+    const stale = z.addJob({ ageMinutes: 300 });
+    // As a server might send them: another case, another word; old and young alike.
+    const capital = z.addJob({ ageMinutes: 300, wire: { queryStatus: 'Accepted' } });
+    const queued = z.addJob({ ageMinutes: 1, wire: { queryStatus: 'queued' } });
+    const shouting = z.addJob({
+      ageMinutes: 600,
+      queryStatus: 'in_progress',
+      wire: { queryStatus: 'IN_PROGRESS' },
+    });
+
+    const { report, logs } = await invoke({ JANITOR_DRY_RUN: 'false' });
+
+    expect(outcomes(report)).toEqual({
+      [stale.id]: 'cancelled',
+      [capital.id]: 'protected',
+      [queued.id]: 'protected',
+      [shouting.id]: 'protected',
+    });
+    expect(report.jobs.find((job) => job.id === queued.id)).toMatchObject({
+      status: 'queued',
+      reason: 'status "queued" is not one Zuora documents: not judged',
+    });
+    expect(report.counts).toMatchObject({ scanned: 4, stale: 4, cancelled: 1, protected: 3 });
+    expect(report.capacity).toBe('unknown');
+    expect(z.requestsTo('cancel').map((request) => request.jobId)).toEqual([stale.id]);
+    expect(z.requestsTo('get').map((request) => request.jobId)).toEqual([stale.id]);
+    expect(logs.some((line) => String(line.message).includes('not readable'))).toBe(false);
+  });
+
+  it('holds a job re-read with a status Zuora does not document', async () => {
+    const job = world.zuora.addJob({ ageMinutes: 300 });
+    world.zuora.inject(
+      { kind: 'reshape', reshape: withStatus('Paused') },
+      { route: 'get', jobId: job.id },
+    );
+
+    const { report } = await invoke({ JANITOR_DRY_RUN: 'false' });
+
+    expect(report.jobs).toEqual([
+      expect.objectContaining({
+        id: job.id,
+        status: 'Paused',
+        outcome: 'protected',
+        reason: 'status "Paused" is not one Zuora documents: not judged',
+      }),
+    ]);
+    expect(world.zuora.requestsTo('cancel')).toEqual([]);
   });
 
   it('cancels nothing on a second run after a live one', async () => {
