@@ -145,13 +145,15 @@ export type Recheck =
   | { readonly verdict: 'eligible'; readonly reason: string }
   | { readonly verdict: 'already-finished'; readonly reason: string }
   | { readonly verdict: 'protected'; readonly reason: string }
-  | { readonly verdict: 'no-longer-stale'; readonly reason: string };
+  | { readonly verdict: 'no-longer-stale'; readonly reason: string }
+  | { readonly verdict: 'not-yet-accepted'; readonly reason: string };
 
 /**
  * Decides, from a freshly read job, whether it may be cancelled now. `requireStale` is true for
  * sweeps and false for jobs named in a cancel request (cancelled whatever their age, but never
  * when their date cannot be read). A job the pressure rule chose is held to the threshold it was
- * chosen by (`pressure`), and keeps the reason it was chosen for.
+ * chosen by (`pressure`), and keeps the reason it was chosen for. A job still `submitted` has not
+ * finished, only not started: it is left for a later run or a redrive, never reported finished.
  */
 export function recheck(
   job: QueryJob,
@@ -165,6 +167,13 @@ export function recheck(
   const { now, rules, pressure } = options;
   const unjudged = unjudgedStatusReason(job);
   if (unjudged) return { verdict: 'protected', reason: unjudged };
+  if (job.queryStatus === 'submitted') {
+    // Not finished: Zuora refuses the cancel until it accepts the job, so it is left for later.
+    return {
+      verdict: 'not-yet-accepted',
+      reason: 'submitted when read before the cancel: Zuora has not accepted it yet; ask again',
+    };
+  }
   if (!isCancellableStatus(job.queryStatus)) {
     return {
       verdict: 'already-finished',

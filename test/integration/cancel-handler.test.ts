@@ -132,6 +132,28 @@ describe('cancel handler', () => {
     expect(world.zuora.requestsTo('cancel')).toEqual([]);
   });
 
+  it('defers a named job still submitted and keeps the event for redrive', async () => {
+    const submitted = world.zuora.addJob({ ageMinutes: 1, queryStatus: 'submitted' });
+    const running = world.zuora.addJob({ ageMinutes: 1, queryStatus: 'in_progress' });
+
+    const { error, logs } = await invoke(cancelEvent({ jobIds: [submitted.id, running.id] }));
+
+    // Nothing requested is lost: the error carries the counts, and the event is kept.
+    expect((error as Error).name).toBe('IncompleteRunError');
+    expect((error as Error).message).toMatch(
+      /requested 2, cancelled 1, .*already finished 0, .*deferred 1, failed 0/,
+    );
+    const [record] = logs.filter(
+      (line) => line.message === 'query job' && line.jobId === submitted.id,
+    );
+    expect(record).toMatchObject({
+      outcome: 'deferred',
+      reason: 'submitted when read before the cancel: Zuora has not accepted it yet; ask again',
+    });
+    expect(world.zuora.requestsTo('cancel').map((request) => request.jobId)).toEqual([running.id]);
+    expect(world.zuora.job(submitted.id)?.queryStatus).toBe('submitted');
+  });
+
   it('fails the run when Secrets Manager refuses access', async () => {
     world.secrets.deny('query-janitor/zuora');
 

@@ -135,6 +135,22 @@ describe('query-janitor CLI', () => {
     expect(world.secrets.requests).toHaveLength(1);
   });
 
+  it('defers a named job still submitted, and exits 0 since none failed', async () => {
+    const job = world.zuora.addJob({ ageMinutes: 1, queryStatus: 'submitted' });
+
+    const { code, stdout } = await cli(['cancel', job.id, '--no-dry-run', '--json']);
+
+    expect(code).toBe(0);
+    expect((JSON.parse(stdout) as Report).jobs).toEqual([
+      expect.objectContaining({
+        id: job.id,
+        outcome: 'deferred',
+        reason: 'submitted when read before the cancel: Zuora has not accepted it yet; ask again',
+      }),
+    ]);
+    expect(world.zuora.requestsTo('cancel')).toEqual([]);
+  });
+
   it('exits 1 when some jobs failed', async () => {
     const job = world.zuora.addJob({ ageMinutes: 300 });
     world.zuora.inject(queryError(400, 1002, 'nope'), { route: 'cancel', jobId: job.id });

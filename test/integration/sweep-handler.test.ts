@@ -188,6 +188,24 @@ describe('sweep handler', () => {
     expect(world.zuora.requestsTo('cancel')).toEqual([]);
   });
 
+  it('defers a job read back as submitted before the cancel, for the next run to ask again', async () => {
+    const job = world.zuora.addJob({ ageMinutes: 300 });
+    world.zuora.finishAfter(job.id, 'list', 'submitted');
+
+    const { report } = await invoke({ JANITOR_DRY_RUN: 'false' });
+
+    expect(report.jobs).toEqual([
+      expect.objectContaining({
+        id: job.id,
+        status: 'submitted',
+        outcome: 'deferred',
+        reason: 'submitted when read before the cancel: Zuora has not accepted it yet; ask again',
+      }),
+    ]);
+    expect(report.counts).toMatchObject({ stale: 1, deferred: 1, alreadyFinished: 0 });
+    expect(world.zuora.requestsTo('cancel')).toEqual([]);
+  });
+
   it('reports a job that finished between the read and the cancel as already-finished, without retrying', async () => {
     const job = world.zuora.addJob({ ageMinutes: 300 });
     world.zuora.finishAfter(job.id, 'get');

@@ -204,6 +204,17 @@ describe('recheck', () => {
     }
   });
 
+  it('leaves a job still submitted for later, named or listed: it has not finished', () => {
+    for (const requireStale of [true, false]) {
+      expect(recheck(job({ queryStatus: 'submitted' }), { now: NOW, rules, requireStale })).toEqual(
+        {
+          verdict: 'not-yet-accepted',
+          reason: 'submitted when read before the cancel: Zuora has not accepted it yet; ask again',
+        },
+      );
+    }
+  });
+
   it('never lets a named job through whose date cannot be read', () => {
     expect(
       recheck(job({ updatedOn: null }), { now: NOW, rules, requireStale: false }).verdict,
