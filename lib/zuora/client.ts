@@ -65,6 +65,8 @@ export class ZuoraClient {
   #reload: Promise<Session> | undefined;
   /** The one token refresh after a 401 this run may do, shared likewise. */
   #tokenRefresh: { rejected: string; fresh: Promise<Authorized> } | undefined;
+  /** Whether the run was told already of a page longer than asked for. */
+  #toldOversized = false;
 
   constructor(options: ZuoraClientOptions) {
     this.#options = options;
@@ -81,7 +83,11 @@ export class ZuoraClient {
     return { requests, retries };
   }
 
-  /** Lists jobs in `status`, newest first, one page of at most `pageSize`. */
+  /**
+   * Lists jobs in `status`, newest first, one page of at most `pageSize`. A page with more
+   * entries than that (a server that ignores `pageSize`) is read up to `pageSize`, as a compliant
+   * server would have sent it, and is full: older jobs may be hidden behind it.
+   */
   async listJobs(
     status: QueryStatus,
     options: { entityId?: EntityId; pageSize?: number } = {},
@@ -91,11 +97,22 @@ export class ZuoraClient {
       method: 'GET',
       path: '/query/jobs',
       query: { queryStatus: status, pageSize },
-      parse: parseJobPage,
+      parse: (body) => parseJobPage(body, { limit: pageSize }),
     });
+    if (page.size > pageSize) this.#oversized(status, options.entityId, pageSize, page.size);
     for (const job of page.jobs) this.#redactor.addQuery(job.query);
     const jobs = page.jobs.map((job) => this.#printable(job));
     return { jobs, full: page.size >= pageSize, unreadable: page.unreadable };
+  }
+
+  /** Says once per run that Zuora sent more entries than asked for: a server would do it again. */
+  #oversized(status: QueryStatus, entityId: EntityId, pageSize: number, size: number): void {
+    if (this.#toldOversized) return;
+    this.#toldOversized = true;
+    this.#options.log?.warn(
+      'Zuora answered more list entries than asked for; only the first were read',
+      { status, entityId, pageSize, entries: size },
+    );
   }
 
   /** Reads one job. A 404 throws a {@link ZuoraHttpError} of kind `not-found`. */

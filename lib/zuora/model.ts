@@ -121,26 +121,31 @@ export interface ParsedPage {
   unreadable: number;
   /** The first problem among the unreadable entries, one line. */
   problem?: string | undefined;
-  /** How many entries the page held, readable or not. */
+  /** How many entries the page held, readable or not, read or not (past the limit). */
   size: number;
 }
 
 /** `GET /query/jobs` → `{data: [...]}`, read entry by entry. */
 const listEnvelopeSchema = lazySchema(() => z.object({ data: z.array(z.unknown()) }));
 
-/** Reads a list page; throws only when the envelope itself is wrong. */
-export function parseJobPage(body: unknown): ParsedPage {
+/**
+ * Reads a list page; throws only when the envelope itself is wrong. With `limit`, reads only the
+ * first `limit` entries (what was asked for, newest first) and leaves the rest unread: a server
+ * that ignores `pageSize` must not make a run, its report or its events as large as it likes.
+ */
+export function parseJobPage(body: unknown, options: { limit?: number } = {}): ParsedPage {
   const envelope = parseOrThrow(listEnvelopeSchema(), body);
+  const entries = envelope.data.slice(0, options.limit);
   const jobs: QueryJob[] = [];
   let problem: string | undefined;
-  for (const entry of envelope.data) {
+  for (const entry of entries) {
     const result = z.safeParse(queryJobSchema(), entry);
     if (result.success) jobs.push(result.data);
     else problem ??= describeIssues(result.error);
   }
   return {
     jobs,
-    unreadable: envelope.data.length - jobs.length,
+    unreadable: entries.length - jobs.length,
     problem,
     size: envelope.data.length,
   };

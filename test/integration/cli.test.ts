@@ -119,6 +119,19 @@ describe('query-janitor CLI', () => {
     ]);
   });
 
+  it('lists no more than a page when Zuora ignores pageSize, and says older jobs may be hidden', async () => {
+    for (let i = 0; i < 150; i++) world.zuora.addJob({ ageMinutes: 300 - i });
+    world.zuora.ignorePageSize = true;
+
+    const { code, stdout, stderr } = await cli(['list', '--json']);
+
+    const listing = JSON.parse(stdout) as { jobs: unknown[]; truncated: boolean };
+    expect(code).toBe(0);
+    expect(listing.jobs).toHaveLength(100);
+    expect(listing.truncated).toBe(true);
+    expect(stderr).toContain('Zuora answered more list entries than asked for');
+  });
+
   it('cancels named jobs with the secret from --secret-id', async () => {
     const job = world.zuora.addJob({ ageMinutes: 1 });
     // The AWS SDK reads its endpoint from the process environment, as it does for real use.

@@ -356,6 +356,50 @@ describe('sweep handler', () => {
     ).toBe(true);
   });
 
+  it('reads no more of a page than it asked for when Zuora ignores pageSize, and is truncated', async () => {
+    for (let i = 0; i < 250; i++) world.zuora.addJob({ ageMinutes: 1000 - i });
+    world.zuora.ignorePageSize = true;
+
+    const { report, logs } = await invoke({ JANITOR_DRY_RUN: 'true' });
+
+    expect(world.zuora.requestsTo('list').map((r) => r.query.pageSize)).toEqual(['100', '100']);
+    // The newest 100, as a server that honours pageSize would have sent them.
+    const newest = new Set(
+      world.zuora
+        .jobs()
+        .slice(0, 100)
+        .map((job) => job.id),
+    );
+    expect(report.jobs.every((job) => newest.has(job.id))).toBe(true);
+    expect(report.counts).toMatchObject({ scanned: 100, stale: 100, wouldCancel: 100 });
+    expect(report.truncated).toBe(true);
+    expect(report.capacity).toBe('unknown');
+    expect(
+      logs.filter((line) => String(line.message).startsWith('Zuora answered more list entries')),
+    ).toEqual([expect.objectContaining({ level: 'WARN', pageSize: 100, entries: 250 })]);
+  });
+
+  it('lists again after cancelling from a page longer than asked for, as from a full one', async () => {
+    const jobs = Array.from({ length: 250 }, (_, i) =>
+      world.zuora.addJob({ ageMinutes: 1000 - i }),
+    );
+    world.zuora.ignorePageSize = true;
+
+    const { report } = await invoke({
+      JANITOR_DRY_RUN: 'false',
+      JANITOR_MAX_CANCELS_PER_RUN: '500',
+      JANITOR_CONCURRENCY: '8',
+    });
+
+    expect(report.counts).toMatchObject({ scanned: 250, stale: 250, cancelled: 250 });
+    expect(report.truncated).toBe(false);
+    expect(jobs.every((job) => world.zuora.job(job.id)?.queryStatus === 'cancelled')).toBe(true);
+    // 100 of 250, then 100 of 150, then the last 50: a page that is not full ends it.
+    expect(
+      world.zuora.requestsTo('list').filter((r) => r.query.queryStatus === 'accepted'),
+    ).toHaveLength(3);
+  });
+
   it('takes staleAfter and dryRun from a Sweep Query Jobs event', async () => {
     const job = world.zuora.addJob({ ageMinutes: 20 });
 

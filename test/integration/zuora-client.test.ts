@@ -389,6 +389,31 @@ describe('requests sent', () => {
     expect(read.queryStatus).toBe('queued [redacted]');
   });
 
+  it('reads a page longer than asked for up to pageSize, as full, and says so once', async () => {
+    const jobs = Array.from({ length: 30 }, (_, i) => zuora.addJob({ ageMinutes: 500 - i }));
+    zuora.ignorePageSize = true;
+    const { client, log } = clientFor(zuora);
+
+    const page = await client.listJobs('accepted', { pageSize: 10 });
+    await client.listJobs('accepted', { pageSize: 10 });
+
+    expect(zuora.requestsTo('list')[0]?.sent).toMatchObject({ data: { length: 30 } });
+    expect(page.jobs.map((job) => job.id)).toEqual(
+      jobs
+        .slice(-10)
+        .reverse()
+        .map((job) => job.id),
+    );
+    expect(page.full).toBe(true);
+    expect(log.records.filter((record) => record.level === 'warn')).toEqual([
+      {
+        level: 'warn',
+        message: 'Zuora answered more list entries than asked for; only the first were read',
+        attributes: { status: 'accepted', entityId: undefined, pageSize: 10, entries: 30 },
+      },
+    ]);
+  });
+
   it('refuses a job id that is not a UUID without sending anything', async () => {
     const { client } = clientFor(zuora);
 

@@ -107,6 +107,24 @@ describe('parseJobPage', () => {
     );
   });
 
+  it('reads no more than the limit, the first entries, and says how many the page held', () => {
+    const page = parseJobPage(
+      {
+        data: [
+          { id: ID, queryStatus: 'accepted' },
+          { id: 'not-a-uuid', queryStatus: 'accepted' },
+          { id: OTHER, queryStatus: 'accepted' },
+          { id: 'not-a-uuid-either' },
+        ],
+      },
+      { limit: 2 },
+    );
+
+    expect(page.jobs.map((job) => job.id)).toEqual([ID]);
+    expect(page.unreadable).toBe(1);
+    expect(page.size).toBe(4);
+  });
+
   it('refuses a body that is not a list envelope, in one line', () => {
     expect(() => parseJobPage({ data: {} })).toThrow(ResponseShapeError);
     expect(() => parseJobPage({ jobs: [] })).toThrow(/^data: .+$/);
