@@ -3,13 +3,14 @@
  * many jobs run (`in_progress`) and wait (`accepted`) against Zuora's limits. Pure functions.
  *
  * Capacity is only as good as the listing: a client that sees only its own jobs, a sweep
- * restricted to some entities, a full page, an entry that cannot be read or a job whose source
- * is not one Zuora documents each hide jobs, and then capacity is `unknown`, never a guess.
+ * restricted to some entities, a full page, an entry that cannot be read, or a job whose status
+ * or source is not one Zuora documents each hide jobs, and then capacity is `unknown`, never a
+ * guess.
  * An undercount would only make the pressure rule act less, but a report must not claim what
  * the janitor did not see.
  */
 import { CAPACITY_SOURCES, type CapacitySource } from '../contract/limits.ts';
-import type { QueryJob } from '../zuora/model.ts';
+import { isQueryStatus, type QueryJob } from '../zuora/model.ts';
 
 /** Jobs running (`in_progress`) and queued (`accepted`) at once. */
 export interface Slots {
@@ -65,6 +66,10 @@ export function blindSpot(jobs: readonly QueryJob[], view: ListingView): string 
   if (!view.seesAllJobs) return 'the client sees only its own jobs (seesAllJobs is false)';
   if (view.fullPage) return 'a list page came back full';
   if (view.unreadable > 0) return 'some list entries could not be read';
+  // `Accepted` or `queued` may well hold a slot: the counts would be a guess.
+  if (jobs.some((job) => !isQueryStatus(job.queryStatus))) {
+    return 'a job has a status Zuora does not document';
+  }
   const holding = jobs.filter(counts);
   if (holding.some((job) => sourceOf(job) === undefined)) {
     return 'a job runs against a source Zuora does not document';

@@ -66,6 +66,7 @@ export async function cancelIfEligible(run: Run, candidate: Candidate): Promise<
     case 'protected':
       return run.outcome(current, 'protected', { entityId, reason });
     case 'no-longer-stale':
+    case 'not-yet-accepted':
       return run.outcome(current, 'deferred', { entityId, reason });
     case 'eligible':
       break;

@@ -2,12 +2,13 @@
 
 import { boundedText } from '../contract/text.ts';
 import { DEFAULT_PAGE_SIZE } from '../zuora/client.ts';
-import { CANCELLABLE_STATUSES } from '../zuora/model.ts';
+import { CANCELLABLE_STATUSES, MAX_STATUS_TEXT } from '../zuora/model.ts';
 import {
   ageSeconds,
   isStale,
   oldestFirst,
   protectionReason,
+  unjudgedStatusReason,
   unreadableDateReason,
 } from './policy.ts';
 import { queryHash } from './report.ts';
@@ -46,17 +47,21 @@ export async function listJobs(deps: JanitorDeps, options: RunOptions): Promise<
       truncated ||= page.full;
       const now = run.now();
       for (const job of page.jobs.sort(oldestFirst(run.rules.timeZone))) {
-        const unreadable = unreadableDateReason(job, run.rules.timeZone);
+        // Why the sweep would hold the job, in the order it asks: status, then date, then rules.
+        const held =
+          unjudgedStatusReason(job) ??
+          unreadableDateReason(job, run.rules.timeZone) ??
+          protectionReason(job, run.rules);
         jobs.push({
           id: job.id,
           entityId: entityId ?? null,
-          status: job.queryStatus,
+          status: boundedText(job.queryStatus, MAX_STATUS_TEXT),
           updatedOn: typeof job.updatedOn === 'string' ? boundedText(job.updatedOn, 40) : null,
           ageSeconds: ageSeconds(job, now, run.rules.timeZone),
           createdBy: typeof job.createdBy === 'string' ? boundedText(job.createdBy, 64) : null,
           queryHash: queryHash(job.query),
           stale: isStale(job, now, run.rules),
-          protected: unreadable ?? protectionReason(job, run.rules) ?? null,
+          protected: held ?? null,
         });
       }
     }

@@ -10,6 +10,7 @@ import {
   oldestFirst,
   type PolicyRules,
   protectionReason,
+  unjudgedStatusReason,
   unreadableDateReason,
 } from './policy.ts';
 import { choosePressureCancels, type KnownCapacity, type PressureChoice } from './pressure.ts';
@@ -24,7 +25,7 @@ export interface Held<J> {
 export interface SweepPlan<J extends QueryJob = QueryJob> {
   /** Not stale (or not cancellable), and not chosen under pressure: counted as scanned only. */
   readonly fresh: J[];
-  /** Stale but protected, or not judgeable: never cancelled. */
+  /** Stale but protected, or not judgeable (a status Zuora does not document): never cancelled. */
   readonly protected: Held<J>[];
   /** Eligible, within the cap: stale ones oldest first, then those chosen under pressure. */
   readonly toCancel: J[];
@@ -60,6 +61,12 @@ export function planSweep<J extends QueryJob>(
     const id = job.id.toLowerCase();
     if (seen.has(id)) continue;
     seen.add(id);
+    // Before age: a status the janitor does not know is held whatever the job's age.
+    const unjudged = unjudgedStatusReason(job);
+    if (unjudged) {
+      protectedJobs.push({ job, reason: unjudged });
+      continue;
+    }
     if (!isCancellableStatus(job.queryStatus)) {
       fresh.push(job);
       continue;

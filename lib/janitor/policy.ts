@@ -2,9 +2,10 @@
  * Which jobs the janitor may cancel, and in what order. Pure functions: no I/O, no clock
  * (`now` is passed in), so every rule is testable on its own and by property-based tests.
  *
- * Fail closed: a job the janitor cannot judge is never eligible. A date it cannot read, an owner
- * or a query it needs for a protect rule and does not have, a pattern that does not finish: each
- * makes the job `protected`, with a reason that says which.
+ * Fail closed: a job the janitor cannot judge is never eligible. A status Zuora does not
+ * document, a date it cannot read, an owner or a query it needs for a protect rule and does not
+ * have, a pattern that does not finish: each makes the job `protected`, with a reason that says
+ * which.
  */
 import { formatDuration } from '../contract/duration.ts';
 import type { ResolvedPressure } from '../contract/settings.ts';
@@ -12,8 +13,10 @@ import { boundedText } from '../contract/text.ts';
 import {
   CANCELLABLE_STATUSES,
   type CancellableStatus,
+  isQueryStatus,
+  type JobStatus,
+  MAX_STATUS_TEXT,
   type QueryJob,
-  type QueryStatus,
 } from '../zuora/model.ts';
 import type { QueryMatcher } from './pattern.ts';
 import { parseTimestamp } from './timestamp.ts';
@@ -35,8 +38,18 @@ export interface PolicyRules {
 }
 
 /** True for `accepted` and `in_progress`, the statuses Zuora lets us cancel. */
-export function isCancellableStatus(status: QueryStatus): status is CancellableStatus {
+export function isCancellableStatus(status: JobStatus): status is CancellableStatus {
   return (CANCELLABLE_STATUSES as readonly string[]).includes(status);
+}
+
+/**
+ * Why the job's status is not judged, or undefined when Zuora documents it. The janitor does not
+ * guess what `Accepted` or `queued` means: such a job is held, whatever its age.
+ */
+export function unjudgedStatusReason(job: Pick<QueryJob, 'queryStatus'>): string | undefined {
+  if (isQueryStatus(job.queryStatus)) return undefined;
+  const status = boundedText(job.queryStatus, MAX_STATUS_TEXT);
+  return `status "${status}" is not one Zuora documents: not judged`;
 }
 
 /** When the job was last updated (epoch milliseconds), or undefined when that cannot be read. */
@@ -132,13 +145,15 @@ export type Recheck =
   | { readonly verdict: 'eligible'; readonly reason: string }
   | { readonly verdict: 'already-finished'; readonly reason: string }
   | { readonly verdict: 'protected'; readonly reason: string }
-  | { readonly verdict: 'no-longer-stale'; readonly reason: string };
+  | { readonly verdict: 'no-longer-stale'; readonly reason: string }
+  | { readonly verdict: 'not-yet-accepted'; readonly reason: string };
 
 /**
  * Decides, from a freshly read job, whether it may be cancelled now. `requireStale` is true for
  * sweeps and false for jobs named in a cancel request (cancelled whatever their age, but never
  * when their date cannot be read). A job the pressure rule chose is held to the threshold it was
- * chosen by (`pressure`), and keeps the reason it was chosen for.
+ * chosen by (`pressure`), and keeps the reason it was chosen for. A job still `submitted` has not
+ * finished, only not started: it is left for a later run or a redrive, never reported finished.
  */
 export function recheck(
   job: QueryJob,
@@ -150,6 +165,15 @@ export function recheck(
   },
 ): Recheck {
   const { now, rules, pressure } = options;
+  const unjudged = unjudgedStatusReason(job);
+  if (unjudged) return { verdict: 'protected', reason: unjudged };
+  if (job.queryStatus === 'submitted') {
+    // Not finished: Zuora refuses the cancel until it accepts the job, so it is left for later.
+    return {
+      verdict: 'not-yet-accepted',
+      reason: 'submitted when read before the cancel: Zuora has not accepted it yet; ask again',
+    };
+  }
   if (!isCancellableStatus(job.queryStatus)) {
     return {
       verdict: 'already-finished',

@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { boundedText } from '../contract/text.ts';
-import type { QueryJob, QueryStatus } from '../zuora/model.ts';
+import { type JobStatus, MAX_STATUS_TEXT, type QueryJob } from '../zuora/model.ts';
 import type { Capacity } from './capacity.ts';
 import { ageSeconds } from './policy.ts';
 
@@ -24,7 +24,8 @@ export type Trigger = 'schedule' | 'sweep-event' | 'cancel-event' | 'cli';
 /** One job in the report. Fields Zuora did not tell us (a job not found) are null. */
 export interface JobReport {
   id: string;
-  status: QueryStatus | null;
+  /** As Zuora sent it: one of the six it documents, or (bounded, scrubbed) text it does not. */
+  status: JobStatus | null;
   updatedOn: string | null;
   ageSeconds: number | null;
   createdBy: string | null;
@@ -140,7 +141,7 @@ export class ReportBuilder {
       typeof value === 'string' ? boundedText(value, max) : null;
     return {
       id: job.id,
-      status: job.queryStatus,
+      status: text(job.queryStatus, MAX_STATUS_TEXT),
       updatedOn: text(job.updatedOn, 40),
       ageSeconds: ageSeconds(job, this.#now(), this.#timeZone),
       createdBy: text(job.createdBy, 64),

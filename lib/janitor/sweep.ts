@@ -60,7 +60,8 @@ export async function sweep(
         }
         unreadable += page.unreadable;
         if (page.unreadable > 0) {
-          // Without an id or a known status there is nothing to judge, report or cancel.
+          // Without an id there is nothing to judge, report or cancel. (A job whose status
+          // Zuora does not document is kept: the plan holds it as protected.)
           run.log.warn('list entries that are not readable jobs were skipped', {
             entityId: source.entityId,
             status: source.status,

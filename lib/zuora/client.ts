@@ -21,6 +21,7 @@ import {
   parseCancelResponse,
   parseJobEnvelope,
   parseJobPage,
+  printableStatus,
   type QueryJob,
   type QueryStatus,
 } from './model.ts';
@@ -42,7 +43,7 @@ export interface JobPage {
   jobs: QueryJob[];
   /** The page came back full: older jobs may exist that this page does not show. */
   full: boolean;
-  /** Entries the janitor could not read as jobs (no UUID id, unknown status). */
+  /** Entries the janitor could not read as jobs (no UUID id, or no status text). */
   unreadable: number;
 }
 
@@ -64,6 +65,8 @@ export class ZuoraClient {
   #reload: Promise<Session> | undefined;
   /** The one token refresh after a 401 this run may do, shared likewise. */
   #tokenRefresh: { rejected: string; fresh: Promise<Authorized> } | undefined;
+  /** Whether the run was told already of a page longer than asked for. */
+  #toldOversized = false;
 
   constructor(options: ZuoraClientOptions) {
     this.#options = options;
@@ -80,7 +83,11 @@ export class ZuoraClient {
     return { requests, retries };
   }
 
-  /** Lists jobs in `status`, newest first, one page of at most `pageSize`. */
+  /**
+   * Lists jobs in `status`, newest first, one page of at most `pageSize`. A page with more
+   * entries than that (a server that ignores `pageSize`) is read up to `pageSize`, as a compliant
+   * server would have sent it, and is full: older jobs may be hidden behind it.
+   */
   async listJobs(
     status: QueryStatus,
     options: { entityId?: EntityId; pageSize?: number } = {},
@@ -90,10 +97,22 @@ export class ZuoraClient {
       method: 'GET',
       path: '/query/jobs',
       query: { queryStatus: status, pageSize },
-      parse: parseJobPage,
+      parse: (body) => parseJobPage(body, { limit: pageSize }),
     });
+    if (page.size > pageSize) this.#oversized(status, options.entityId, pageSize, page.size);
     for (const job of page.jobs) this.#redactor.addQuery(job.query);
-    return { jobs: page.jobs, full: page.size >= pageSize, unreadable: page.unreadable };
+    const jobs = page.jobs.map((job) => this.#printable(job));
+    return { jobs, full: page.size >= pageSize, unreadable: page.unreadable };
+  }
+
+  /** Says once per run that Zuora sent more entries than asked for: a server would do it again. */
+  #oversized(status: QueryStatus, entityId: EntityId, pageSize: number, size: number): void {
+    if (this.#toldOversized) return;
+    this.#toldOversized = true;
+    this.#options.log?.warn(
+      'Zuora answered more list entries than asked for; only the first were read',
+      { status, entityId, pageSize, entries: size },
+    );
   }
 
   /** Reads one job. A 404 throws a {@link ZuoraHttpError} of kind `not-found`. */
@@ -104,7 +123,16 @@ export class ZuoraClient {
       parse: (body) => parseJobEnvelope(body, id),
     });
     this.#redactor.addQuery(job.query);
-    return job;
+    return this.#printable(job);
+  }
+
+  /**
+   * The job with a status Zuora does not document scrubbed and bounded, once the queries it may
+   * quote are known: the status reaches reports, logs and events as it is returned here.
+   */
+  #printable(job: QueryJob): QueryJob {
+    const queryStatus = printableStatus(job.queryStatus, this.#redactor.scrub);
+    return queryStatus === job.queryStatus ? job : { ...job, queryStatus };
   }
 
   /**

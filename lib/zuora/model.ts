@@ -1,9 +1,10 @@
 /**
  * Zuora Data Query types and the schemas that validate Zuora's responses. The published spec
  * makes every job field optional, and real tenants send nulls: only `id` and `queryStatus` are
- * required of a job; everything the janitor judges by (`updatedOn`, `createdBy`, `query`) may be
- * missing, and the policy treats a job it cannot judge as protected. Lists are validated job by
- * job, so one odd job never hides the others.
+ * required of a job (the status as any text: one Zuora does not document is kept, never judged);
+ * everything the janitor judges by (`updatedOn`, `createdBy`, `query`) may be missing, and the
+ * policy treats a job it cannot judge as protected. Lists are validated job by job, so one odd
+ * job never hides the others.
  */
 import * as z from 'zod/mini';
 import { describeIssues, lazySchema } from '../contract/validation.ts';
@@ -20,6 +21,37 @@ export const QUERY_STATUSES = [
 
 /** A Data Query job status. */
 export type QueryStatus = (typeof QUERY_STATUSES)[number];
+
+/**
+ * A job's status as read: one of {@link QUERY_STATUSES}, or text Zuora does not document
+ * (`Accepted`, `queued`). The janitor keeps such a job, shows its status and never judges it:
+ * dropping it would hide it from the report, and guessing what it means could cancel it.
+ */
+export type JobStatus = QueryStatus | (string & {});
+
+/** Longest status text kept: Zuora's own are at most 11 characters. */
+export const MAX_STATUS_TEXT = 40;
+
+/** True for a status Zuora documents (exactly: `Accepted` is not `accepted`). */
+export function isQueryStatus(status: string): status is QueryStatus {
+  return (QUERY_STATUSES as readonly string[]).includes(status);
+}
+
+/**
+ * A status as it may be printed: a documented one as is; any other text scrubbed (by the run's
+ * redactor) and bounded. Scrubbing drops control and invisible characters, so `accepted\u200b`
+ * would print as `accepted`: such text is marked, so that it is never read, or judged, as the
+ * status it resembles.
+ */
+export function printableStatus(
+  status: JobStatus,
+  scrub: (text: string, max: number) => string,
+): JobStatus {
+  if (isQueryStatus(status)) return status;
+  const text = scrub(status, MAX_STATUS_TEXT);
+  if (text === '') return '(blank)';
+  return isQueryStatus(text) ? `${text} (with characters removed)` : text;
+}
 
 /** The statuses in which Zuora accepts a cancel. */
 export const CANCELLABLE_STATUSES = ['accepted', 'in_progress'] as const;
@@ -58,7 +90,8 @@ const described = (value: unknown): string =>
 const buildQueryJobSchema = () =>
   z.looseObject({
     id: z.string().check(z.regex(JOB_ID_PATTERN, 'must be a UUID')),
-    queryStatus: z.enum(QUERY_STATUSES),
+    /** A {@link JobStatus}: any text, since one Zuora does not document is kept, never judged. */
+    queryStatus: z.string(),
     /** Read strictly by the policy; a missing or unreadable date makes the job unjudgeable. */
     updatedOn: lenientText(described),
     /** Not a plain id: owner rules cannot be checked, and the job is held. */
@@ -84,30 +117,35 @@ const queryJobSchema = lazySchema(buildQueryJobSchema);
 /** One page of a list: the jobs that could be read, and how many could not. */
 export interface ParsedPage {
   jobs: QueryJob[];
-  /** Entries that are not a job the janitor can identify (no UUID id, unknown status). */
+  /** Entries that are not a job the janitor can identify (no UUID id, or no status text). */
   unreadable: number;
   /** The first problem among the unreadable entries, one line. */
   problem?: string | undefined;
-  /** How many entries the page held, readable or not. */
+  /** How many entries the page held, readable or not, read or not (past the limit). */
   size: number;
 }
 
 /** `GET /query/jobs` → `{data: [...]}`, read entry by entry. */
 const listEnvelopeSchema = lazySchema(() => z.object({ data: z.array(z.unknown()) }));
 
-/** Reads a list page; throws only when the envelope itself is wrong. */
-export function parseJobPage(body: unknown): ParsedPage {
+/**
+ * Reads a list page; throws only when the envelope itself is wrong. With `limit`, reads only the
+ * first `limit` entries (what was asked for, newest first) and leaves the rest unread: a server
+ * that ignores `pageSize` must not make a run, its report or its events as large as it likes.
+ */
+export function parseJobPage(body: unknown, options: { limit?: number } = {}): ParsedPage {
   const envelope = parseOrThrow(listEnvelopeSchema(), body);
+  const entries = envelope.data.slice(0, options.limit);
   const jobs: QueryJob[] = [];
   let problem: string | undefined;
-  for (const entry of envelope.data) {
+  for (const entry of entries) {
     const result = z.safeParse(queryJobSchema(), entry);
     if (result.success) jobs.push(result.data);
     else problem ??= describeIssues(result.error);
   }
   return {
     jobs,
-    unreadable: envelope.data.length - jobs.length,
+    unreadable: entries.length - jobs.length,
     problem,
     size: envelope.data.length,
   };

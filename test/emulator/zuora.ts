@@ -128,6 +128,8 @@ export interface ZuoraEmulatorOptions {
   tokenTtlSeconds?: number;
   /** Largest `pageSize` accepted (the spec: 100; 400 above it). */
   maxPageSize?: number;
+  /** Lists every matching job whatever `pageSize` asks (a server that ignores the parameter). */
+  ignorePageSize?: boolean;
   /** Requests per rate-limit window per client; `RateLimit-*` headers report it. */
   rateLimit?: number;
   rateLimitWindowSeconds?: number;
@@ -162,6 +164,8 @@ export class ZuoraEmulator {
   latencyMs: number;
   tokenTtlSeconds: number;
   maxPageSize: number;
+  /** See {@link ZuoraEmulatorOptions.ignorePageSize}. */
+  ignorePageSize: boolean;
   rateLimit: number;
   rateLimitWindowSeconds: number;
   tokenPrefix: string;
@@ -186,6 +190,7 @@ export class ZuoraEmulator {
     this.latencyMs = options.latencyMs ?? 0;
     this.tokenTtlSeconds = options.tokenTtlSeconds ?? 3599;
     this.maxPageSize = options.maxPageSize ?? 100;
+    this.ignorePageSize = options.ignorePageSize ?? false;
     this.rateLimit = options.rateLimit ?? 10_000;
     this.rateLimitWindowSeconds = options.rateLimitWindowSeconds ?? 60;
     this.tokenPrefix = options.tokenPrefix ?? '';
@@ -227,6 +232,7 @@ export class ZuoraEmulator {
     this.#clients.clear();
     this.#clients.set(DEFAULT_CLIENT.clientId, { ...DEFAULT_CLIENT });
     this.latencyMs = 0;
+    this.ignorePageSize = false;
     this.onRequest = undefined;
     this.#hostile = undefined;
   }
@@ -591,7 +597,8 @@ export class ZuoraEmulator {
           limited.headers,
         );
       }
-      if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > this.maxPageSize) {
+      const invalid = !Number.isInteger(pageSize) || pageSize < 1 || pageSize > this.maxPageSize;
+      if (invalid && !this.ignorePageSize) {
         return reply(
           400,
           { code: 1002, message: `pageSize must be between 1 and ${this.maxPageSize}` },
@@ -602,7 +609,7 @@ export class ZuoraEmulator {
         .filter((job) => visible(job))
         .filter((job) => client.admin || job.createdBy === client.userId)
         .filter((job) => status === null || job.queryStatus === status)
-        .slice(0, pageSize);
+        .slice(0, this.ignorePageSize ? undefined : pageSize);
       reply(
         200,
         { data: page.map((job) => publicJob(job, this.hostileFields(job))) },

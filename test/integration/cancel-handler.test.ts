@@ -107,6 +107,53 @@ describe('cancel handler', () => {
     expect(world.zuora.requestsTo('get')).toHaveLength(1);
   });
 
+  it('holds a named job whose status Zuora does not document as protected, not failed', async () => {
+    const queued = world.zuora.addJob({ ageMinutes: 1, wire: { queryStatus: 'queued' } });
+    const shouting = world.zuora.addJob({
+      ageMinutes: 1,
+      queryStatus: 'in_progress',
+      wire: { queryStatus: 'IN_PROGRESS' },
+    });
+
+    const { report, error } = await invoke(cancelEvent({ jobIds: [queued.id, shouting.id] }));
+
+    // Protected is an answer: a redrive would be held again, so the event is not kept.
+    expect(error).toBeUndefined();
+    expect(report.jobs.map((job) => [job.id, job.status, job.outcome, job.reason])).toEqual([
+      [queued.id, 'queued', 'protected', 'status "queued" is not one Zuora documents: not judged'],
+      [
+        shouting.id,
+        'IN_PROGRESS',
+        'protected',
+        'status "IN_PROGRESS" is not one Zuora documents: not judged',
+      ],
+    ]);
+    expect(report.counts).toMatchObject({ stale: 2, protected: 2, failed: 0 });
+    expect(world.zuora.requestsTo('cancel')).toEqual([]);
+  });
+
+  it('defers a named job still submitted and keeps the event for redrive', async () => {
+    const submitted = world.zuora.addJob({ ageMinutes: 1, queryStatus: 'submitted' });
+    const running = world.zuora.addJob({ ageMinutes: 1, queryStatus: 'in_progress' });
+
+    const { error, logs } = await invoke(cancelEvent({ jobIds: [submitted.id, running.id] }));
+
+    // Nothing requested is lost: the error carries the counts, and the event is kept.
+    expect((error as Error).name).toBe('IncompleteRunError');
+    expect((error as Error).message).toMatch(
+      /requested 2, cancelled 1, .*already finished 0, .*deferred 1, failed 0/,
+    );
+    const [record] = logs.filter(
+      (line) => line.message === 'query job' && line.jobId === submitted.id,
+    );
+    expect(record).toMatchObject({
+      outcome: 'deferred',
+      reason: 'submitted when read before the cancel: Zuora has not accepted it yet; ask again',
+    });
+    expect(world.zuora.requestsTo('cancel').map((request) => request.jobId)).toEqual([running.id]);
+    expect(world.zuora.job(submitted.id)?.queryStatus).toBe('submitted');
+  });
+
   it('fails the run when Secrets Manager refuses access', async () => {
     world.secrets.deny('query-janitor/zuora');
 

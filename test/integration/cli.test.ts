@@ -103,6 +103,35 @@ describe('query-janitor CLI', () => {
     ]);
   });
 
+  it('lists a job whose status Zuora does not document, held with the reason', async () => {
+    const job = world.zuora.addJob({ ageMinutes: 1, wire: { queryStatus: 'queued' } });
+
+    const { code, stdout } = await cli(['list', '--json']);
+
+    expect(code).toBe(0);
+    expect((JSON.parse(stdout) as { jobs: unknown[] }).jobs).toEqual([
+      expect.objectContaining({
+        id: job.id,
+        status: 'queued',
+        stale: false,
+        protected: 'status "queued" is not one Zuora documents: not judged',
+      }),
+    ]);
+  });
+
+  it('lists no more than a page when Zuora ignores pageSize, and says older jobs may be hidden', async () => {
+    for (let i = 0; i < 150; i++) world.zuora.addJob({ ageMinutes: 300 - i });
+    world.zuora.ignorePageSize = true;
+
+    const { code, stdout, stderr } = await cli(['list', '--json']);
+
+    const listing = JSON.parse(stdout) as { jobs: unknown[]; truncated: boolean };
+    expect(code).toBe(0);
+    expect(listing.jobs).toHaveLength(100);
+    expect(listing.truncated).toBe(true);
+    expect(stderr).toContain('Zuora answered more list entries than asked for');
+  });
+
   it('cancels named jobs with the secret from --secret-id', async () => {
     const job = world.zuora.addJob({ ageMinutes: 1 });
     // The AWS SDK reads its endpoint from the process environment, as it does for real use.
@@ -117,6 +146,22 @@ describe('query-janitor CLI', () => {
     expect(stdout).toContain('cancelled');
     expect(world.zuora.job(job.id)?.queryStatus).toBe('cancelled');
     expect(world.secrets.requests).toHaveLength(1);
+  });
+
+  it('defers a named job still submitted, and exits 0 since none failed', async () => {
+    const job = world.zuora.addJob({ ageMinutes: 1, queryStatus: 'submitted' });
+
+    const { code, stdout } = await cli(['cancel', job.id, '--no-dry-run', '--json']);
+
+    expect(code).toBe(0);
+    expect((JSON.parse(stdout) as Report).jobs).toEqual([
+      expect.objectContaining({
+        id: job.id,
+        outcome: 'deferred',
+        reason: 'submitted when read before the cancel: Zuora has not accepted it yet; ask again',
+      }),
+    ]);
+    expect(world.zuora.requestsTo('cancel')).toEqual([]);
   });
 
   it('exits 1 when some jobs failed', async () => {
@@ -183,5 +228,22 @@ describe('query-janitor CLI', () => {
     );
 
     expect((JSON.parse(stdout) as Report).counts.wouldCancel).toBe(1);
+  });
+
+  it('shows a status Zuora does not document in the table of a real process', async () => {
+    const job = world.zuora.addJob({ ageMinutes: 300, wire: { queryStatus: 'Accepted' } });
+
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['bin/query-janitor.ts', 'sweep', '--no-dry-run'],
+      { env: { ...process.env, ...envCredentials() } },
+    );
+
+    const row = stdout.split('\n').find((line) => line.startsWith(job.id));
+    expect(row).toMatch(
+      / Accepted +5h +\S+ +\S+ +protected +status "Accepted" is not one Zuora documents: not judged$/,
+    );
+    expect(stdout).toMatch(/scanned 1, stale 1, cancelled 0, .*protected 1/);
+    expect(world.zuora.requestsTo('cancel')).toEqual([]);
   });
 });

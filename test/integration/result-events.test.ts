@@ -106,6 +106,24 @@ describe('result events', () => {
     });
   });
 
+  it('count a job whose status Zuora does not document in the summary only', async () => {
+    const us = fleet.tenant('prod-us');
+    const stale = us.addJob({ ageMinutes: 300 });
+    us.addJob({ ageMinutes: 300, wire: { queryStatus: 'queued' } });
+
+    const { report } = await invoke('sweep', { trigger: 'schedule', tenant: 'prod-us' });
+
+    expect(bus.events.map((event) => [event.detailType, event.detail.jobId])).toEqual([
+      ['Query Job Cancelled', stale.id],
+      ['Query Jobs Swept', undefined],
+    ]);
+    expect(bus.events[1]?.detail).toMatchObject({
+      counts: { scanned: 2, stale: 2, cancelled: 1, protected: 1 },
+      capacity: 'unknown',
+    });
+    expect(report.counts).toEqual(bus.events[1]?.detail.counts);
+  });
+
   it('never carry query text or a secret', async () => {
     const us = fleet.tenant('prod-us');
     const query = "select Email from Contact where Email = 'ceo@example.com'";

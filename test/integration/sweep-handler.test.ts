@@ -29,6 +29,11 @@ async function invoke(
   return { report: result as Report, error, output, logs: jsonLines(output) };
 }
 
+/** An answer about one job (`{data: {...}}`) with its status changed to `queryStatus`. */
+function withStatus(queryStatus: string) {
+  return (sent: unknown) => ({ data: { ...(sent as { data: object }).data, queryStatus } });
+}
+
 function outcomes(report: Report) {
   return Object.fromEntries(report.jobs.map((job) => [job.id, job.outcome]));
 }
@@ -183,6 +188,24 @@ describe('sweep handler', () => {
     expect(world.zuora.requestsTo('cancel')).toEqual([]);
   });
 
+  it('defers a job read back as submitted before the cancel, for the next run to ask again', async () => {
+    const job = world.zuora.addJob({ ageMinutes: 300 });
+    world.zuora.finishAfter(job.id, 'list', 'submitted');
+
+    const { report } = await invoke({ JANITOR_DRY_RUN: 'false' });
+
+    expect(report.jobs).toEqual([
+      expect.objectContaining({
+        id: job.id,
+        status: 'submitted',
+        outcome: 'deferred',
+        reason: 'submitted when read before the cancel: Zuora has not accepted it yet; ask again',
+      }),
+    ]);
+    expect(report.counts).toMatchObject({ stale: 1, deferred: 1, alreadyFinished: 0 });
+    expect(world.zuora.requestsTo('cancel')).toEqual([]);
+  });
+
   it('reports a job that finished between the read and the cancel as already-finished, without retrying', async () => {
     const job = world.zuora.addJob({ ageMinutes: 300 });
     world.zuora.finishAfter(job.id, 'get');
@@ -239,6 +262,57 @@ describe('sweep handler', () => {
     expect(lastAnswer).toBeLessThan(end);
   });
 
+  it('holds jobs whose status Zuora does not document as protected, whatever their age', async () => {
+    const z = world.zuora;
+    const stale = z.addJob({ ageMinutes: 300 });
+    // As a server might send them: another case, another word; old and young alike.
+    const capital = z.addJob({ ageMinutes: 300, wire: { queryStatus: 'Accepted' } });
+    const queued = z.addJob({ ageMinutes: 1, wire: { queryStatus: 'queued' } });
+    const shouting = z.addJob({
+      ageMinutes: 600,
+      queryStatus: 'in_progress',
+      wire: { queryStatus: 'IN_PROGRESS' },
+    });
+
+    const { report, logs } = await invoke({ JANITOR_DRY_RUN: 'false' });
+
+    expect(outcomes(report)).toEqual({
+      [stale.id]: 'cancelled',
+      [capital.id]: 'protected',
+      [queued.id]: 'protected',
+      [shouting.id]: 'protected',
+    });
+    expect(report.jobs.find((job) => job.id === queued.id)).toMatchObject({
+      status: 'queued',
+      reason: 'status "queued" is not one Zuora documents: not judged',
+    });
+    expect(report.counts).toMatchObject({ scanned: 4, stale: 4, cancelled: 1, protected: 3 });
+    expect(report.capacity).toBe('unknown');
+    expect(z.requestsTo('cancel').map((request) => request.jobId)).toEqual([stale.id]);
+    expect(z.requestsTo('get').map((request) => request.jobId)).toEqual([stale.id]);
+    expect(logs.some((line) => String(line.message).includes('not readable'))).toBe(false);
+  });
+
+  it('holds a job re-read with a status Zuora does not document', async () => {
+    const job = world.zuora.addJob({ ageMinutes: 300 });
+    world.zuora.inject(
+      { kind: 'reshape', reshape: withStatus('Paused') },
+      { route: 'get', jobId: job.id },
+    );
+
+    const { report } = await invoke({ JANITOR_DRY_RUN: 'false' });
+
+    expect(report.jobs).toEqual([
+      expect.objectContaining({
+        id: job.id,
+        status: 'Paused',
+        outcome: 'protected',
+        reason: 'status "Paused" is not one Zuora documents: not judged',
+      }),
+    ]);
+    expect(world.zuora.requestsTo('cancel')).toEqual([]);
+  });
+
   it('cancels nothing on a second run after a live one', async () => {
     for (let i = 0; i < 3; i++) world.zuora.addJob({ ageMinutes: 300 });
     await invoke({});
@@ -280,6 +354,50 @@ describe('sweep handler', () => {
     expect(
       logs.some((line) => line.level === 'WARN' && String(line.message).includes('full')),
     ).toBe(true);
+  });
+
+  it('reads no more of a page than it asked for when Zuora ignores pageSize, and is truncated', async () => {
+    for (let i = 0; i < 250; i++) world.zuora.addJob({ ageMinutes: 1000 - i });
+    world.zuora.ignorePageSize = true;
+
+    const { report, logs } = await invoke({ JANITOR_DRY_RUN: 'true' });
+
+    expect(world.zuora.requestsTo('list').map((r) => r.query.pageSize)).toEqual(['100', '100']);
+    // The newest 100, as a server that honours pageSize would have sent them.
+    const newest = new Set(
+      world.zuora
+        .jobs()
+        .slice(0, 100)
+        .map((job) => job.id),
+    );
+    expect(report.jobs.every((job) => newest.has(job.id))).toBe(true);
+    expect(report.counts).toMatchObject({ scanned: 100, stale: 100, wouldCancel: 100 });
+    expect(report.truncated).toBe(true);
+    expect(report.capacity).toBe('unknown');
+    expect(
+      logs.filter((line) => String(line.message).startsWith('Zuora answered more list entries')),
+    ).toEqual([expect.objectContaining({ level: 'WARN', pageSize: 100, entries: 250 })]);
+  });
+
+  it('lists again after cancelling from a page longer than asked for, as from a full one', async () => {
+    const jobs = Array.from({ length: 250 }, (_, i) =>
+      world.zuora.addJob({ ageMinutes: 1000 - i }),
+    );
+    world.zuora.ignorePageSize = true;
+
+    const { report } = await invoke({
+      JANITOR_DRY_RUN: 'false',
+      JANITOR_MAX_CANCELS_PER_RUN: '500',
+      JANITOR_CONCURRENCY: '8',
+    });
+
+    expect(report.counts).toMatchObject({ scanned: 250, stale: 250, cancelled: 250 });
+    expect(report.truncated).toBe(false);
+    expect(jobs.every((job) => world.zuora.job(job.id)?.queryStatus === 'cancelled')).toBe(true);
+    // 100 of 250, then 100 of 150, then the last 50: a page that is not full ends it.
+    expect(
+      world.zuora.requestsTo('list').filter((r) => r.query.queryStatus === 'accepted'),
+    ).toHaveLength(3);
   });
 
   it('takes staleAfter and dryRun from a Sweep Query Jobs event', async () => {

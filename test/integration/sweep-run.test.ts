@@ -316,7 +316,7 @@ describe('what a run says', () => {
   });
 
   it('skips list entries it cannot read, says so, and cannot know the capacity', async () => {
-    zuora.addJob({ ageMinutes: 120, wire: { queryStatus: 'paused' } });
+    zuora.addJob({ ageMinutes: 120, wire: { id: 'job-1' } });
     const { janitor, log } = deps();
 
     const report = await sweep(janitor, options());

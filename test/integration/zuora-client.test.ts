@@ -362,6 +362,58 @@ describe('requests sent', () => {
     expect(page.full).toBe(false);
   });
 
+  it('keeps a job whose status Zuora does not document, scrubbed of tokens and query text', async () => {
+    const query = "select Id from Account where Name = 'ACME secret customer'";
+    const job = zuora.addJob({ ageMinutes: 500, query });
+    // A server that echoes the request, or the job's own query, into the status.
+    const withStatus = (status: () => string) => (sent: unknown) => {
+      const { data } = sent as { data: object | object[] };
+      const odd = (entry: object) => ({ ...entry, queryStatus: status() });
+      return { data: Array.isArray(data) ? data.map(odd) : odd(data) };
+    };
+    zuora.inject(
+      { kind: 'reshape', reshape: withStatus(() => "queued: Name = 'ACME secret customer'") },
+      { route: 'list' },
+    );
+    zuora.inject(
+      { kind: 'reshape', reshape: withStatus(() => `queued ${zuora.issuedTokens()[0]}`) },
+      { route: 'get' },
+    );
+    const { client } = clientFor(zuora);
+
+    const page = await client.listJobs('accepted');
+    const read = await client.getJob(job.id);
+
+    expect(page.unreadable).toBe(0);
+    expect(page.jobs.map((listed) => listed.queryStatus)).toEqual([WITHHELD]);
+    expect(read.queryStatus).toBe('queued [redacted]');
+  });
+
+  it('reads a page longer than asked for up to pageSize, as full, and says so once', async () => {
+    const jobs = Array.from({ length: 30 }, (_, i) => zuora.addJob({ ageMinutes: 500 - i }));
+    zuora.ignorePageSize = true;
+    const { client, log } = clientFor(zuora);
+
+    const page = await client.listJobs('accepted', { pageSize: 10 });
+    await client.listJobs('accepted', { pageSize: 10 });
+
+    expect(zuora.requestsTo('list')[0]?.sent).toMatchObject({ data: { length: 30 } });
+    expect(page.jobs.map((job) => job.id)).toEqual(
+      jobs
+        .slice(-10)
+        .reverse()
+        .map((job) => job.id),
+    );
+    expect(page.full).toBe(true);
+    expect(log.records.filter((record) => record.level === 'warn')).toEqual([
+      {
+        level: 'warn',
+        message: 'Zuora answered more list entries than asked for; only the first were read',
+        attributes: { status: 'accepted', entityId: undefined, pageSize: 10, entries: 30 },
+      },
+    ]);
+  });
+
   it('refuses a job id that is not a UUID without sending anything', async () => {
     const { client } = clientFor(zuora);
 
@@ -452,11 +504,11 @@ describe('typed errors', () => {
   it.each([
     ['a non-JSON body', 'this is not json'],
     [
-      'a job with an unknown status',
+      'a job whose status is not text',
       JSON.stringify({
         data: {
           id: '11111111-1111-4111-8111-111111111111',
-          queryStatus: 'paused',
+          queryStatus: 7,
           updatedOn: '2026-01-01T00:00:00Z',
         },
       }),

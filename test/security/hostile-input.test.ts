@@ -347,7 +347,6 @@ describe('malformed Zuora responses', () => {
   /** Entries that are not jobs the janitor can identify: a read fails, a list skips them. */
   const entryCorpus: Array<[string, Record<string, unknown>]> = [
     ['a job missing its fields', { id: UUID }],
-    ['an unknown status', { id: UUID, queryStatus: 'paused', updatedOn: '2020-01-01T00:00:00Z' }],
     [
       'a job whose id is not a UUID',
       { id: '../x', queryStatus: 'accepted', updatedOn: '2020-01-01T00:00:00Z' },
@@ -422,6 +421,66 @@ describe('malformed Zuora responses', () => {
       expect(report.jobs).toEqual([expect.objectContaining({ id: good.id, outcome: 'cancelled' })]);
       expect(world.zuora.requestsTo('cancel').map((request) => request.jobId)).toEqual([good.id]);
       expect(output).toContain('list entries that are not readable jobs were skipped');
+    },
+  );
+
+  /** Statuses Zuora does not document: the job is kept, shown, and never judged. */
+  const undocumented: Array<[string, string]> = [
+    ['Accepted', 'Accepted'],
+    ['IN_PROGRESS', 'IN_PROGRESS'],
+    ['queued', 'queued'],
+    ['', '(blank)'],
+    ['accepted\u200b', 'accepted (with characters removed)'],
+    [`in_progress\n${'x'.repeat(5_000)}`, `in_progress ${'x'.repeat(27)}…`],
+  ];
+
+  it.each(undocumented)(
+    'a list holding a job in status %j protects it and sweeps the rest',
+    async (queryStatus, shown) => {
+      tried.responses++;
+      const good = world.zuora.addJob({ ageMinutes: 300 });
+      const odd = world.zuora.addJob({ ageMinutes: 300, wire: { queryStatus } });
+
+      const { result } = await captureOutput(() => sweep({ trigger: 'schedule' }, lambdaContext()));
+
+      const report = result as Report;
+      expect(report.jobs).toHaveLength(2);
+      expect(report.jobs).toEqual([
+        expect.objectContaining({ id: odd.id, outcome: 'protected' }),
+        expect.objectContaining({ id: good.id, outcome: 'cancelled' }),
+      ]);
+      expect(report.jobs[0]).toEqual(
+        expect.objectContaining({
+          id: odd.id,
+          status: shown,
+          outcome: 'protected',
+          reason: `status "${shown}" is not one Zuora documents: not judged`,
+        }),
+      );
+      expect(report.counts).toMatchObject({ scanned: 2, stale: 2, protected: 1 });
+      expect(world.zuora.requestsTo('cancel').map((request) => request.jobId)).toEqual([good.id]);
+    },
+  );
+
+  it.each(undocumented)(
+    'a read answering status %j protects the job',
+    async (queryStatus, shown) => {
+      tried.responses++;
+      const job = world.zuora.addJob({ ageMinutes: 300 });
+      world.zuora.inject(
+        {
+          kind: 'body',
+          body: JSON.stringify({ data: { id: job.id, queryStatus, updatedOn: job.updatedOn } }),
+        },
+        { route: 'get' },
+      );
+
+      const { result } = await captureOutput(() => sweep({ trigger: 'schedule' }, lambdaContext()));
+
+      expect((result as Report).jobs).toEqual([
+        expect.objectContaining({ id: job.id, status: shown, outcome: 'protected' }),
+      ]);
+      expect(world.zuora.requestsTo('cancel')).toEqual([]);
     },
   );
 

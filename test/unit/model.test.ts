@@ -8,12 +8,15 @@ import {
   parseJobEnvelope,
   parseJobPage,
   parseTokenResponse,
+  printableStatus,
   ResponseShapeError,
   sameJobId,
 } from '../../lib/zuora/model.ts';
+import { Redactor } from '../../lib/zuora/redact.ts';
 
 const ID = '2c92c0f8-5c7e-4b0e-9d3a-2b7c4e1d9a01';
 const OTHER = '2c92c0f8-5c7e-4b0e-9d3a-2b7c4e1d9a02';
+const THIRD = '2c92c0f8-5c7e-4b0e-9d3a-2b7c4e1d9a03';
 
 describe('parseJobPage', () => {
   it('keeps the fields the janitor judges by as they were sent', () => {
@@ -69,22 +72,57 @@ describe('parseJobPage', () => {
     ]);
   });
 
-  it('counts entries without a UUID id or a known status, and names the first problem', () => {
+  it('counts entries without a UUID id or status text, and names the first problem', () => {
     const page = parseJobPage({
       data: [
         { id: 'not-a-uuid', queryStatus: 'accepted' },
         { id: `x${ID}`, queryStatus: 'accepted' },
         { id: `${ID}0`, queryStatus: 'accepted' },
-        { id: ID, queryStatus: 'paused' },
+        { id: ID, queryStatus: 7 },
+        { id: ID },
         { id: OTHER, queryStatus: 'submitted' },
         'a string',
       ],
     });
 
     expect(page.jobs.map((job) => job.id)).toEqual([OTHER]);
-    expect(page.unreadable).toBe(5);
-    expect(page.size).toBe(6);
+    expect(page.unreadable).toBe(6);
+    expect(page.size).toBe(7);
     expect(page.problem).toBe('id: must be a UUID');
+  });
+
+  it('keeps a job whose status Zuora does not document, with the status as sent', () => {
+    const page = parseJobPage({
+      data: [
+        { id: ID, queryStatus: 'Accepted' },
+        { id: OTHER, queryStatus: 'IN_PROGRESS' },
+        { id: THIRD, queryStatus: 'queued' },
+      ],
+    });
+
+    expect(page.jobs.map((job) => job.queryStatus)).toEqual(['Accepted', 'IN_PROGRESS', 'queued']);
+    expect(page.unreadable).toBe(0);
+    expect(parseJobEnvelope({ data: { id: ID, queryStatus: 'queued' } }, ID).queryStatus).toBe(
+      'queued',
+    );
+  });
+
+  it('reads no more than the limit, the first entries, and says how many the page held', () => {
+    const page = parseJobPage(
+      {
+        data: [
+          { id: ID, queryStatus: 'accepted' },
+          { id: 'not-a-uuid', queryStatus: 'accepted' },
+          { id: OTHER, queryStatus: 'accepted' },
+          { id: 'not-a-uuid-either' },
+        ],
+      },
+      { limit: 2 },
+    );
+
+    expect(page.jobs.map((job) => job.id)).toEqual([ID]);
+    expect(page.unreadable).toBe(1);
+    expect(page.size).toBe(4);
   });
 
   it('refuses a body that is not a list envelope, in one line', () => {
@@ -158,5 +196,36 @@ describe('sameJobId', () => {
   it('compares ids case-insensitively', () => {
     expect(sameJobId(ID, ID.toUpperCase())).toBe(true);
     expect(sameJobId(ID, OTHER)).toBe(false);
+  });
+});
+
+describe('printableStatus', () => {
+  const scrub = new Redactor().scrub;
+
+  it('keeps a documented status and text Zuora does not document as they read', () => {
+    expect(printableStatus('in_progress', scrub)).toBe('in_progress');
+    expect(printableStatus('Accepted', scrub)).toBe('Accepted');
+  });
+
+  it('bounds and scrubs other text, and redacts the secrets the run knows', () => {
+    const redactor = new Redactor();
+    redactor.addSecret('tok-0123456789abcdef');
+
+    expect(printableStatus(`queued\n${'x'.repeat(100)}`, redactor.scrub)).toBe(
+      `queued ${'x'.repeat(32)}…`,
+    );
+    expect(printableStatus('queued tok-0123456789abcdef', redactor.scrub)).toBe(
+      'queued [redacted]',
+    );
+    expect(printableStatus('select Name from Account', redactor.scrub)).toBe(
+      '[message withheld: it may quote query text]',
+    );
+  });
+
+  it('never prints text as a documented status it only resembles once scrubbed', () => {
+    expect(printableStatus('accepted\u200b', scrub)).toBe('accepted (with characters removed)');
+    expect(printableStatus(' in_progress\n', scrub)).toBe('in_progress (with characters removed)');
+    expect(printableStatus('', scrub)).toBe('(blank)');
+    expect(printableStatus('\u202e', scrub)).toBe('(blank)');
   });
 });

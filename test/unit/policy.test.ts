@@ -10,6 +10,7 @@ import {
   protectionReason,
   recheck,
   staleReason,
+  unjudgedStatusReason,
   unreadableDateReason,
   warningDue,
 } from '../../lib/janitor/policy.ts';
@@ -156,6 +157,24 @@ describe('planSweep', () => {
       { job: unreadable, reason: 'updatedOn "1" is not an ISO 8601 date-time: age unknown' },
     ]);
   });
+
+  it('holds a job whose status Zuora does not document as protected, whatever its age', () => {
+    const odd = [
+      job({ queryStatus: 'Accepted', ageHours: 9 }),
+      job({ queryStatus: 'IN_PROGRESS', ageHours: 0 }),
+      job({ queryStatus: 'queued', updatedOn: null }),
+    ];
+
+    const plan = planSweep(odd, { now: NOW, rules, maxCancels: 5, dryRun: true });
+
+    expect(plan.protected).toEqual([
+      { job: odd[0], reason: 'status "Accepted" is not one Zuora documents: not judged' },
+      { job: odd[1], reason: 'status "IN_PROGRESS" is not one Zuora documents: not judged' },
+      { job: odd[2], reason: 'status "queued" is not one Zuora documents: not judged' },
+    ]);
+    expect(plan.toCancel).toEqual([]);
+    expect(plan.fresh).toEqual([]);
+  });
 });
 
 describe('recheck', () => {
@@ -174,6 +193,26 @@ describe('recheck', () => {
       verdict: 'eligible',
       reason: 'stale: accepted for 3h, over 2h',
     });
+  });
+
+  it('holds a job whose status Zuora does not document, named or listed', () => {
+    for (const requireStale of [true, false]) {
+      expect(recheck(job({ queryStatus: 'queued' }), { now: NOW, rules, requireStale })).toEqual({
+        verdict: 'protected',
+        reason: 'status "queued" is not one Zuora documents: not judged',
+      });
+    }
+  });
+
+  it('leaves a job still submitted for later, named or listed: it has not finished', () => {
+    for (const requireStale of [true, false]) {
+      expect(recheck(job({ queryStatus: 'submitted' }), { now: NOW, rules, requireStale })).toEqual(
+        {
+          verdict: 'not-yet-accepted',
+          reason: 'submitted when read before the cancel: Zuora has not accepted it yet; ask again',
+        },
+      );
+    }
   });
 
   it('never lets a named job through whose date cannot be read', () => {
@@ -300,6 +339,14 @@ describe('the reasons a job is held, in words', () => {
     expect(unreadableDateReason({ updatedOn } as QueryJob)).toBe(
       'updatedOn is missing: age unknown',
     );
+  });
+
+  it('quotes a status Zuora does not document, bounded, and none it does', () => {
+    expect(unjudgedStatusReason({ queryStatus: `queued\u202e${'q'.repeat(100)}` })).toBe(
+      `status "queued ${'q'.repeat(32)}…" is not one Zuora documents: not judged`,
+    );
+    expect(unjudgedStatusReason({ queryStatus: 'submitted' })).toBeUndefined();
+    expect(isStale(job({ queryStatus: 'Accepted', ageHours: 9 }), NOW, rules)).toBe(false);
   });
 
   it('quotes an unreadable updatedOn, bounded', () => {

@@ -193,6 +193,10 @@ describe('capacity', () => {
       /more than once/,
     );
     expect(blindSpot([job({ ageMinutes: 1, sourceData: 'live' })], view)).toMatch(/source/);
+    // `Accepted` or `queued` may hold a slot: the janitor does not guess.
+    expect(blindSpot([job({ ageMinutes: 1, queryStatus: 'queued' })], view)).toMatch(
+      /status Zuora does not document/,
+    );
     // A finished job's source does not matter: it holds no slot.
     expect(
       blindSpot([job({ ageMinutes: 1, queryStatus: 'completed', sourceData: null })], view),

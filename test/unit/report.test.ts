@@ -102,6 +102,9 @@ describe('ReportBuilder', () => {
 
     expect(entry.updatedOn).toHaveLength(40);
     expect(entry.createdBy).toHaveLength(64);
+    expect(builder.describe(job({ queryStatus: `queued\n${'s'.repeat(100)}` })).status).toBe(
+      `queued ${'s'.repeat(32)}…`,
+    );
     expect(entry.createdBy).not.toContain('\u202e');
     expect(entry.reason).toHaveLength(300);
     expect(entry.queryHash).toBeNull();
