@@ -412,6 +412,9 @@ describe('10. throttling near the deadline', () => {
   });
 
   it('pauses every request of the run after a 429, not only the one that got it', async () => {
+    // 100 ms a request: were only the throttled request to wait, the other jobs' reads and
+    // cancels would land inside its 1 s Retry-After.
+    world.zuora.latencyMs = 100;
     for (let i = 0; i < 6; i++) world.zuora.addJob({ ageMinutes: 300 + i });
     world.zuora.inject({ kind: 'status', status: 429, retryAfter: '1' }, { route: 'get' });
     const sweep = await sweepWith({ JANITOR_CONCURRENCY: '4' });
@@ -419,13 +422,16 @@ describe('10. throttling near the deadline', () => {
     await run(sweep);
 
     const throttled = world.zuora.requests.find((request) => request.status === 429);
+    const answeredAt = throttled?.answeredAt ?? 0;
+    // The first 50 ms: requests already on their way before the client read the 429.
     const during = world.zuora.requests.filter(
-      (request) =>
-        request.receivedAt > (throttled?.answeredAt ?? 0) + 50 &&
-        request.receivedAt < (throttled?.answeredAt ?? 0) + 900,
+      (request) => request.receivedAt > answeredAt + 50 && request.receivedAt < answeredAt + 900,
     );
+    const after = world.zuora.requests.filter((request) => request.receivedAt >= answeredAt + 900);
     expect(throttled).toBeDefined();
     expect(during).toEqual([]);
+    // Work was left when the 429 came: the throttled job's retry and other jobs' requests wait.
+    expect(after.filter((request) => request.jobId !== throttled?.jobId).length).toBeGreaterThan(0);
   });
 });
 
