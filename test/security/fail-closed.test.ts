@@ -7,6 +7,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { QueryJobJanitor } from '../../infra/query-job-janitor.ts';
+import { MAX_REASON_LENGTH } from '../../lib/contract/limits.ts';
 import type { Report } from '../../lib/janitor/index.ts';
 import { parseBaseUrl } from '../../lib/zuora/endpoint.ts';
 import { defaultClient, queryError } from '../emulator/zuora.ts';
@@ -453,6 +454,32 @@ describe('11. query text stays out of reports and logs', () => {
   });
 
   it('bounds and scrubs the free-text reason of a cancel event', async () => {
+    const job = world.zuora.addJob({ queryStatus: 'in_progress' });
+    const cancel = await loadFunction('cancel', world.env);
+    // No query text in it, so it is scrubbed rather than withheld.
+    const reason =
+      `stuck\r\n{"level":"ERROR","message":"forged"}\u202e\u0007\t\u2066${'x'.repeat(300)}`.slice(
+        0,
+        MAX_REASON_LENGTH,
+      );
+
+    const { output, result } = await captureOutput(() =>
+      cancel(cancelEvent({ jobIds: [job.id], reason }), lambdaContext()),
+    );
+
+    const logged = jsonLines(output).find((line) => line.message === 'cancel requested')?.reason;
+    const reported = (result as Report | undefined)?.jobs[0]?.reason;
+    expect(logged).toMatch(/^stuck \{"level":"ERROR","message":"forged"\} x+/);
+    expect(reported).toContain('stuck {"level":"ERROR","message":"forged"} x');
+    for (const text of [logged, reported] as string[]) {
+      expect(text).not.toMatch(/[\p{Cc}\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/u);
+    }
+    expect((logged as string).length).toBeLessThanOrEqual(MAX_REASON_LENGTH);
+    expect(output).not.toContain('\u202e');
+    expect(output).not.toContain('\u2066');
+  });
+
+  it('withholds the reason of a cancel event that quotes a query', async () => {
     const job = world.zuora.addJob({ queryStatus: 'in_progress' });
     const cancel = await loadFunction('cancel', world.env);
     const reason = `stuck\n{"level":"ERROR","message":"forged"}\u202e ${QUERY}`.slice(0, 256);
