@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Report } from '../../lib/janitor/index.ts';
 import { queryHash } from '../../lib/janitor/report.ts';
 import { defaultClient, queryError } from '../emulator/zuora.ts';
@@ -467,15 +467,31 @@ describe('sweep handler', () => {
 
   it('reads the secret once per 5 minutes and mints one token across warm invocations', async () => {
     const handler = await loadFunction('sweep', world.env);
+    // The janitor's clock, moved forward (the emulators keep the real one).
+    const realNow = Date.now;
+    const fiveMinutes = 5 * 60_000;
+    let ahead = 0;
+    const clock = vi.spyOn(Date, 'now').mockImplementation(() => realNow() + ahead);
+    try {
+      for (let i = 0; i < 3; i++) await captureOutput(() => handler(schedule, lambdaContext()));
+      ahead = fiveMinutes - 5_000;
+      await captureOutput(() => handler(schedule, lambdaContext()));
 
-    for (let i = 0; i < 3; i++) await captureOutput(() => handler(schedule, lambdaContext()));
+      expect(world.secrets.requests).toHaveLength(1);
+      expect(world.secrets.requests[0]).toMatchObject({
+        target: 'secretsmanager.GetSecretValue',
+        signed: true,
+      });
 
-    expect(world.secrets.requests).toHaveLength(1);
-    expect(world.secrets.requests[0]).toMatchObject({
-      target: 'secretsmanager.GetSecretValue',
-      signed: true,
-    });
-    expect(world.zuora.requestsTo('token')).toHaveLength(1);
+      ahead = fiveMinutes + 1_000;
+      const { error } = await captureOutput(() => handler(schedule, lambdaContext()));
+
+      expect(error).toBeUndefined();
+      expect(world.secrets.requests).toHaveLength(2);
+      expect(world.zuora.requestsTo('token')).toHaveLength(1);
+    } finally {
+      clock.mockRestore();
+    }
   });
 
   it('fails the run when Zuora cannot be reached at all', async () => {

@@ -12,6 +12,7 @@ import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SecretsManagerEmulator } from '../emulator/secrets-manager.ts';
 import { credentialsSecret, defaultClient, ZuoraEmulator } from '../emulator/zuora.ts';
@@ -134,10 +135,10 @@ describe('the packed file list', () => {
     for (const entry of readdirSync(dist, { recursive: true, encoding: 'utf8' })) {
       if (!entry.endsWith('.js')) continue;
       const code = readFileSync(join(dist, entry), 'utf8');
-      for (const [, specifier] of code.matchAll(
-        /\bfrom '([^'.][^']*)'|import\('([^'.][^']*)'\)/g,
-      )) {
-        if (specifier) bare.add(specifier);
+      // TypeScript's own scanner: `import … from`, bare `import 'x'`, `export … from`, `import('x')`
+      // and `require('x')`.
+      for (const { fileName } of ts.preProcessFile(code, true, true).importedFiles) {
+        if (!fileName.startsWith('.')) bare.add(fileName);
       }
     }
     const packageOf = (specifier: string) =>

@@ -10,6 +10,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { QueryJobJanitor } from '../../infra/query-job-janitor.ts';
+import { MAX_REASON_LENGTH } from '../../lib/contract/limits.ts';
 import type { Report } from '../../lib/janitor/index.ts';
 import { parseBaseUrl } from '../../lib/zuora/endpoint.ts';
 import { defaultClient, type Fault, queryError } from '../emulator/zuora.ts';
@@ -415,6 +416,9 @@ describe('10. throttling near the deadline', () => {
   });
 
   it('pauses every request of the run after a 429, not only the one that got it', async () => {
+    // 100 ms a request: were only the throttled request to wait, the other jobs' reads and
+    // cancels would land inside its 1 s Retry-After.
+    world.zuora.latencyMs = 100;
     for (let i = 0; i < 6; i++) world.zuora.addJob({ ageMinutes: 300 + i });
     world.zuora.inject({ kind: 'status', status: 429, retryAfter: '1' }, { route: 'get' });
     const sweep = await sweepWith({ JANITOR_CONCURRENCY: '4' });
@@ -422,13 +426,16 @@ describe('10. throttling near the deadline', () => {
     await run(sweep);
 
     const throttled = world.zuora.requests.find((request) => request.status === 429);
+    const answeredAt = throttled?.answeredAt ?? 0;
+    // The first 50 ms: requests already on their way before the client read the 429.
     const during = world.zuora.requests.filter(
-      (request) =>
-        request.receivedAt > (throttled?.answeredAt ?? 0) + 50 &&
-        request.receivedAt < (throttled?.answeredAt ?? 0) + 900,
+      (request) => request.receivedAt > answeredAt + 50 && request.receivedAt < answeredAt + 900,
     );
+    const after = world.zuora.requests.filter((request) => request.receivedAt >= answeredAt + 900);
     expect(throttled).toBeDefined();
     expect(during).toEqual([]);
+    // Work was left when the 429 came: the throttled job's retry and other jobs' requests wait.
+    expect(after.filter((request) => request.jobId !== throttled?.jobId).length).toBeGreaterThan(0);
   });
 });
 
@@ -450,6 +457,32 @@ describe('11. query text stays out of reports and logs', () => {
   });
 
   it('bounds and scrubs the free-text reason of a cancel event', async () => {
+    const job = world.zuora.addJob({ queryStatus: 'in_progress' });
+    const cancel = await loadFunction('cancel', world.env);
+    // No query text in it, so it is scrubbed rather than withheld.
+    const reason =
+      `stuck\r\n{"level":"ERROR","message":"forged"}\u202e\u0007\t\u2066${'x'.repeat(300)}`.slice(
+        0,
+        MAX_REASON_LENGTH,
+      );
+
+    const { output, result } = await captureOutput(() =>
+      cancel(cancelEvent({ jobIds: [job.id], reason }), lambdaContext()),
+    );
+
+    const logged = jsonLines(output).find((line) => line.message === 'cancel requested')?.reason;
+    const reported = (result as Report | undefined)?.jobs[0]?.reason;
+    expect(logged).toMatch(/^stuck \{"level":"ERROR","message":"forged"\} x+/);
+    expect(reported).toContain('stuck {"level":"ERROR","message":"forged"} x');
+    for (const text of [logged, reported] as string[]) {
+      expect(text).not.toMatch(/[\p{Cc}\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/u);
+    }
+    expect((logged as string).length).toBeLessThanOrEqual(MAX_REASON_LENGTH);
+    expect(output).not.toContain('\u202e');
+    expect(output).not.toContain('\u2066');
+  });
+
+  it('withholds the reason of a cancel event that quotes a query', async () => {
     const job = world.zuora.addJob({ queryStatus: 'in_progress' });
     const cancel = await loadFunction('cancel', world.env);
     const reason = `stuck\n{"level":"ERROR","message":"forged"}\u202e ${QUERY}`.slice(0, 256);

@@ -167,13 +167,33 @@ describe('no secret or token leaks from the handlers', () => {
   });
 
   it('when the secret cannot be read', async () => {
+    // A warm container holds the canary: its first run read the secret and used it.
+    const fresh = await loadFunction('sweep', { ...world.env, POWERTOOLS_LOG_LEVEL: 'DEBUG' });
+    world.zuora.addJob({ ageMinutes: 300 });
+    expect((await captureOutput(() => fresh(scheduleInput, lambdaContext()))).error).toBe(
+      undefined,
+    );
+    // Then Zuora refuses the cached secret (rotated elsewhere), and re-reading it fails.
+    world.zuora.rotateSecret(defaultClient.clientId, 'rotated-elsewhere');
+    world.zuora.expireTokens();
+    world.zuora.addJob({ ageMinutes: 300 });
+    const before = world.zuora.requests.length;
+    const readsBefore = world.secrets.requests.length;
     world.secrets.failNext(500, 'InternalServiceError');
     world.secrets.failNext(500, 'InternalServiceError');
     world.secrets.failNext(500, 'InternalServiceError');
     world.secrets.failNext(500, 'InternalServiceError');
-    const fresh = await loadFunction('sweep', world.env);
 
-    expectNoCanary(everything(await captureOutput(() => fresh(scheduleInput, lambdaContext()))));
+    const captured = await captureOutput(() => fresh(scheduleInput, lambdaContext()));
+
+    // The run sent the canary it held, was refused, and failed to re-read the secret.
+    const minted = world.zuora.requests.slice(before).filter((r) => r.route === 'token');
+    expect(minted.map((r) => new URLSearchParams(r.body).get('client_secret'))).toContain(
+      SECRET_CANARY,
+    );
+    expect(world.secrets.requests.slice(readsBefore).map((r) => r.status)).toContain(500);
+    expect((captured.error as Error).name).toBe('CredentialsError');
+    expectNoCanary(everything(captured));
   });
 });
 

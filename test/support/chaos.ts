@@ -76,7 +76,8 @@ export function secretValue(world: ChaosWorld, clientSecret: string): string {
 
 /**
  * A fresh tenant for `seed`: the canary secret, canary tokens, 6 to 24 jobs, and (with
- * `hostile`) hostile answers until {@link calmDown}.
+ * `hostile`) hostile answers until {@link calmDown}. Returns a snapshot of the jobs as seeded
+ * (copies, not the emulator's live records), so checks can compare the end state against it.
  */
 export function seedTenant(world: ChaosWorld, random: Random, options: { hostile?: boolean } = {}) {
   const { zuora, secrets } = world;
@@ -89,7 +90,7 @@ export function seedTenant(world: ChaosWorld, random: Random, options: { hostile
   const count = random.int(6, 24);
   return Array.from({ length: count }, () => {
     const terminal = random.chance(0.2);
-    return zuora.addJob({
+    const seeded = zuora.addJob({
       ageMinutes: random.chance(0.6) ? random.int(125, 3_000) : random.int(0, 110),
       queryStatus: terminal
         ? random.pick(['completed', 'failed', 'cancelled'] as const)
@@ -99,6 +100,7 @@ export function seedTenant(world: ChaosWorld, random: Random, options: { hostile
         ? 'select Id from Account /* nightly */'
         : `select Id, Email from Contact where AccountId = '${random.int(1, 9)}' and Email like '%@example.com'`,
     });
+    return structuredClone(seeded);
   });
 }
 
@@ -313,11 +315,17 @@ export function assertLiveness(world: ChaosWorld, only?: readonly string[]): voi
   expect(leftBehind.map((job) => job.id)).toEqual([]);
 }
 
-/** Nothing protected or fresh was ever cancelled. */
+/**
+ * Nothing protected or fresh was ever cancelled. `jobs` is the snapshot {@link seedTenant}
+ * returned: the emulator's current record says whether a job ended cancelled, the snapshot what
+ * it was when seeded (a cancel rewrites `updatedOn`, so age is judged on the seeded one).
+ */
 export function assertNothingWronglyCancelled(world: ChaosWorld, jobs: EmulatedJob[]): void {
   const now = Date.now();
   for (const job of jobs) {
     const stored = world.zuora.job(job.id) as EmulatedJob;
+    expect(stored, `job ${job.id} is still stored`).toBeDefined();
+    expect(stored, 'the seeded jobs are a snapshot, not the live records').not.toBe(job);
     if (stored.queryStatus === 'cancelled' && job.queryStatus !== 'cancelled') {
       expect(job.createdBy).not.toBe(SERVICE_USER);
       expect(job.query).not.toMatch(/nightly/);
