@@ -1,19 +1,11 @@
 /** `query-janitor list`: the tenant's running jobs with their age and verdict; changes nothing. */
 
-import { boundedText } from '../contract/text.ts';
 import { DEFAULT_PAGE_SIZE } from '../zuora/client.ts';
 import { CANCELLABLE_STATUSES } from '../zuora/model.ts';
-import {
-  ageSeconds,
-  isStale,
-  oldestFirst,
-  protectionReason,
-  unreadableDateReason,
-} from './policy.ts';
-import { queryHash } from './report.ts';
+import { isStale, oldestFirst, protectionReason, unreadableDateReason } from './policy.ts';
 import { type JanitorDeps, Run, type RunOptions } from './run.ts';
 
-/** One job in a listing. */
+/** One job in a listing: what Zuora sent is bounded and scrubbed, as in a report. */
 export interface ListingEntry {
   id: string;
   entityId: string | null;
@@ -46,17 +38,20 @@ export async function listJobs(deps: JanitorDeps, options: RunOptions): Promise<
       truncated ||= page.full;
       const now = run.now();
       for (const job of page.jobs.sort(oldestFirst(run.rules.timeZone))) {
-        const unreadable = unreadableDateReason(job, run.rules.timeZone);
+        const { id, status, updatedOn, ageSeconds, createdBy, queryHash } =
+          run.report.describe(job);
+        const stale = isStale(job, now, run.rules);
+        const reason = unreadableDateReason(job, run.rules) ?? protectionReason(job, run.rules);
         jobs.push({
-          id: job.id,
+          id,
           entityId: entityId ?? null,
-          status: job.queryStatus,
-          updatedOn: typeof job.updatedOn === 'string' ? boundedText(job.updatedOn, 40) : null,
-          ageSeconds: ageSeconds(job, now, run.rules.timeZone),
-          createdBy: typeof job.createdBy === 'string' ? boundedText(job.createdBy, 64) : null,
-          queryHash: queryHash(job.query),
-          stale: isStale(job, now, run.rules),
-          protected: unreadable ?? protectionReason(job, run.rules) ?? null,
+          status,
+          updatedOn,
+          ageSeconds,
+          createdBy,
+          queryHash,
+          stale,
+          protected: reason === undefined ? null : run.report.reason(job, reason),
         });
       }
     }

@@ -15,6 +15,7 @@ import {
   type QueryJob,
   type QueryStatus,
 } from '../zuora/model.ts';
+import type { JobText } from './job-text.ts';
 import type { QueryMatcher } from './pattern.ts';
 import { parseTimestamp } from './timestamp.ts';
 
@@ -32,6 +33,11 @@ export interface PolicyRules {
   readonly timeZone?: string | undefined;
   /** The pressure rule (see `pressure.ts`); off when undefined. */
   readonly pressure?: ResolvedPressure | undefined;
+  /**
+   * How a reason quotes what Zuora sent about a job: a run scrubs it with its redactor, as it
+   * scrubs the job's fields. Without it, a quote is only bounded.
+   */
+  readonly quote?: JobText | undefined;
 }
 
 /** True for `accepted` and `in_progress`, the statuses Zuora lets us cancel. */
@@ -56,14 +62,15 @@ export function ageSeconds(
 
 /** Why the job's age cannot be known, or undefined when `updatedOn` reads as a date-time. */
 export function unreadableDateReason(
-  job: Pick<QueryJob, 'updatedOn'>,
-  timeZone?: string,
+  job: Pick<QueryJob, 'updatedOn' | 'query'>,
+  rules: Pick<PolicyRules, 'timeZone' | 'quote'> = {},
 ): string | undefined {
-  if (updatedAt(job, timeZone) !== undefined) return undefined;
+  if (updatedAt(job, rules.timeZone) !== undefined) return undefined;
   if (job.updatedOn === undefined || job.updatedOn === null || job.updatedOn === '') {
     return 'updatedOn is missing: age unknown';
   }
-  return `updatedOn "${boundedText(job.updatedOn, 40)}" is not an ISO 8601 date-time: age unknown`;
+  const quoted = rules.quote?.(job, job.updatedOn, 40) ?? boundedText(job.updatedOn, 40);
+  return `updatedOn "${quoted}" is not an ISO 8601 date-time: age unknown`;
 }
 
 /** True when the job is cancellable and known to be older than its status's threshold. */
@@ -156,7 +163,7 @@ export function recheck(
       reason: `${job.queryStatus} when read before the cancel`,
     };
   }
-  const unreadable = unreadableDateReason(job, rules.timeZone);
+  const unreadable = unreadableDateReason(job, rules);
   if (unreadable) return { verdict: 'protected', reason: unreadable };
   const reason = protectionReason(job, rules);
   if (reason) return { verdict: 'protected', reason };

@@ -21,7 +21,9 @@ import {
   ZuoraNetworkError,
 } from '../zuora/errors.ts';
 import type { QueryJob } from '../zuora/model.ts';
+import { Redactor } from '../zuora/redact.ts';
 import type { RetryPolicy } from '../zuora/retry.ts';
+import { jobText } from './job-text.ts';
 import type { PolicyRules, WarningWindow } from './policy.ts';
 import {
   type Outcome,
@@ -125,6 +127,11 @@ export class Run {
     this.deadline = options.deadline;
     this.#signal = options.signal;
     this.requestReason = options.reason;
+    this.log = withKeys(deps.log, { runId: this.runId, tenant: config.name });
+    // One redactor for the run: the client teaches it the secret, the tokens and the queries it
+    // reads; the report, the logs and the policy's reasons scrub what jobs say with it.
+    const redactor = new Redactor();
+    const text = jobText(redactor);
     this.rules = {
       staleAfterMs:
         options.staleAfterMs === undefined
@@ -135,13 +142,14 @@ export class Run {
       onlyCreatedBy: config.onlyCreatedBy,
       timeZone: config.timeZone,
       pressure: withFloor(config.pressure, options.staleAfterMs),
+      quote: text,
     };
     this.report = new ReportBuilder(
       { runId: this.runId, tenant: config.name, trigger: options.trigger, dryRun: this.dryRun },
-      { now: this.now, timeZone: config.timeZone },
+      { now: this.now, timeZone: config.timeZone, text },
     );
-    this.log = withKeys(deps.log, { runId: this.runId, tenant: config.name });
     this.zuora = new ZuoraClient({
+      redactor,
       credentials: refreshingOncePerRun(deps.credentials),
       tokens: deps.tokens,
       trackId: this.runId,

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { jobText } from '../../lib/janitor/job-text.ts';
 import { compileQueryMatcher } from '../../lib/janitor/pattern.ts';
 import { planSweep } from '../../lib/janitor/plan.ts';
 import {
@@ -14,6 +15,8 @@ import {
   warningDue,
 } from '../../lib/janitor/policy.ts';
 import { QUERY_STATUSES, type QueryJob } from '../../lib/zuora/model.ts';
+import { Redactor, WITHHELD } from '../../lib/zuora/redact.ts';
+import { SECRET_CANARY } from '../support/canaries.ts';
 
 const NOW = Date.parse('2026-11-28T12:00:00Z');
 const HOUR = 3_600_000;
@@ -307,6 +310,35 @@ describe('the reasons a job is held, in words', () => {
       'updatedOn "Nov 28" is not an ISO 8601 date-time: age unknown',
     );
     expect(unreadableDateReason({ updatedOn: '2026-11-28T12:00:00Z' })).toBeUndefined();
+  });
+
+  it('quotes an unreadable updatedOn as the run scrubs it: no secret, token or query text', () => {
+    const redactor = new Redactor();
+    redactor.addSecret(SECRET_CANARY);
+    const scrubbed = { ...rules, quote: jobText(redactor) };
+
+    expect(unreadableDateReason({ updatedOn: SECRET_CANARY }, scrubbed)).toBe(
+      'updatedOn "[redacted]" is not an ISO 8601 date-time: age unknown',
+    );
+    expect(
+      recheck(job({ updatedOn: 'select ssn from contact' }), {
+        now: NOW,
+        rules: scrubbed,
+        requireStale: false,
+      }),
+    ).toEqual({
+      verdict: 'protected',
+      reason: `updatedOn "${WITHHELD}" is not an ISO 8601 date-time: age unknown`,
+    });
+    const short = 'ssn 078 /+=%';
+    expect(
+      planSweep([job({ query: short, updatedOn: short })], {
+        now: NOW,
+        rules: scrubbed,
+        maxCancels: 1,
+        dryRun: false,
+      }).protected[0]?.reason,
+    ).toBe(`updatedOn "${WITHHELD}" is not an ISO 8601 date-time: age unknown`);
   });
 
   it('names the owner rule that cannot be checked', () => {
