@@ -15,6 +15,7 @@ export interface ListingEntry {
   createdBy: string | null;
   queryHash: string | null;
   stale: boolean;
+  /** Why a stale job (or one that cannot be dated) will not be cancelled; null otherwise. */
   protected: string | null;
 }
 
@@ -41,7 +42,11 @@ export async function listJobs(deps: JanitorDeps, options: RunOptions): Promise<
         const { id, status, updatedOn, ageSeconds, createdBy, queryHash } =
           run.report.describe(job);
         const stale = isStale(job, now, run.rules);
-        const reason = unreadableDateReason(job, run.rules) ?? protectionReason(job, run.rules);
+        // Protect rules matter only to a job old enough to cancel: a fresh one is not worth the
+        // time a protect pattern may take.
+        const reason =
+          unreadableDateReason(job, run.rules) ??
+          (stale ? protectionReason(job, run.rules) : undefined);
         jobs.push({
           id,
           entityId: entityId ?? null,

@@ -97,9 +97,14 @@ function ownerOf(job: QueryJob): string | undefined {
   return owner && /^[\x21-\x7e]{1,256}$/.test(owner) ? owner.toLowerCase() : undefined;
 }
 
+/** Why a job is protected once the protect pattern has timed out in the run. */
+export const PATTERN_SPENT =
+  'protectQueryPattern could not be evaluated: it timed out earlier in this run';
+
 /**
  * Why the job must not be cancelled (a protect rule applies, or one cannot be evaluated), or
- * undefined when it may be. User ids compare case-insensitively.
+ * undefined when it may be. User ids compare case-insensitively. The protect pattern is run last,
+ * only when no other rule decides.
  */
 export function protectionReason(job: QueryJob, rules: PolicyRules): string | undefined {
   const ownerRules = rules.protectCreatedBy.length > 0 || rules.onlyCreatedBy.length > 0;
@@ -121,6 +126,8 @@ export function protectionReason(job: QueryJob, rules: PolicyRules): string | un
     if (typeof job.query !== 'string') {
       return 'query is missing, so protectQueryPattern cannot be checked';
     }
+    // Its time is spent once per run: after a timeout the pattern is not run again.
+    if (pattern.timedOut) return PATTERN_SPENT;
     const matched = pattern.test(job.query);
     if (matched === undefined) return 'protectQueryPattern did not finish on this query in time';
     if (matched) return 'query matches protectQueryPattern';
@@ -207,11 +214,11 @@ export function warningDue(
 ): number | undefined {
   if (!isCancellableStatus(job.queryStatus)) return undefined;
   const at = updatedAt(job, rules.timeZone);
-  if (at === undefined || isStale(job, now, rules) || protectionReason(job, rules))
-    return undefined;
+  if (at === undefined || isStale(job, now, rules)) return undefined;
   const eligibleAt = at + rules.staleAfterMs[job.queryStatus];
   const crossing = eligibleAt - window.warnBeforeMs;
   const inWindow =
     crossing > window.scheduledAt - window.periodMs && crossing <= window.scheduledAt;
-  return inWindow ? eligibleAt : undefined;
+  // Protect rules last: a protect pattern is run only for the few jobs due a warning.
+  return inWindow && protectionReason(job, rules) === undefined ? eligibleAt : undefined;
 }

@@ -24,6 +24,7 @@ import type { QueryJob } from '../zuora/model.ts';
 import { Redactor } from '../zuora/redact.ts';
 import type { RetryPolicy } from '../zuora/retry.ts';
 import { jobText } from './job-text.ts';
+import { forOneRun, type QueryMatcher } from './pattern.ts';
 import type { PolicyRules, WarningWindow } from './policy.ts';
 import {
   type Outcome,
@@ -138,7 +139,7 @@ export class Run {
           ? config.staleAfterMs
           : { accepted: options.staleAfterMs, in_progress: options.staleAfterMs },
       protectCreatedBy: config.protectCreatedBy,
-      protectQueryPattern: config.protectQueryPattern,
+      protectQueryPattern: patternForRun(config.protectQueryPattern, this.log),
       onlyCreatedBy: config.onlyCreatedBy,
       timeZone: config.timeZone,
       pressure: withFloor(config.pressure, options.staleAfterMs),
@@ -264,6 +265,19 @@ function withFloor(
     staleAfterMs: Math.max(pressure.staleAfterMs, floorMs),
     retriedStaleAfterMs: Math.max(pressure.retriedStaleAfterMs, floorMs),
   };
+}
+
+/**
+ * The protect pattern for one run: once a test times out, it is not run again in this run, and
+ * the run says so once (each job it protects says why in its own record).
+ */
+function patternForRun(pattern: QueryMatcher | undefined, log: Log): QueryMatcher | undefined {
+  if (pattern === undefined) return undefined;
+  return forOneRun(pattern, () =>
+    log.warn(
+      'protectQueryPattern did not finish in time: it is not evaluated again in this run, and every stale job it would apply to is protected',
+    ),
+  );
 }
 
 /** Errors that mean the run could not talk to Zuora at all, rather than a per-job problem. */
