@@ -1,20 +1,17 @@
 /** `query-janitor list`: the tenant's running jobs with their age and verdict; changes nothing. */
 
-import { boundedText } from '../contract/text.ts';
 import { DEFAULT_PAGE_SIZE } from '../zuora/client.ts';
-import { CANCELLABLE_STATUSES, MAX_STATUS_TEXT } from '../zuora/model.ts';
+import { CANCELLABLE_STATUSES } from '../zuora/model.ts';
 import {
-  ageSeconds,
   isStale,
   oldestFirst,
   protectionReason,
   unjudgedStatusReason,
   unreadableDateReason,
 } from './policy.ts';
-import { queryHash } from './report.ts';
 import { type JanitorDeps, Run, type RunOptions } from './run.ts';
 
-/** One job in a listing. */
+/** One job in a listing: what Zuora sent is bounded and scrubbed, as in a report. */
 export interface ListingEntry {
   id: string;
   entityId: string | null;
@@ -24,6 +21,7 @@ export interface ListingEntry {
   createdBy: string | null;
   queryHash: string | null;
   stale: boolean;
+  /** Why a stale job (or one that cannot be dated) will not be cancelled; null otherwise. */
   protected: string | null;
 }
 
@@ -47,21 +45,26 @@ export async function listJobs(deps: JanitorDeps, options: RunOptions): Promise<
       truncated ||= page.full;
       const now = run.now();
       for (const job of page.jobs.sort(oldestFirst(run.rules.timeZone))) {
-        // Why the sweep would hold the job, in the order it asks: status, then date, then rules.
-        const held =
+        const { id, status, updatedOn, ageSeconds, createdBy, queryHash } =
+          run.report.describe(job);
+        const stale = isStale(job, now, run.rules);
+        // Why the sweep would hold the job, in the order it asks: status, then date, then the
+        // protect rules, which matter only to a job old enough to cancel (a fresh one is not
+        // worth the time a protect pattern may take).
+        const reason =
           unjudgedStatusReason(job) ??
-          unreadableDateReason(job, run.rules.timeZone) ??
-          protectionReason(job, run.rules);
+          unreadableDateReason(job, run.rules) ??
+          (stale ? protectionReason(job, run.rules) : undefined);
         jobs.push({
-          id: job.id,
+          id,
           entityId: entityId ?? null,
-          status: boundedText(job.queryStatus, MAX_STATUS_TEXT),
-          updatedOn: typeof job.updatedOn === 'string' ? boundedText(job.updatedOn, 40) : null,
-          ageSeconds: ageSeconds(job, now, run.rules.timeZone),
-          createdBy: typeof job.createdBy === 'string' ? boundedText(job.createdBy, 64) : null,
-          queryHash: queryHash(job.query),
-          stale: isStale(job, now, run.rules),
-          protected: held ?? null,
+          status,
+          updatedOn,
+          ageSeconds,
+          createdBy,
+          queryHash,
+          stale,
+          protected: reason === undefined ? null : run.report.reason(job, reason),
         });
       }
     }

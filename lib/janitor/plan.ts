@@ -71,7 +71,7 @@ export function planSweep<J extends QueryJob>(
       fresh.push(job);
       continue;
     }
-    const unreadable = unreadableDateReason(job, rules.timeZone);
+    const unreadable = unreadableDateReason(job, rules);
     if (unreadable) {
       protectedJobs.push({ job, reason: unreadable });
       continue;

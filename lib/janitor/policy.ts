@@ -18,6 +18,7 @@ import {
   MAX_STATUS_TEXT,
   type QueryJob,
 } from '../zuora/model.ts';
+import type { JobText } from './job-text.ts';
 import type { QueryMatcher } from './pattern.ts';
 import { parseTimestamp } from './timestamp.ts';
 
@@ -35,6 +36,11 @@ export interface PolicyRules {
   readonly timeZone?: string | undefined;
   /** The pressure rule (see `pressure.ts`); off when undefined. */
   readonly pressure?: ResolvedPressure | undefined;
+  /**
+   * How a reason quotes what Zuora sent about a job: a run scrubs it with its redactor, as it
+   * scrubs the job's fields. Without it, a quote is only bounded.
+   */
+  readonly quote?: JobText | undefined;
 }
 
 /** True for `accepted` and `in_progress`, the statuses Zuora lets us cancel. */
@@ -69,14 +75,15 @@ export function ageSeconds(
 
 /** Why the job's age cannot be known, or undefined when `updatedOn` reads as a date-time. */
 export function unreadableDateReason(
-  job: Pick<QueryJob, 'updatedOn'>,
-  timeZone?: string,
+  job: Pick<QueryJob, 'updatedOn' | 'query'>,
+  rules: Pick<PolicyRules, 'timeZone' | 'quote'> = {},
 ): string | undefined {
-  if (updatedAt(job, timeZone) !== undefined) return undefined;
+  if (updatedAt(job, rules.timeZone) !== undefined) return undefined;
   if (job.updatedOn === undefined || job.updatedOn === null || job.updatedOn === '') {
     return 'updatedOn is missing: age unknown';
   }
-  return `updatedOn "${boundedText(job.updatedOn, 40)}" is not an ISO 8601 date-time: age unknown`;
+  const quoted = rules.quote?.(job, job.updatedOn, 40) ?? boundedText(job.updatedOn, 40);
+  return `updatedOn "${quoted}" is not an ISO 8601 date-time: age unknown`;
 }
 
 /** True when the job is cancellable and known to be older than its status's threshold. */
@@ -103,9 +110,14 @@ function ownerOf(job: QueryJob): string | undefined {
   return owner && /^[\x21-\x7e]{1,256}$/.test(owner) ? owner.toLowerCase() : undefined;
 }
 
+/** Why a job is protected once the protect pattern has timed out in the run. */
+export const PATTERN_SPENT =
+  'protectQueryPattern could not be evaluated: it timed out earlier in this run';
+
 /**
  * Why the job must not be cancelled (a protect rule applies, or one cannot be evaluated), or
- * undefined when it may be. User ids compare case-insensitively.
+ * undefined when it may be. User ids compare case-insensitively. The protect pattern is run last,
+ * only when no other rule decides.
  */
 export function protectionReason(job: QueryJob, rules: PolicyRules): string | undefined {
   const ownerRules = rules.protectCreatedBy.length > 0 || rules.onlyCreatedBy.length > 0;
@@ -127,6 +139,8 @@ export function protectionReason(job: QueryJob, rules: PolicyRules): string | un
     if (typeof job.query !== 'string') {
       return 'query is missing, so protectQueryPattern cannot be checked';
     }
+    // Its time is spent once per run: after a timeout the pattern is not run again.
+    if (pattern.timedOut) return PATTERN_SPENT;
     const matched = pattern.test(job.query);
     if (matched === undefined) return 'protectQueryPattern did not finish on this query in time';
     if (matched) return 'query matches protectQueryPattern';
@@ -180,7 +194,7 @@ export function recheck(
       reason: `${job.queryStatus} when read before the cancel`,
     };
   }
-  const unreadable = unreadableDateReason(job, rules.timeZone);
+  const unreadable = unreadableDateReason(job, rules);
   if (unreadable) return { verdict: 'protected', reason: unreadable };
   const reason = protectionReason(job, rules);
   if (reason) return { verdict: 'protected', reason };
@@ -224,11 +238,11 @@ export function warningDue(
 ): number | undefined {
   if (!isCancellableStatus(job.queryStatus)) return undefined;
   const at = updatedAt(job, rules.timeZone);
-  if (at === undefined || isStale(job, now, rules) || protectionReason(job, rules))
-    return undefined;
+  if (at === undefined || isStale(job, now, rules)) return undefined;
   const eligibleAt = at + rules.staleAfterMs[job.queryStatus];
   const crossing = eligibleAt - window.warnBeforeMs;
   const inWindow =
     crossing > window.scheduledAt - window.periodMs && crossing <= window.scheduledAt;
-  return inWindow ? eligibleAt : undefined;
+  // Protect rules last: a protect pattern is run only for the few jobs due a warning.
+  return inWindow && protectionReason(job, rules) === undefined ? eligibleAt : undefined;
 }

@@ -3,9 +3,9 @@
  * from the job entries, so they always add up: `stale` equals the sum of the outcome counts.
  */
 import { createHash } from 'node:crypto';
-import { boundedText } from '../contract/text.ts';
 import { type JobStatus, MAX_STATUS_TEXT, type QueryJob } from '../zuora/model.ts';
 import type { Capacity } from './capacity.ts';
+import { type JobText, jobText } from './job-text.ts';
 import { ageSeconds } from './policy.ts';
 
 /** What happened to one stale or requested job. */
@@ -21,7 +21,10 @@ export type Outcome =
 /** What started the run. */
 export type Trigger = 'schedule' | 'sweep-event' | 'cancel-event' | 'cli';
 
-/** One job in the report. Fields Zuora did not tell us (a job not found) are null. */
+/**
+ * One job in the report. Fields Zuora did not tell us (a job not found) are null; what it did
+ * tell is bounded and scrubbed (see `job-text.ts`).
+ */
 export interface JobReport {
   id: string;
   /** As Zuora sent it: one of the six it documents, or (bounded, scrubbed) text it does not. */
@@ -101,6 +104,7 @@ export class ReportBuilder {
   readonly #started: number;
   readonly #now: () => number;
   readonly #timeZone: string | undefined;
+  readonly #text: JobText;
   readonly runId: string;
   readonly tenant: string;
   readonly trigger: Trigger;
@@ -111,7 +115,12 @@ export class ReportBuilder {
 
   constructor(
     run: { runId: string; tenant: string; trigger: Trigger; dryRun: boolean },
-    options: { now?: (() => number) | undefined; timeZone?: string | undefined } = {},
+    options: {
+      now?: (() => number) | undefined;
+      timeZone?: string | undefined;
+      /** How job fields are scrubbed: the run's redactor. Without it, a fresh one. */
+      text?: JobText | undefined;
+    } = {},
   ) {
     const { runId, tenant, trigger, dryRun } = run;
     this.runId = runId;
@@ -121,6 +130,7 @@ export class ReportBuilder {
     const now = options.now ?? Date.now;
     this.#now = now;
     this.#timeZone = options.timeZone;
+    this.#text = options.text ?? jobText();
     this.#started = now();
   }
 
@@ -131,17 +141,18 @@ export class ReportBuilder {
 
   /** Records the outcome of a job we know (from a list or a read). */
   record(job: QueryJob, outcome: Outcome, extra: OutcomeDetails = {}): JobReport {
-    return this.#put({ ...this.describe(job), outcome }, extra);
+    return this.#put({ ...this.describe(job), outcome }, extra, job);
   }
 
-  /** How a job appears in reports and events (without an outcome). */
-  describe(job: QueryJob): Omit<JobReport, 'outcome'> {
-    // What Zuora sent is bounded before it is kept: these strings reach logs and events.
+  /** How a job appears in reports, listings, logs and events (without an outcome). */
+  describe(job: QueryJob): Omit<JobReport, 'outcome' | 'status'> & { status: string } {
+    // What Zuora sent is bounded and scrubbed before it is kept: these strings reach logs and
+    // events, and a field can hold a token, a secret or a query as well as a date or an id.
     const text = (value: string | null | undefined, max: number) =>
-      typeof value === 'string' ? boundedText(value, max) : null;
+      typeof value === 'string' ? this.#text(job, value, max) : null;
     return {
       id: job.id,
-      status: text(job.queryStatus, MAX_STATUS_TEXT),
+      status: this.#text(job, job.queryStatus, MAX_STATUS_TEXT),
       updatedOn: text(job.updatedOn, 40),
       ageSeconds: ageSeconds(job, this.#now(), this.#timeZone),
       createdBy: text(job.createdBy, 64),
@@ -163,8 +174,16 @@ export class ReportBuilder {
     return this.#put(entry, extra);
   }
 
-  #put(entry: JobReport, extra: OutcomeDetails) {
-    if (extra.reason !== undefined) entry.reason = boundedText(extra.reason, 300);
+  /**
+   * A reason about `job` made safe to print. Reasons are our words, but may quote what Zuora sent
+   * (a date it could not read, a status): they are scrubbed like the job's fields.
+   */
+  reason(job: Pick<QueryJob, 'query'>, reason: string): string {
+    return this.#text(job, reason, 300);
+  }
+
+  #put(entry: JobReport, extra: OutcomeDetails, job: Pick<QueryJob, 'query'> = {}) {
+    if (extra.reason !== undefined) entry.reason = this.reason(job, extra.reason);
     if (extra.httpStatus !== undefined) entry.httpStatus = extra.httpStatus;
     if (extra.error !== undefined) entry.error = extra.error;
     this.#jobs.set(entry.id.toLowerCase(), entry);

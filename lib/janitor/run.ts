@@ -21,7 +21,10 @@ import {
   ZuoraNetworkError,
 } from '../zuora/errors.ts';
 import type { QueryJob } from '../zuora/model.ts';
+import { Redactor } from '../zuora/redact.ts';
 import type { RetryPolicy } from '../zuora/retry.ts';
+import { jobText } from './job-text.ts';
+import { forOneRun, type QueryMatcher } from './pattern.ts';
 import type { PolicyRules, WarningWindow } from './policy.ts';
 import {
   type Outcome,
@@ -125,23 +128,29 @@ export class Run {
     this.deadline = options.deadline;
     this.#signal = options.signal;
     this.requestReason = options.reason;
+    this.log = withKeys(deps.log, { runId: this.runId, tenant: config.name });
+    // One redactor for the run: the client teaches it the secret, the tokens and the queries it
+    // reads; the report, the logs and the policy's reasons scrub what jobs say with it.
+    const redactor = new Redactor();
+    const text = jobText(redactor);
     this.rules = {
       staleAfterMs:
         options.staleAfterMs === undefined
           ? config.staleAfterMs
           : { accepted: options.staleAfterMs, in_progress: options.staleAfterMs },
       protectCreatedBy: config.protectCreatedBy,
-      protectQueryPattern: config.protectQueryPattern,
+      protectQueryPattern: patternForRun(config.protectQueryPattern, this.log),
       onlyCreatedBy: config.onlyCreatedBy,
       timeZone: config.timeZone,
       pressure: withFloor(config.pressure, options.staleAfterMs),
+      quote: text,
     };
     this.report = new ReportBuilder(
       { runId: this.runId, tenant: config.name, trigger: options.trigger, dryRun: this.dryRun },
-      { now: this.now, timeZone: config.timeZone },
+      { now: this.now, timeZone: config.timeZone, text },
     );
-    this.log = withKeys(deps.log, { runId: this.runId, tenant: config.name });
     this.zuora = new ZuoraClient({
+      redactor,
       credentials: refreshingOncePerRun(deps.credentials),
       tokens: deps.tokens,
       trackId: this.runId,
@@ -256,6 +265,19 @@ function withFloor(
     staleAfterMs: Math.max(pressure.staleAfterMs, floorMs),
     retriedStaleAfterMs: Math.max(pressure.retriedStaleAfterMs, floorMs),
   };
+}
+
+/**
+ * The protect pattern for one run: once a test times out, it is not run again in this run, and
+ * the run says so once (each job it protects says why in its own record).
+ */
+function patternForRun(pattern: QueryMatcher | undefined, log: Log): QueryMatcher | undefined {
+  if (pattern === undefined) return undefined;
+  return forOneRun(pattern, () =>
+    log.warn(
+      'protectQueryPattern did not finish in time: it is not evaluated again in this run, and every stale job it would apply to is protected',
+    ),
+  );
 }
 
 /** Errors that mean the run could not talk to Zuora at all, rather than a per-job problem. */

@@ -180,13 +180,13 @@ function warn(run: Run, fresh: readonly EntityJob[], options: RunOptions): void 
   for (const job of fresh) {
     const eligibleAt = warningDue(job, now, run.rules, window);
     if (eligibleAt === undefined) continue;
-    const { id, ageSeconds, createdBy, queryHash } = run.report.describe(job);
+    const { id, status, ageSeconds, createdBy, queryHash } = run.report.describe(job);
     const at = new Date(eligibleAt).toISOString();
     const threshold = formatDuration(run.rules.staleAfterMs[job.queryStatus as CancellableStatus]);
-    const reason = `will be stale at ${at}: ${job.queryStatus} past its threshold of ${threshold}`;
+    const reason = `will be stale at ${at}: ${status} past its threshold of ${threshold}`;
     const warned = {
       id,
-      status: job.queryStatus,
+      status,
       ageSeconds,
       createdBy,
       queryHash,

@@ -36,6 +36,11 @@ export interface ZuoraClientOptions
   credentials: CredentialSource;
   tokens: TokenCache;
   log?: Log | undefined;
+  /**
+   * The run's redactor, when the run scrubs more than this client's errors (the jobs it reports):
+   * the client teaches it the secret, the tokens and every query it reads.
+   */
+  redactor?: Redactor | undefined;
 }
 
 /** One page of `GET /query/jobs`. */
@@ -56,7 +61,7 @@ export type EntityId = string | undefined;
  */
 export class ZuoraClient {
   readonly #options: ZuoraClientOptions;
-  readonly #redactor = new Redactor();
+  readonly #redactor: Redactor;
   readonly #gate = new RequestGate();
   /** Every transport this client used (a credential reload starts a new one), for stats. */
   readonly #transports: HttpTransport[] = [];
@@ -70,6 +75,7 @@ export class ZuoraClient {
 
   constructor(options: ZuoraClientOptions) {
     this.#options = options;
+    this.#redactor = options.redactor ?? new Redactor();
   }
 
   /** Requests sent so far (retries included). */

@@ -5,9 +5,17 @@
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Report } from '../../lib/janitor/index.ts';
+import { WITHHELD } from '../../lib/zuora/redact.ts';
 import { EventBridgeEmulator } from '../emulator/eventbridge.ts';
 import { type Fleet, startFleet } from '../emulator/fleet.ts';
-import { leakedForms, SECRET_CANARY } from '../support/canaries.ts';
+import {
+  leakedForms,
+  QUERY_CANARY,
+  SECRET_CANARY,
+  SQL_CANARY,
+  TOKEN_CANARY,
+  tokenAsOwner,
+} from '../support/canaries.ts';
 import { cancelEvent, sweepEvent } from '../support/events.ts';
 import { captureOutput, jsonLines, lambdaContext, loadFunction } from '../support/lambda.ts';
 
@@ -138,6 +146,42 @@ describe('result events', () => {
     expect(
       leakedForms(published, [SECRET_CANARY, 'emulator-client-secret-0001', ...us.issuedTokens()]),
     ).toEqual([]);
+  });
+
+  it("never carry a secret, token or query text that a job's own fields hold", async () => {
+    const us = fleet.tenant('prod-us');
+    us.tokenPrefix = TOKEN_CANARY;
+    const secret = 'emulator-client-secret-0001';
+    const scheduledTime = new Date(Math.floor(Date.now() / 900_000) * 900_000);
+    const bySecret = us.addJob({ ageMinutes: 300, createdBy: secret });
+    const bySql = us.addJob({ ageMinutes: 300, createdBy: SQL_CANARY });
+    const byOwnQuery = us.addJob({ ageMinutes: 300, query: QUERY_CANARY, createdBy: QUERY_CANARY });
+    // Crosses its warning age five minutes before the scheduled time.
+    const warned = us.addJob({
+      updatedOn: new Date(scheduledTime.getTime() - 95 * 60_000).toISOString(),
+      queryStatus: 'in_progress',
+    });
+    tokenAsOwner(us, warned.id);
+    us.inject(
+      { kind: 'status', status: 403, body: '{"code":1009,"message":"denied"}' },
+      { route: 'cancel', jobId: byOwnQuery.id },
+    );
+
+    await invoke('sweep', {
+      trigger: 'schedule',
+      tenant: 'prod-us',
+      scheduledTime: scheduledTime.toISOString().replace(/\.\d+Z$/, 'Z'),
+    });
+
+    const owners = new Map(bus.events.map((event) => [event.detail.jobId, event.detail.owner]));
+    expect(owners.get(bySecret.id)).toBe('[redacted]');
+    expect(owners.get(bySql.id)).toBe(WITHHELD);
+    expect(owners.get(byOwnQuery.id)).toBe(WITHHELD);
+    expect(owners.get(warned.id)).toBe('[redacted]');
+    const published = JSON.stringify(bus.calls);
+    expect(leakedForms(published, [secret, QUERY_CANARY, ...us.issuedTokens()])).toEqual([]);
+    expect(published).not.toContain(TOKEN_CANARY);
+    expect(published).not.toMatch(/select ssn/);
   });
 
   it('are sent in batches within the service limits', async () => {

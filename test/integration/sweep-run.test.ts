@@ -9,6 +9,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config.ts';
 import { cancelJobs } from '../../lib/janitor/cancel.ts';
 import { listJobs } from '../../lib/janitor/list.ts';
+import { PATTERN_SPENT } from '../../lib/janitor/policy.ts';
 import { type JanitorDeps, Run, type RunOptions } from '../../lib/janitor/run.ts';
 import { sweep } from '../../lib/janitor/sweep.ts';
 import { TokenCache } from '../../lib/zuora/auth.ts';
@@ -564,5 +565,68 @@ describe('listJobs', () => {
 
     expect(listing.truncated).toBe(true);
     expect(listing.jobs).toHaveLength(101);
+  });
+});
+
+describe('a protect pattern that times out', () => {
+  const PATTERN = { JANITOR_PROTECT_QUERY_PATTERN: '^(a+)+$' };
+  const SLOW_QUERY = `${'a'.repeat(40)}!`;
+  const FIRST = 'protectQueryPattern did not finish on this query in time';
+  const slow = (count: number, fields: { ageMinutes: number }) =>
+    Array.from({ length: count }, (_, i) =>
+      zuora.addJob({
+        ...fields,
+        query: SLOW_QUERY,
+        queryStatus: i % 2 === 0 ? 'accepted' : 'in_progress',
+      }),
+    );
+  const timeoutWarnings = (log: ReturnType<typeof recordingLog>) =>
+    log.records.filter((record) => record.message.startsWith('protectQueryPattern did not finish'));
+
+  it('costs a sweep one timeout: every stale job protected, saying why, with one warning', async () => {
+    slow(198, { ageMinutes: 300 });
+    const { janitor, log } = deps(PATTERN);
+
+    const report = await sweep(janitor, options());
+
+    expect(report.counts).toMatchObject({ scanned: 198, stale: 198, protected: 198 });
+    expect(report.jobs.filter((job) => job.reason === FIRST)).toHaveLength(1);
+    expect(report.jobs.filter((job) => job.reason === PATTERN_SPENT)).toHaveLength(197);
+    expect(zuora.requestsTo('get')).toEqual([]);
+    expect(zuora.requestsTo('cancel')).toEqual([]);
+    expect(timeoutWarnings(log).map((record) => record.level)).toEqual(['warn']);
+    // The next run tries the pattern again: a timeout is remembered per run, not per process.
+    const { janitor: next, log: nextLog } = deps(PATTERN);
+    const again = await sweep({ ...next, config: janitor.config }, options());
+    expect(again.jobs.filter((job) => job.reason === FIRST)).toHaveLength(1);
+    expect(timeoutWarnings(nextLog)).toHaveLength(1);
+  });
+
+  it('costs a cancel request one timeout, whatever its size', async () => {
+    const jobs = slow(60, { ageMinutes: 1 });
+    const { janitor, log } = deps(PATTERN);
+
+    const report = await cancelJobs(
+      janitor,
+      jobs.map((job) => job.id),
+      options({ trigger: 'cancel-event' }),
+    );
+
+    expect(report.counts).toMatchObject({ stale: 60, protected: 60 });
+    expect(report.jobs.filter((job) => job.reason === FIRST)).toHaveLength(1);
+    expect(report.jobs.filter((job) => job.reason === PATTERN_SPENT)).toHaveLength(59);
+    expect(zuora.requestsTo('cancel')).toEqual([]);
+    expect(timeoutWarnings(log)).toHaveLength(1);
+  });
+
+  it('is not run for fresh jobs in a listing', async () => {
+    slow(198, { ageMinutes: 5 });
+    const { janitor, log } = deps({ ...PATTERN, JANITOR_STALE_AFTER: '2h' });
+
+    const listing = await listJobs(janitor, options({ trigger: 'cli' }));
+
+    expect(listing.jobs).toHaveLength(198);
+    expect(listing.jobs.every((job) => !job.stale && job.protected === null)).toBe(true);
+    expect(timeoutWarnings(log)).toEqual([]);
   });
 });

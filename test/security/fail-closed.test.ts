@@ -12,6 +12,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { QueryJobJanitor } from '../../infra/query-job-janitor.ts';
 import { MAX_REASON_LENGTH } from '../../lib/contract/limits.ts';
 import type { Report } from '../../lib/janitor/index.ts';
+import { PATTERN_SPENT } from '../../lib/janitor/policy.ts';
 import { parseBaseUrl } from '../../lib/zuora/endpoint.ts';
 import { defaultClient, type Fault, queryError } from '../emulator/zuora.ts';
 import { leakedForms, SECRET_CANARY, TOKEN_CANARY } from '../support/canaries.ts';
@@ -263,6 +264,56 @@ describe('6. a catastrophic protect pattern cannot stall a run', () => {
     for (const job of jobs) expect(world.zuora.job(job.id)?.queryStatus).toBe('accepted');
     expect(report?.counts).toMatchObject({ stale: 5, protected: 5 });
   });
+});
+
+describe('6. ... nor hold a run past its deadline by timing out on every job', () => {
+  it('spends one timeout per run: the CLI sweeps 300 such jobs and ends, every one protected', async () => {
+    // 300 stale jobs, each a 50 ms timeout: 15 s if the pattern were tried on every one.
+    for (const entityId of ['e1', 'e2']) {
+      for (let i = 0; i < 150; i++) {
+        world.zuora.addJob({
+          ageMinutes: 300,
+          entityId,
+          queryStatus: i % 2 === 0 ? 'accepted' : 'in_progress',
+          query: `${'a'.repeat(40)}!`,
+        });
+      }
+    }
+
+    const result = await runCliProcess(['sweep', '--json', '--timeout', '3s'], {
+      env: cliEnv({ JANITOR_PROTECT_QUERY_PATTERN: '^(a+)+$', ZUORA_ENTITY_IDS: 'e1,e2' }),
+      timeoutMs: 30_000,
+    });
+
+    expect(result.signal).toBeNull();
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout) as Report;
+    expect(report.counts).toMatchObject({ scanned: 300, stale: 300, protected: 300 });
+    const reasons = report.jobs.map((job) => job.reason);
+    expect(reasons.filter((reason) => reason === PATTERN_SPENT)).toHaveLength(299);
+    expect(reasons.filter((reason) => reason?.includes('did not finish'))).toHaveLength(1);
+    expect(world.zuora.requestsTo('get')).toEqual([]);
+    const warnings = jsonLines(result.stderr).filter((line) =>
+      String(line.message).startsWith('protectQueryPattern did not finish'),
+    );
+    expect(warnings.map((line) => line.level)).toEqual(['WARN']);
+  }, 60_000);
+
+  it('is not run for fresh jobs by list', async () => {
+    for (let i = 0; i < 150; i++)
+      world.zuora.addJob({ ageMinutes: 5, query: `${'a'.repeat(40)}!` });
+
+    const result = await runCliProcess(['list', '--json', '--timeout', '3s'], {
+      env: cliEnv({ JANITOR_PROTECT_QUERY_PATTERN: '^(a+)+$' }),
+      timeoutMs: 30_000,
+    });
+
+    expect(result.code).toBe(0);
+    const listing = JSON.parse(result.stdout) as { jobs: Array<{ protected: string | null }> };
+    expect(listing.jobs).toHaveLength(100);
+    expect(listing.jobs.every((job) => job.protected === null)).toBe(true);
+    expect(result.stderr).not.toMatch(/protectQueryPattern did not finish/);
+  }, 60_000);
 });
 
 describe('6. ... and patterns RE2 cannot express are flagged before they are relied on', () => {

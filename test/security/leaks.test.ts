@@ -1,21 +1,33 @@
 /**
  * Canary values for the client secret and the access token run through every path (success,
  * dry-run, each kind of failure, both handlers, the CLI), with everything printed, logged,
- * returned or thrown captured. The canaries must never appear, even when Zuora echoes them.
+ * returned or thrown captured. The canaries must never appear, even when Zuora echoes them, or
+ * sends them (or query text) as a job's own fields.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { Report } from '../../lib/janitor/index.ts';
+import { WITHHELD } from '../../lib/zuora/redact.ts';
 import { defaultClient } from '../emulator/zuora.ts';
-import { leakedForms, SECRET_CANARY, TOKEN_CANARY } from '../support/canaries.ts';
+import {
+  leakedForms,
+  QUERY_CANARY,
+  SECRET_CANARY,
+  SQL_CANARY,
+  TOKEN_CANARY,
+  tokenAsOwner,
+} from '../support/canaries.ts';
 import { runCliInProcess } from '../support/cli.ts';
 import { cancelEvent, scheduleInput, sweepEvent } from '../support/events.ts';
 import {
   captureOutput,
   exposedText,
+  jsonLines,
   lambdaContext,
   loadFunction,
   secretFor,
   startWorld,
 } from '../support/lambda.ts';
+import { runCliProcess } from '../support/processes.ts';
 
 // Canaries whose characters change under every encoding they travel in (see support/canaries).
 let world: Awaited<ReturnType<typeof startWorld>>;
@@ -243,4 +255,128 @@ describe('no secret or token leaks from the CLI', () => {
     expect(code).toBe(1);
     expectNoCanary(text);
   });
+});
+
+describe("no secret, token or query text from a job's own fields (the CLI as a child process)", () => {
+  /** Stale jobs whose owner or date is a token, the secret, query text or the job's own query. */
+  function jobsThatCarryCanaries() {
+    const owners = {
+      secret: world.zuora.addJob({ ageMinutes: 300, createdBy: SECRET_CANARY }),
+      token: world.zuora.addJob({ ageMinutes: 300 }),
+      sql: world.zuora.addJob({ ageMinutes: 300, createdBy: SQL_CANARY }),
+      ownQuery: world.zuora.addJob({
+        ageMinutes: 300,
+        query: QUERY_CANARY,
+        createdBy: QUERY_CANARY,
+      }),
+      containsOwnQuery: world.zuora.addJob({
+        ageMinutes: 300,
+        query: QUERY_CANARY,
+        createdBy: `by ${QUERY_CANARY} \u00e0 9h`,
+      }),
+    };
+    tokenAsOwner(world.zuora, owners.token.id);
+    const dates = {
+      sql: world.zuora.addJob({ wire: { updatedOn: 'select ssn from contact' } }),
+      secret: world.zuora.addJob({ wire: { updatedOn: SECRET_CANARY } }),
+      ownQuery: world.zuora.addJob({ query: QUERY_CANARY, wire: { updatedOn: QUERY_CANARY } }),
+    };
+    return { owners, dates };
+  }
+
+  async function cli(args: string[]) {
+    const run = await runCliProcess(args, {
+      env: {
+        ZUORA_CLIENT_ID: defaultClient.clientId,
+        ZUORA_CLIENT_SECRET: SECRET_CANARY,
+        ZUORA_BASE_URL: world.zuora.url,
+        POWERTOOLS_LOG_LEVEL: 'DEBUG',
+      },
+      timeoutMs: 30_000,
+    });
+    const text = `${run.stdout}\n${run.stderr}`;
+    paths++;
+    const values = [SECRET_CANARY, QUERY_CANARY, ...world.zuora.issuedTokens()];
+    expect(leakedForms(text, values, defaultClient.clientId)).toEqual([]);
+    expect(text).not.toContain(TOKEN_CANARY);
+    expect(text).not.toMatch(/select ssn/i);
+    return run;
+  }
+
+  it.each([
+    ['list', ['list']],
+    ['list --json', ['list', '--json']],
+    ['sweep', ['sweep']],
+    ['sweep --no-dry-run', ['sweep', '--no-dry-run']],
+  ])(
+    'on %s, in what it prints and logs',
+    async (_name, argv) => {
+      jobsThatCarryCanaries();
+
+      const run = await cli(argv);
+
+      expect(run.code).toBe(0);
+      // The jobs are there, with what could be shown of them.
+      expect(run.stdout).toContain('[redacted]');
+      expect(run.stdout).toContain(WITHHELD);
+      expect(run.stdout).toMatch(/is not an ISO 8601 date-time/);
+    },
+    40_000,
+  );
+
+  it.each([
+    ['sweep --json', ['sweep', '--json']],
+    ['sweep --json --no-dry-run', ['sweep', '--json', '--no-dry-run']],
+  ])(
+    'on %s, in the report and the logs',
+    async (_name, argv) => {
+      const { owners, dates } = jobsThatCarryCanaries();
+
+      const run = await cli(argv);
+
+      expect(run.code).toBe(0);
+      const report = JSON.parse(run.stdout) as Report;
+      const byId = new Map(report.jobs.map((job) => [job.id, job]));
+      expect(byId.get(owners.secret.id)?.createdBy).toBe('[redacted]');
+      expect(byId.get(owners.token.id)?.createdBy).toBe('[redacted]');
+      for (const job of [owners.sql, owners.ownQuery, owners.containsOwnQuery]) {
+        expect(byId.get(job.id)?.createdBy).toBe(WITHHELD);
+      }
+      expect(byId.get(dates.sql.id)).toMatchObject({
+        outcome: 'protected',
+        updatedOn: WITHHELD,
+        reason: `updatedOn "${WITHHELD}" is not an ISO 8601 date-time: age unknown`,
+      });
+      expect(byId.get(dates.secret.id)).toMatchObject({
+        outcome: 'protected',
+        updatedOn: '[redacted]',
+        reason: 'updatedOn "[redacted]" is not an ISO 8601 date-time: age unknown',
+      });
+      expect(byId.get(dates.ownQuery.id)).toMatchObject({
+        outcome: 'protected',
+        updatedOn: WITHHELD,
+      });
+      const { scanned: _scanned, stale, ...outcomes } = report.counts;
+      expect(stale).toBe(8);
+      expect(Object.values(outcomes).reduce((sum, count) => sum + count, 0)).toBe(stale);
+      // Each job's log record shows what the report shows.
+      const records = jsonLines(run.stderr).filter((line) => line.message === 'query job');
+      expect(records.find((line) => line.jobId === owners.token.id)?.createdBy).toBe('[redacted]');
+    },
+    40_000,
+  );
+
+  it('on cancel', async () => {
+    const { owners, dates } = jobsThatCarryCanaries();
+    const ids = [...Object.values(owners), ...Object.values(dates)].map((job) => job.id);
+
+    const run = await cli(['cancel', ...ids, '--no-dry-run', '--json']);
+
+    expect(run.code).toBe(0);
+    const report = JSON.parse(run.stdout) as Report;
+    expect(report.counts).toMatchObject({ stale: 8, cancelled: 5, protected: 3 });
+    expect(report.jobs.find((job) => job.id === dates.sql.id)?.reason).toBe(
+      `updatedOn "${WITHHELD}" is not an ISO 8601 date-time: age unknown`,
+    );
+  }, 40_000);
 });

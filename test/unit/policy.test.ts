@@ -1,11 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compileQueryMatcher } from '../../lib/janitor/pattern.ts';
+import { jobText } from '../../lib/janitor/job-text.ts';
+import { compileQueryMatcher, forOneRun, type QueryMatcher } from '../../lib/janitor/pattern.ts';
 import { planSweep } from '../../lib/janitor/plan.ts';
 import {
   ageSeconds,
   isStale,
   oldestFirst,
+  PATTERN_SPENT,
   type PolicyRules,
   protectionReason,
   recheck,
@@ -15,6 +17,8 @@ import {
   warningDue,
 } from '../../lib/janitor/policy.ts';
 import { QUERY_STATUSES, type QueryJob } from '../../lib/zuora/model.ts';
+import { Redactor, WITHHELD } from '../../lib/zuora/redact.ts';
+import { SECRET_CANARY } from '../support/canaries.ts';
 
 const NOW = Date.parse('2026-11-28T12:00:00Z');
 const HOUR = 3_600_000;
@@ -356,6 +360,35 @@ describe('the reasons a job is held, in words', () => {
     expect(unreadableDateReason({ updatedOn: '2026-11-28T12:00:00Z' })).toBeUndefined();
   });
 
+  it('quotes an unreadable updatedOn as the run scrubs it: no secret, token or query text', () => {
+    const redactor = new Redactor();
+    redactor.addSecret(SECRET_CANARY);
+    const scrubbed = { ...rules, quote: jobText(redactor) };
+
+    expect(unreadableDateReason({ updatedOn: SECRET_CANARY }, scrubbed)).toBe(
+      'updatedOn "[redacted]" is not an ISO 8601 date-time: age unknown',
+    );
+    expect(
+      recheck(job({ updatedOn: 'select ssn from contact' }), {
+        now: NOW,
+        rules: scrubbed,
+        requireStale: false,
+      }),
+    ).toEqual({
+      verdict: 'protected',
+      reason: `updatedOn "${WITHHELD}" is not an ISO 8601 date-time: age unknown`,
+    });
+    const short = 'ssn 078 /+=%';
+    expect(
+      planSweep([job({ query: short, updatedOn: short })], {
+        now: NOW,
+        rules: scrubbed,
+        maxCancels: 1,
+        dryRun: false,
+      }).protected[0]?.reason,
+    ).toBe(`updatedOn "${WITHHELD}" is not an ISO 8601 date-time: age unknown`);
+  });
+
   it('names the owner rule that cannot be checked', () => {
     const onlyRule = { ...rules, protectCreatedBy: [], onlyCreatedBy: ['alice'] };
 
@@ -421,5 +454,99 @@ describe('warningDue', () => {
     expect(warningDue(job({ updatedOn: 'x' }), NOW, rules, window)).toBeUndefined();
     expect(warningDue(agedMinutes(95, { createdBy: 'svc' }), NOW, rules, window)).toBeUndefined();
     expect(warningDue(agedMinutes(130), NOW, rules, window)).toBeUndefined();
+  });
+});
+
+describe('a protect pattern that times out spends its time once per run', () => {
+  const SLOW_QUERY = `${'a'.repeat(40)}!`;
+
+  /** The catastrophic pattern, counting the tests it really runs. */
+  function slowPattern() {
+    const compiled = compileQueryMatcher('^(a+)+$', 20);
+    const counted = {
+      runs: 0,
+      source: compiled.source,
+      test(text: string) {
+        counted.runs++;
+        return compiled.test(text);
+      },
+    };
+    return counted;
+  }
+
+  function oneRun(pattern: QueryMatcher) {
+    const warnings: string[] = [];
+    const matcher = forOneRun(pattern, () => warnings.push('timed out'));
+    return { rules: { ...rules, protectCreatedBy: [], protectQueryPattern: matcher }, warnings };
+  }
+
+  it('protects every later job without running the pattern again, and says so once', () => {
+    const pattern = slowPattern();
+    const { rules: run, warnings } = oneRun(pattern);
+    const jobs = [
+      job({ query: SLOW_QUERY }),
+      job({ query: SLOW_QUERY }),
+      job({ query: 'select 1' }),
+      job({ query: `${SLOW_QUERY}?` }),
+    ];
+
+    expect(jobs.map((held) => protectionReason(held, run))).toEqual([
+      'protectQueryPattern did not finish on this query in time',
+      PATTERN_SPENT,
+      PATTERN_SPENT,
+      PATTERN_SPENT,
+    ]);
+    expect(pattern.runs).toBe(1);
+    expect(warnings).toEqual(['timed out']);
+    expect(run.protectQueryPattern.timedOut).toBe(true);
+  });
+
+  it('plans hundreds of such jobs with one timeout: every one protected, each counted once', () => {
+    const pattern = slowPattern();
+    const { rules: run } = oneRun(pattern);
+    const jobs = Array.from({ length: 600 }, (_, i) =>
+      job({ query: SLOW_QUERY, ageHours: 3 + i / 100 }),
+    );
+    jobs.push(job({ query: 'select 1', ageHours: 2.5 }));
+
+    const plan = planSweep(jobs, { now: NOW, rules: run, maxCancels: 25, dryRun: false });
+
+    expect(pattern.runs).toBe(1);
+    expect(plan.toCancel).toEqual([]);
+    expect(plan.deferred).toEqual([]);
+    expect(plan.protected).toHaveLength(jobs.length);
+    const reasons = plan.protected.map((held) => held.reason);
+    expect(reasons.filter((reason) => reason === PATTERN_SPENT)).toHaveLength(jobs.length - 1);
+  });
+
+  it('runs the pattern again in the next run, and does not stop one that answers', () => {
+    const pattern = slowPattern();
+    const first = oneRun(pattern);
+    protectionReason(job({ query: SLOW_QUERY }), first.rules);
+    const next = oneRun(pattern);
+
+    expect(protectionReason(job({ query: SLOW_QUERY }), next.rules)).toBe(
+      'protectQueryPattern did not finish on this query in time',
+    );
+    expect(pattern.runs).toBe(2);
+
+    const quick = oneRun(compileQueryMatcher('nightly'));
+    expect(protectionReason(job({ query: 'nightly' }), quick.rules)).toBe(
+      'query matches protectQueryPattern',
+    );
+    expect(protectionReason(job({ query: 'select 1' }), quick.rules)).toBeUndefined();
+    expect(quick.warnings).toEqual([]);
+  });
+
+  it('is not run for a job that is not due a warning', () => {
+    const pattern = slowPattern();
+    const { rules: run } = oneRun(pattern);
+    const window = { scheduledAt: NOW, periodMs: HOUR / 4, warnBeforeMs: HOUR / 2 };
+
+    // Ten minutes old: far from its warning age.
+    expect(warningDue(job({ query: SLOW_QUERY, ageHours: 1 / 6 }), NOW, run, window)).toBe(
+      undefined,
+    );
+    expect(pattern.runs).toBe(0);
   });
 });

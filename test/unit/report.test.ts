@@ -5,8 +5,10 @@
  */
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { jobText } from '../../lib/janitor/job-text.ts';
 import {
   isRetryableFailure,
+  type JobReport,
   type Outcome,
   queryHash,
   type Report,
@@ -14,6 +16,14 @@ import {
   unfinishedWork,
 } from '../../lib/janitor/report.ts';
 import type { QueryJob } from '../../lib/zuora/model.ts';
+import { Redactor, WITHHELD } from '../../lib/zuora/redact.ts';
+import {
+  leakedForms,
+  QUERY_CANARY,
+  SECRET_CANARY,
+  SQL_CANARY,
+  TOKEN_CANARY,
+} from '../support/canaries.ts';
 
 const START = Date.parse('2026-11-28T12:00:00Z');
 const run = { runId: 'qj-run-1', tenant: 'prod', trigger: 'cli', dryRun: false } as const;
@@ -124,6 +134,52 @@ describe('ReportBuilder', () => {
       httpStatus: 404,
       error: 'gone',
     });
+  });
+
+  it("scrubs what Zuora sent about a job with the run's redactor, and never shows its query", () => {
+    const token = `${TOKEN_CANARY}0f1e2d3c4b5a`;
+    const redactor = new Redactor();
+    redactor.addSecret(SECRET_CANARY, 'client-1');
+    redactor.addSecret(token);
+    const builder = new ReportBuilder(run, { now: clock().now, text: jobText(redactor) });
+    const cases: Array<[Partial<QueryJob>, Partial<JobReport>]> = [
+      [{ createdBy: SECRET_CANARY }, { createdBy: '[redacted]' }],
+      [{ createdBy: `by ${encodeURIComponent(SECRET_CANARY)}` }, { createdBy: 'by [redacted]' }],
+      [{ createdBy: token }, { createdBy: '[redacted]' }],
+      [{ createdBy: SQL_CANARY }, { createdBy: WITHHELD }],
+      [{ query: QUERY_CANARY, createdBy: QUERY_CANARY }, { createdBy: WITHHELD }],
+      // Equal once on one line and in one case is equal.
+      [
+        { query: QUERY_CANARY, createdBy: ` ${QUERY_CANARY.toUpperCase()}\n` },
+        { createdBy: WITHHELD },
+      ],
+      [{ query: QUERY_CANARY, createdBy: `by ${QUERY_CANARY} \u00e0 9h` }, { createdBy: WITHHELD }],
+      [{ updatedOn: 'select ssn from contact' }, { updatedOn: WITHHELD }],
+      [{ updatedOn: SECRET_CANARY }, { updatedOn: '[redacted]' }],
+      [{ query: QUERY_CANARY, updatedOn: QUERY_CANARY }, { updatedOn: WITHHELD }],
+    ];
+
+    for (const [fields, shown] of cases) {
+      expect(builder.record(job(fields), 'protected')).toMatchObject(shown);
+    }
+    const reason = `updatedOn "${SECRET_CANARY}" is not an ISO 8601 date-time: age unknown`;
+    expect(builder.record(job(), 'protected', { reason }).reason).toBe(
+      'updatedOn "[redacted]" is not an ISO 8601 date-time: age unknown',
+    );
+    const printed = JSON.stringify(builder.finish());
+    expect(leakedForms(printed, [SECRET_CANARY, token, QUERY_CANARY], 'client-1')).toEqual([]);
+    expect(printed).not.toMatch(/select ssn/);
+  });
+
+  it('shows an owner id even when a query names it, and a field merely holding a tiny query', () => {
+    const owner = '514f3ea1-6716-4f44-b6e0-9a8f0cf44bd2';
+    const redactor = new Redactor();
+    redactor.addQuery(`select Id from Invoice where CreatedById = '${owner}'`);
+    const builder = new ReportBuilder(run, { now: clock().now, text: jobText(redactor) });
+
+    expect(builder.describe(job({ createdBy: owner })).createdBy).toBe(owner);
+    expect(builder.describe(job({ query: '1', createdBy: 'svc-1' })).createdBy).toBe('svc-1');
+    expect(builder.describe(job({ query: '1', createdBy: '1' })).createdBy).toBe(WITHHELD);
   });
 
   it('gives each job one entry, its last outcome, and counts every outcome', () => {
