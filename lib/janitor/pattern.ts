@@ -23,10 +23,10 @@ export interface QueryMatcher {
   /** True or false, or undefined when the test could not finish in time (or was not run). */
   test(text: string): boolean | undefined;
   /**
-   * True once a test has timed out in this run ({@link forOneRun}): later tests are not run and
-   * answer undefined. Undefined for a matcher shared across runs.
+   * True once the run has spent its timeouts on this pattern ({@link forOneRun}): later tests
+   * are not run and answer undefined. Undefined for a matcher shared across runs.
    */
-  readonly timedOut?: boolean | undefined;
+  readonly spent?: boolean | undefined;
 }
 
 const MEMO_LIMIT = 1_000;
@@ -60,24 +60,35 @@ export function compileQueryMatcher(source: string, timeoutMs = PATTERN_TIMEOUT_
 }
 
 /**
- * `matcher` as one run uses it: the run spends at most one timeout on it. After its first test
- * that times out, no test is run again in this run (each answers undefined at once, and
- * `timedOut` says why), and `onTimeout` is called, once. The compiled matcher is shared by the
- * runs of a warm process, so the timeout is remembered here, per run, not there.
+ * Timeouts one run may spend on the protect pattern: about a second of its time. Enough that a
+ * few pathological queries hold only their own jobs; a flood of them cannot stall the run.
  */
-export function forOneRun(matcher: QueryMatcher, onTimeout?: () => void): QueryMatcher {
-  let timedOut = false;
+export const PATTERN_TIMEOUTS_PER_RUN = 20;
+
+/**
+ * `matcher` as one run uses it. A query whose test timed out is not tested again in the run (it
+ * stays undecided), and the run spends at most `budget` timeouts: after that, no test is run again
+ * in this run (each answers undefined at once, and `spent` says why), and `onSpent` is called,
+ * once. The compiled matcher is shared by the runs of a warm process, so what a run spent is
+ * remembered here, per run, not there.
+ */
+export function forOneRun(
+  matcher: QueryMatcher,
+  onSpent?: () => void,
+  budget = PATTERN_TIMEOUTS_PER_RUN,
+): QueryMatcher {
+  const timedOut = new Set<string>();
   return {
     source: matcher.source,
-    get timedOut() {
-      return timedOut;
+    get spent() {
+      return timedOut.size >= budget;
     },
     test(text) {
-      if (timedOut) return undefined;
+      if (timedOut.size >= budget || timedOut.has(text)) return undefined;
       const verdict = matcher.test(text);
       if (verdict === undefined) {
-        timedOut = true;
-        onTimeout?.();
+        timedOut.add(text);
+        if (timedOut.size === budget) onSpent?.();
       }
       return verdict;
     },

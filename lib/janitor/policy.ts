@@ -110,9 +110,9 @@ function ownerOf(job: QueryJob): string | undefined {
   return owner && /^[\x21-\x7e]{1,256}$/.test(owner) ? owner.toLowerCase() : undefined;
 }
 
-/** Why a job is protected once the protect pattern has timed out in the run. */
+/** Why a job is protected once the run has spent its protect-pattern timeouts. */
 export const PATTERN_SPENT =
-  'protectQueryPattern could not be evaluated: it timed out earlier in this run';
+  'protectQueryPattern could not be evaluated: it timed out on too many queries earlier in this run';
 
 /**
  * Why the job must not be cancelled (a protect rule applies, or one cannot be evaluated), or
@@ -139,8 +139,8 @@ export function protectionReason(job: QueryJob, rules: PolicyRules): string | un
     if (typeof job.query !== 'string') {
       return 'query is missing, so protectQueryPattern cannot be checked';
     }
-    // Its time is spent once per run: after a timeout the pattern is not run again.
-    if (pattern.timedOut) return PATTERN_SPENT;
+    // A run's time for it is bounded: once spent, the pattern is not run again in the run.
+    if (pattern.spent) return PATTERN_SPENT;
     const matched = pattern.test(job.query);
     if (matched === undefined) return 'protectQueryPattern did not finish on this query in time';
     if (matched) return 'query matches protectQueryPattern';

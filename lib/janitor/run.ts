@@ -24,7 +24,7 @@ import type { QueryJob } from '../zuora/model.ts';
 import { Redactor } from '../zuora/redact.ts';
 import type { RetryPolicy } from '../zuora/retry.ts';
 import { jobText } from './job-text.ts';
-import { forOneRun, type QueryMatcher } from './pattern.ts';
+import { forOneRun, PATTERN_TIMEOUTS_PER_RUN, type QueryMatcher } from './pattern.ts';
 import type { PolicyRules, WarningWindow } from './policy.ts';
 import {
   type Outcome,
@@ -268,14 +268,14 @@ function withFloor(
 }
 
 /**
- * The protect pattern for one run: once a test times out, it is not run again in this run, and
- * the run says so once (each job it protects says why in its own record).
+ * The protect pattern for one run, with its bounded time (see {@link forOneRun}); the run says
+ * once that it spent it (each job the pattern holds says why in its own record).
  */
 function patternForRun(pattern: QueryMatcher | undefined, log: Log): QueryMatcher | undefined {
   if (pattern === undefined) return undefined;
   return forOneRun(pattern, () =>
     log.warn(
-      'protectQueryPattern did not finish in time: it is not evaluated again in this run, and every stale job it would apply to is protected',
+      `protectQueryPattern did not finish in time on ${PATTERN_TIMEOUTS_PER_RUN} queries: it is not evaluated again in this run, and every later stale job it would apply to is protected`,
     ),
   );
 }

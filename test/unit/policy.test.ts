@@ -1,7 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { jobText } from '../../lib/janitor/job-text.ts';
-import { compileQueryMatcher, forOneRun, type QueryMatcher } from '../../lib/janitor/pattern.ts';
+import {
+  compileQueryMatcher,
+  forOneRun,
+  PATTERN_TIMEOUTS_PER_RUN,
+  type QueryMatcher,
+} from '../../lib/janitor/pattern.ts';
 import { planSweep } from '../../lib/janitor/plan.ts';
 import {
   ageSeconds,
@@ -457,7 +462,7 @@ describe('warningDue', () => {
   });
 });
 
-describe('a protect pattern that times out spends its time once per run', () => {
+describe('a protect pattern that times out spends a bounded time per run', () => {
   const SLOW_QUERY = `${'a'.repeat(40)}!`;
 
   /** The catastrophic pattern, counting the tests it really runs. */
@@ -474,49 +479,77 @@ describe('a protect pattern that times out spends its time once per run', () => 
     return counted;
   }
 
-  function oneRun(pattern: QueryMatcher) {
+  function oneRun(pattern: QueryMatcher, budget?: number) {
     const warnings: string[] = [];
-    const matcher = forOneRun(pattern, () => warnings.push('timed out'));
+    const matcher = forOneRun(pattern, () => warnings.push('spent'), budget);
     return { rules: { ...rules, protectCreatedBy: [], protectQueryPattern: matcher }, warnings };
   }
+  const FIRST = 'protectQueryPattern did not finish on this query in time';
 
-  it('protects every later job without running the pattern again, and says so once', () => {
+  it('tests a query that timed out only once, and the other queries as usual', () => {
     const pattern = slowPattern();
     const { rules: run, warnings } = oneRun(pattern);
     const jobs = [
       job({ query: SLOW_QUERY }),
       job({ query: SLOW_QUERY }),
       job({ query: 'select 1' }),
-      job({ query: `${SLOW_QUERY}?` }),
+      job({ query: 'nightly select 2' }),
+    ];
+
+    // One pathological query holds its own jobs, not the others.
+    expect(jobs.map((held) => protectionReason(held, run))).toEqual([
+      FIRST,
+      FIRST,
+      undefined,
+      undefined,
+    ]);
+    expect(pattern.runs).toBe(3);
+    expect(warnings).toEqual([]);
+    expect(run.protectQueryPattern.spent).toBe(false);
+  });
+
+  it('stops testing once the run has spent its timeouts, and says so once', () => {
+    const pattern = slowPattern();
+    const { rules: run, warnings } = oneRun(pattern, 2);
+    const jobs = [
+      job({ query: `${SLOW_QUERY}1` }),
+      job({ query: 'select 1' }),
+      job({ query: `${SLOW_QUERY}2` }),
+      job({ query: 'select 2' }),
+      job({ query: `${SLOW_QUERY}3` }),
     ];
 
     expect(jobs.map((held) => protectionReason(held, run))).toEqual([
-      'protectQueryPattern did not finish on this query in time',
-      PATTERN_SPENT,
+      FIRST,
+      undefined,
+      FIRST,
       PATTERN_SPENT,
       PATTERN_SPENT,
     ]);
-    expect(pattern.runs).toBe(1);
-    expect(warnings).toEqual(['timed out']);
-    expect(run.protectQueryPattern.timedOut).toBe(true);
+    expect(pattern.runs).toBe(3);
+    expect(warnings).toEqual(['spent']);
+    expect(run.protectQueryPattern.spent).toBe(true);
   });
 
-  it('plans hundreds of such jobs with one timeout: every one protected, each counted once', () => {
+  it(`plans hundreds of such jobs with at most ${PATTERN_TIMEOUTS_PER_RUN} timeouts: every one protected, each counted once`, () => {
     const pattern = slowPattern();
     const { rules: run } = oneRun(pattern);
     const jobs = Array.from({ length: 600 }, (_, i) =>
-      job({ query: SLOW_QUERY, ageHours: 3 + i / 100 }),
+      job({ query: `${SLOW_QUERY}${i}`, ageHours: 3 + i / 100 }),
     );
     jobs.push(job({ query: 'select 1', ageHours: 2.5 }));
 
     const plan = planSweep(jobs, { now: NOW, rules: run, maxCancels: 25, dryRun: false });
 
-    expect(pattern.runs).toBe(1);
+    expect(pattern.runs).toBe(PATTERN_TIMEOUTS_PER_RUN);
     expect(plan.toCancel).toEqual([]);
     expect(plan.deferred).toEqual([]);
     expect(plan.protected).toHaveLength(jobs.length);
     const reasons = plan.protected.map((held) => held.reason);
-    expect(reasons.filter((reason) => reason === PATTERN_SPENT)).toHaveLength(jobs.length - 1);
+    expect(reasons.filter((reason) => reason === FIRST)).toHaveLength(PATTERN_TIMEOUTS_PER_RUN);
+    expect(reasons.filter((reason) => reason === PATTERN_SPENT)).toHaveLength(
+      jobs.length - PATTERN_TIMEOUTS_PER_RUN,
+    );
   });
 
   it('runs the pattern again in the next run, and does not stop one that answers', () => {
