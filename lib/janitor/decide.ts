@@ -44,7 +44,7 @@ export async function cancelIfEligible(run: Run, candidate: Candidate): Promise<
       ? { ...(await run.zuora.getJob(listed.id, listed.entityId)), entityId: listed.entityId }
       : await findInEntities(run, candidate.id as string);
   } catch (error) {
-    return run.outcomeOfError(target, error, listed?.entityId);
+    return run.readFailed(target, error, listed?.entityId);
   }
   if (!current)
     return run.outcome(target, 'not-found', { httpStatus: 404, reason: 'Zuora answered 404' });

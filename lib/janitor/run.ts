@@ -115,7 +115,10 @@ export class Run {
   readonly zuora: ZuoraClient;
   /** Why a cancel was requested, when one was. */
   readonly requestReason: string | undefined;
-  /** Errors that meant Zuora or the secret could not be reached at all (not a per-job problem). */
+  /**
+   * Why jobs could not be read because Zuora or the secret was out of reach (not a per-job
+   * problem); see {@link Run.readFailed}. A cancel's failure after its read is not one of these.
+   */
   readonly unreachable: unknown[] = [];
   readonly #signal: AbortSignal | undefined;
 
@@ -209,9 +212,14 @@ export class Run {
     return outcome;
   }
 
+  /** Records the outcome of a job that could not be read, noting whether Zuora was out of reach. */
+  readFailed(job: QueryJob | string, error: unknown, entityId?: string): Outcome {
+    if (isUnreachable(error)) this.unreachable.push(error);
+    return this.outcomeOfError(job, error, entityId);
+  }
+
   /** Records the outcome of a failed call on a job: races are outcomes, the rest failures. */
   outcomeOfError(job: QueryJob | string, error: unknown, entityId?: string): Outcome {
-    if (isUnreachable(error)) this.unreachable.push(error);
     if (error instanceof DeadlineExceededError) {
       const why = error.interrupted ? 'interrupted' : 'deadline reached';
       const after =

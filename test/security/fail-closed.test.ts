@@ -1089,6 +1089,38 @@ describe('19. cancel says when Zuora could not be reached', () => {
     expect(result.code).toBe(1);
   });
 
+  it('keeps the report when the jobs were read and only their cancels ran out of time', async () => {
+    const jobs = [world.zuora.addJob({ ageMinutes: 300 }), world.zuora.addJob({ ageMinutes: 300 })];
+    world.zuora.inject(
+      { kind: 'status', status: 429, retryAfter: '100' },
+      { route: 'cancel', times: 10 },
+    );
+
+    const result = await runCliProcess(
+      ['cancel', ...jobs.map((job) => job.id), '--no-dry-run', '--json', '--timeout', '5s'],
+      { env: cliEnv() },
+    );
+
+    // Zuora was reached (both reads answered): the cancels are deferred, not the run lost.
+    const report = JSON.parse(result.stdout) as Report;
+    expect(report.counts).toMatchObject({ stale: 2, deferred: 2 });
+    expect(report.jobs.map((job) => job.reason)).toEqual([
+      expect.stringMatching(/^deadline reached while waiting to retry: .*HTTP 429/),
+      expect.stringMatching(/^deadline reached while waiting to retry: .*HTTP 429/),
+    ]);
+    expect(result.code).toBe(0);
+  });
+
+  it('a cancel event whose cancels ran out of time ends with the counts, so it is kept', async () => {
+    const job = world.zuora.addJob({ ageMinutes: 300 });
+    world.zuora.inject({ kind: 'status', status: 429, retryAfter: '100' }, { route: 'cancel' });
+    const cancel = await loadFunction('cancel', world.env);
+
+    const { error } = await run(cancel, cancelEvent({ jobIds: [job.id] }), 10_000);
+
+    expect((error as Error)?.message).toMatch(/requested 1, .*deferred 1/);
+  });
+
   it('exits 0 when Zuora answers and the job is cancelled (the control)', async () => {
     const job = world.zuora.addJob({ ageMinutes: 300 });
 
