@@ -54,6 +54,8 @@ function encodedForms(value: string): string[] {
   ];
   return [
     value,
+    // As a log line would show it (see `scrub`): a secret with two spaces or a tab in it.
+    boundedText(value, Number.POSITIVE_INFINITY),
     value.normalize('NFC'),
     value.normalize('NFD'),
     ...percentForms,
@@ -117,8 +119,12 @@ export class Redactor {
    * may quote a query, control characters removed, at most `max` characters.
    */
   scrub = (text: string, max = 300): string => {
+    // Secrets are looked for in the text as sent, and again once it is one line: turning control
+    // and invisible characters into spaces and collapsing white space can rebuild a secret that
+    // a server sent with its space changed (a tab, a line break, a zero-width space, two spaces).
+    const oneLine = boundedText(this.redact(text), Number.POSITIVE_INFINITY);
     // Only what is printed matters, so the query check reads the bounded text.
-    const bounded = boundedText(this.redact(text), max);
+    const bounded = boundedText(this.redact(oneLine), max);
     return this.#quotesQuery(bounded) ? WITHHELD : bounded;
   };
 

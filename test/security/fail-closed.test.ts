@@ -1132,3 +1132,33 @@ describe('19. cancel says when Zuora could not be reached', () => {
     expect((JSON.parse(result.stdout) as Report).counts.cancelled).toBe(1);
   });
 });
+
+describe('20. a secret sent back with its space changed is still redacted', () => {
+  it.each([
+    ['a tab', '\t'],
+    ['a line break', '\n'],
+    ['a zero-width space', ' \u200b'],
+    ['two spaces', '  '],
+  ])('with %s, in a job date and in an error message', async (_name, space) => {
+    world.zuora.addClient({ clientId: 'canary-client', clientSecret: SECRET_CANARY });
+    const changed = SECRET_CANARY.replace(' ', space);
+    const job = world.zuora.addJob({ ageMinutes: 300, wire: { updatedOn: changed } });
+    const other = world.zuora.addJob({ ageMinutes: 300 });
+    world.zuora.inject(
+      { kind: 'status', status: 400, body: JSON.stringify({ code: 7, message: changed }) },
+      { route: 'cancel', jobId: other.id },
+    );
+
+    const result = await runCliProcess(['sweep', '--no-dry-run', '--json'], {
+      env: cliEnv({ ZUORA_CLIENT_ID: 'canary-client', ZUORA_CLIENT_SECRET: SECRET_CANARY }),
+    });
+    const printed = `${result.stdout}${result.stderr}`;
+
+    const report = JSON.parse(result.stdout) as Report;
+    expect(report.jobs.find((held) => held.id === job.id)?.updatedOn).toBe('[redacted]');
+    expect(report.jobs.find((failed) => failed.id === other.id)?.error).toMatch(
+      /HTTP 400 code 7: \[redacted\]/,
+    );
+    expect(leakedForms(printed, [SECRET_CANARY], 'canary-client')).toEqual([]);
+  });
+});

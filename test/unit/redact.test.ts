@@ -148,6 +148,30 @@ describe('Redactor.redact', () => {
 });
 
 describe('Redactor.scrub', () => {
+  it.each([
+    ['a tab', '\t'],
+    ['a line break', '\r\n'],
+    ['a zero-width space', ' \u200b'],
+    ['two spaces', '  '],
+    ['a bidi override', '\u202e'],
+  ])(
+    'removes a secret sent with its space changed to %s (one line would rebuild it)',
+    (_name, space) => {
+      const secret = 'Sk/+=% \u00e9-canary';
+      const echoed = `rejected: ${secret.replace(' ', space)}!`;
+
+      expect(redactorFor(secret).scrub(echoed)).toBe('rejected: [redacted]!');
+    },
+  );
+
+  it('removes a secret that itself holds two spaces, once its text is one line', () => {
+    const secret = 'Sk/+=%  \u00e9-canary';
+
+    expect(redactorFor(secret).scrub(`rejected: ${secret.replace('  ', '\n')}`)).toBe(
+      'rejected: [redacted]',
+    );
+  });
+
   const QUERY = "select Id, Name from Account where Name = 'Acme Corporation Holdings'";
 
   it('withholds a message quoting a registered query, even without "select … from"', () => {
