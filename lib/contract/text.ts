@@ -4,8 +4,11 @@
  * key) are bounded the same way as everything else.
  */
 
-/** Control characters, and the bidirectional overrides that make a log line read differently. */
-const UNPRINTABLE = /[\p{Cc}\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]+/gu;
+/**
+ * Control characters and invisible format characters (zero-width spaces and joiners, the soft
+ * hyphen, the bidirectional overrides that make a log line read differently, byte-order marks).
+ */
+const UNPRINTABLE = /[\p{Cc}\p{Cf}]+/gu;
 
 /**
  * Free text made safe for one log line: control and bidi characters become spaces, runs of

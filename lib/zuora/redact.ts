@@ -37,6 +37,9 @@ function encodedForms(value: string): string[] {
   );
   const html = (apostrophe: string) =>
     value.replace(/[&<>"']/g, (c) => (c === "'" ? apostrophe : (HTML_ENTITIES[c] ?? c)));
+  // HTML that writes every non-ASCII character as a numeric reference (`&#233;`, `&#xe9;`).
+  const numericHtml = (write: (code: number) => string) =>
+    html('&#39;').replace(/[^\p{ASCII}]/gu, (c) => write(c.codePointAt(0) as number));
   const form = new URLSearchParams({ v: value }).toString().slice(2);
   const json = JSON.stringify(value).slice(1, -1);
   const lowerHex = (text: string) => text.replace(/%[0-9A-F]{2}/g, (hex) => hex.toLowerCase());
@@ -62,6 +65,9 @@ function encodedForms(value: string): string[] {
     ...percentForms.map(lowerHex),
     html('&#39;'),
     html('&#x27;'),
+    numericHtml((code) => `&#${code};`),
+    numericHtml((code) => `&#x${code.toString(16)};`),
+    numericHtml((code) => `&#x${code.toString(16).toUpperCase()};`),
     form,
     lowerHex(form),
     json,

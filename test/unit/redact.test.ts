@@ -61,6 +61,17 @@ describe('Redactor.redact', () => {
     ['percent-encoded as encodeURI writes it', encodeURI(SECRET)],
     ['percent-encoded as encodeURI writes it, lower-case hex', lowerHex(encodeURI(SECRET))],
     ['HTML-escaped', escapeHtml(SECRET, '&#39;')],
+    [
+      'HTML-escaped, non-ASCII as decimal references',
+      escapeHtml(SECRET, '&#39;').replace(/[^\p{ASCII}]/gu, (c) => `&#${c.codePointAt(0)};`),
+    ],
+    [
+      'HTML-escaped, non-ASCII as hex references',
+      escapeHtml(SECRET, '&#39;').replace(
+        /[^\p{ASCII}]/gu,
+        (c) => `&#x${c.codePointAt(0)?.toString(16)};`,
+      ),
+    ],
   ])('removes the secret %s, wherever it sits in the text', (_form, encoded) => {
     const text = `echo: <${encoded}> and again ${encoded}!`;
 
@@ -154,6 +165,9 @@ describe('Redactor.scrub', () => {
     ['a zero-width space', ' \u200b'],
     ['two spaces', '  '],
     ['a bidi override', '\u202e'],
+    ['a word joiner', '\u2060'],
+    ['a soft hyphen', '\u00ad'],
+    ['a Mongolian vowel separator', '\u180e'],
   ])(
     'removes a secret sent with its space changed to %s (one line would rebuild it)',
     (_name, space) => {
