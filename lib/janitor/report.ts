@@ -224,13 +224,15 @@ export class ReportBuilder {
 
 /**
  * True when a failure could succeed if the request were sent again: Zuora throttling or server
- * errors, a network fault, an unreadable response, rejected credentials (fixed by ops). A 403,
- * or a 400 other than "already finished", would fail again.
+ * errors, a network fault, an unreadable response, rejected credentials (fixed by ops), a
+ * redirect (something between the janitor and Zuora, not the job). A 403, or a 400 other than
+ * "already finished", would fail again.
  */
 export function isRetryableFailure(job: Pick<JobReport, 'outcome' | 'httpStatus'>): boolean {
   if (job.outcome !== 'failed') return false;
   const status = job.httpStatus;
-  return status === undefined || status === 401 || status === 429 || status >= 500;
+  if (status === undefined || status === 401 || status === 429 || status >= 500) return true;
+  return status >= 300 && status < 400;
 }
 
 /**

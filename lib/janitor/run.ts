@@ -7,7 +7,7 @@ import pLimit from 'p-limit';
 import type { JanitorConfig } from '../config.ts';
 import type { ResolvedPressure } from '../contract/settings.ts';
 import { type Log, withKeys } from '../log.ts';
-import type { TokenCache } from '../zuora/auth.ts';
+import { TOKEN_PATH, type TokenCache } from '../zuora/auth.ts';
 import { ZuoraClient } from '../zuora/client.ts';
 import {
   type CredentialSource,
@@ -293,6 +293,8 @@ function isUnreachable(error: unknown): boolean {
   // Out of time while still retrying (not interrupted): Zuora never answered usefully.
   if (error instanceof DeadlineExceededError)
     return !error.interrupted && error.cause !== undefined;
-  if (error instanceof ZuoraHttpError) return error.kind === 'unauthorized';
+  // No token (refused, forbidden, redirected): nothing about the jobs, and a redrive can succeed.
+  if (error instanceof ZuoraHttpError)
+    return error.kind === 'unauthorized' || error.path === TOKEN_PATH;
   return error instanceof ZuoraNetworkError || error instanceof CredentialsError;
 }

@@ -8,6 +8,9 @@ import type { ZuoraCredentials } from './credentials.ts';
 import type { HttpTransport } from './http.ts';
 import { parseTokenResponse } from './model.ts';
 
+/** Where a token is asked for: a failure there is the run's, never one job's. */
+export const TOKEN_PATH = '/oauth/token';
+
 /** A token is replaced this long before Zuora would expire it. */
 export const TOKEN_REFRESH_MARGIN_MS = 5 * 60_000;
 
@@ -65,7 +68,7 @@ export class TokenCache {
     const issuedAt = this.#now();
     const response = await transport.send({
       method: 'POST',
-      path: '/oauth/token',
+      path: TOKEN_PATH,
       form: {
         client_id: credentials.clientId,
         client_secret: credentials.clientSecret,

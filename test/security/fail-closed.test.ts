@@ -385,6 +385,45 @@ describe('7. a cancel event keeps what it could not finish', () => {
     expect(error).toBeUndefined();
     expect((result as Report).counts.failed).toBe(1);
   });
+
+  it.each<[string, Fault]>([
+    ['forbidden (an IP allow-list)', queryError(403, 90000011, 'not allowed from this address')],
+    ['a 400', { kind: 'status', status: 400, body: '{"error":"invalid_request"}' }],
+    ['redirected', { kind: 'status', status: 302, headers: { location: '/login' } }],
+  ])(
+    'fails the invocation when the token request is %s: not a job failure',
+    async (_case, fault) => {
+      const jobs = [world.zuora.addJob({ queryStatus: 'in_progress' }), world.zuora.addJob()];
+      world.zuora.inject(fault, { route: 'token', times: 10 });
+      const cancel = await loadFunction('cancel', world.env);
+
+      const { error } = await captureOutput(() =>
+        cancel(cancelEvent({ jobIds: jobs.map((job) => job.id) }), lambdaContext()),
+      );
+
+      // Kept for redrive once ops fix what refused the token: a resend can succeed.
+      expect((error as Error)?.message).toMatch(
+        /^POST \/oauth\/token failed with HTTP (403|400|302)/,
+      );
+      expect(world.zuora.requestsTo('get')).toEqual([]);
+    },
+  );
+
+  it('fails the invocation with the counts when the job reads are redirected', async () => {
+    const job = world.zuora.addJob({ queryStatus: 'in_progress' });
+    world.zuora.inject(
+      { kind: 'status', status: 307, headers: { location: '/elsewhere' } },
+      { route: 'get', times: 10 },
+    );
+    const cancel = await loadFunction('cancel', world.env);
+
+    const { error } = await captureOutput(() =>
+      cancel(cancelEvent({ jobIds: [job.id] }), lambdaContext()),
+    );
+
+    expect((error as Error)?.message).toMatch(/failed 1/);
+    expect(world.zuora.requestsTo('cancel')).toEqual([]);
+  });
 });
 
 describe('8. events cannot weaken the deployment', () => {
