@@ -48,6 +48,19 @@ export interface RedrivePlan {
 export interface RedriveContext {
   /** The janitor's bus: a rule dead-letter message must come from one of its rules. */
   readonly eventBus?: string | undefined;
+  /** The queue's account: a message must name a function, rule or schedule of this account. */
+  readonly account?: string | undefined;
+}
+
+/**
+ * The longest command detail a redrive shows, and so sends: a valid command is far shorter (100
+ * job ids and a 256-character reason), and one that cannot be shown whole is not sent.
+ */
+export const MAX_SHOWN_DETAIL = 8_000;
+
+/** The account an ARN names (`arn:aws:lambda:<region>:<account>:…`). */
+function accountOf(arn: string): string | undefined {
+  return /^arn:aws[\w-]*:[\w-]+:[\w-]*:(\d{12}):/.exec(arn)?.[1];
 }
 
 const COMMANDS: ReadonlySet<string> = new Set([SWEEP_DETAIL_TYPE, CANCEL_DETAIL_TYPE]);
@@ -60,6 +73,19 @@ const EVENT_SOURCE = /^[\x21-\x7e]{1,256}$/;
  * identity of whoever runs the redrive.
  */
 export function planRedrive(message: QueuedMessage, context: RedriveContext = {}): RedrivePlan {
+  const plan = readMessage(message, context);
+  if (plan.origin === undefined || context.account === undefined) return plan;
+  if (accountOf(plan.origin) !== context.account) {
+    return {
+      ...unknown(plan.format, `comes from another account than the queue's (${plan.origin})`),
+      origin: plan.origin,
+      error: plan.error,
+    };
+  }
+  return plan;
+}
+
+function readMessage(message: QueuedMessage, context: RedriveContext): RedrivePlan {
   const body = parseJson(message.body);
   const attributes = message.attributes;
   if (isRecord(body) && isRecord(body.requestContext) && 'requestPayload' in body) {
@@ -120,6 +146,15 @@ function fromInput(
     EVENT_SOURCE.test(input.source)
   ) {
     const detail = isRecord(input.detail) ? input.detail : {};
+    if (JSON.stringify(input.detail ?? null).length > MAX_SHOWN_DETAIL) {
+      // What --apply sends must be what was shown: too long to show is not sent.
+      return {
+        ...unknown(format, 'has a detail too long to show whole'),
+        tenant: text(detail.tenant),
+        origin,
+        error,
+      };
+    }
     const refused = errorType === 'InvalidEventError';
     return {
       format,

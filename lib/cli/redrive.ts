@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { boundedText } from '../contract/text.ts';
 import { describeError } from '../janitor/index.ts';
-import { planRedrive, type RedrivePlan } from '../redrive.ts';
+import { MAX_SHOWN_DETAIL, planRedrive, type RedrivePlan } from '../redrive.ts';
 import type { Command } from './options.ts';
 
 type RedriveCommand = Extract<Command, { kind: 'redrive' }>;
@@ -44,7 +44,7 @@ export async function redrive(command: RedriveCommand, io: Io): Promise<number> 
           ]),
         ),
       },
-      { eventBus: command.eventBus },
+      { eventBus: command.eventBus, account: queueAccount(command.queueUrl) },
     ),
   }));
   let failures = 0;
@@ -91,6 +91,11 @@ export async function redrive(command: RedriveCommand, io: Io): Promise<number> 
   return failures > 0 ? 1 : 0;
 }
 
+/** The account in a queue URL (`https://sqs.<region>.amazonaws.com/<account>/<name>`), if any. */
+function queueAccount(queueUrl: string): string | undefined {
+  return /^https?:\/\/[^/]+\/(\d{12})\/[^/]+$/.exec(queueUrl)?.[1];
+}
+
 /** Receives up to `max` messages. Without --apply they stay visible to others (timeout 0). */
 async function receiveAll(sqs: SQSClient, command: RedriveCommand): Promise<Message[]> {
   const seen = new Map<string, Message>();
@@ -128,7 +133,7 @@ function formatPlans(
     const tenant = result.tenant ? ` for tenant ${result.tenant}` : '';
     // Everything a re-send would carry, so that what --apply does is what was shown.
     const sends = result.command
-      ? `   sends: source ${result.command.source}, detail ${boundedText(JSON.stringify(result.command.detail ?? null), 600)}`
+      ? `   sends: source ${result.command.source}, detail ${boundedText(JSON.stringify(result.command.detail ?? null), MAX_SHOWN_DETAIL)}`
       : '';
     return [
       `${index + 1}. ${what}${tenant} (${result.format}, message ${result.messageId ?? '?'})`,

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CANCEL_DETAIL_TYPE, SWEEP_DETAIL_TYPE } from '../../lib/contract/names.ts';
-import { planRedrive } from '../../lib/redrive.ts';
+import { MAX_SHOWN_DETAIL, planRedrive } from '../../lib/redrive.ts';
 import { EventBridgeEmulator } from '../emulator/eventbridge.ts';
 import { SqsEmulator } from '../emulator/sqs.ts';
 import { runCliProcess } from '../support/processes.ts';
@@ -111,6 +111,58 @@ describe('planRedrive', () => {
     const record = JSON.parse(destinationRecord(cancelEvent, 'Error', 'boom'));
     delete record.requestContext.functionArn;
     expect(planRedrive({ body: JSON.stringify(record), attributes: {} }).action).toBe('keep');
+  });
+
+  it('keeps a message naming a function, rule or schedule of another account than the queue', () => {
+    const fromElsewhere = destinationRecord(cancelEvent, 'Error', 'boom').replace(
+      ':123456789012:function:cancel',
+      ':999999999999:function:someone-else',
+    );
+    const context = { account: '123456789012' };
+
+    expect(planRedrive({ body: fromElsewhere, attributes: {} }, context)).toMatchObject({
+      action: 'keep',
+      note: expect.stringMatching(/another account than the queue's/),
+    });
+    expect(
+      planRedrive(
+        {
+          body: JSON.stringify(cancelEvent),
+          attributes: {
+            ERROR_CODE: 'X',
+            RULE_ARN: 'arn:aws:events:us-east-1:999999999999:rule/b/r',
+          },
+        },
+        context,
+      ).action,
+    ).toBe('keep');
+    // The same record from the queue's own account is sent again.
+    const own = destinationRecord(cancelEvent, 'Error', 'boom');
+    expect(planRedrive({ body: own, attributes: {} }, context).action).toBe('resend');
+  });
+
+  it('sends only what it can show whole: a detail too long to show is kept', () => {
+    const ids = Array.from(
+      { length: 100 },
+      (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+    );
+    const largest = {
+      ...cancelEvent,
+      detail: { tenant: 'eu', jobIds: ids, reason: 'r'.repeat(256) },
+    };
+    const padded = {
+      ...cancelEvent,
+      detail: { tenant: 'eu', jobIds: ids, note: 'x'.repeat(10_000) },
+    };
+
+    // The largest valid command fits.
+    expect(JSON.stringify(largest.detail).length).toBeLessThanOrEqual(MAX_SHOWN_DETAIL);
+    expect(
+      planRedrive({ body: destinationRecord(largest, 'Error', 'boom'), attributes: {} }).action,
+    ).toBe('resend');
+    expect(
+      planRedrive({ body: destinationRecord(padded, 'Error', 'boom'), attributes: {} }),
+    ).toMatchObject({ action: 'keep', note: expect.stringMatching(/too long to show whole/) });
   });
 
   it('keeps what it does not recognise, including events that are not janitor commands', () => {
@@ -266,6 +318,18 @@ describe('query-janitor redrive (child process)', () => {
         .map((m) => m.messageId)
         .sort(),
     ).toEqual([ids.rule, ids.unknown].sort());
+  });
+
+  it('shows every job id a command it would send carries (what --apply sends is what was shown)', async () => {
+    const jobIds = Array.from(
+      { length: 100 },
+      (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+    );
+    sqs.seed(queueUrl, destinationRecord({ ...cancelEvent, detail: { jobIds } }, 'Error', 'boom'));
+
+    const run = await runCliProcess(['redrive', '--queue-url', queueUrl], { env });
+
+    for (const id of jobIds) expect(run.stdout).toContain(id);
   });
 
   it('refuses --apply without a bus before touching anything', async () => {
