@@ -228,8 +228,12 @@ export class Run {
           : '';
       return this.outcome(job, 'deferred', { reason: `${why}${after}`, entityId });
     }
-    const httpStatus = error instanceof ZuoraHttpError ? error.status : undefined;
-    const kind = error instanceof ZuoraHttpError ? error.kind : undefined;
+    // A failed token request (a refresh after a 401) is the run's, not the job's answer: the job
+    // carries no status of its own, so its failure counts as one a redrive can finish.
+    const jobAnswer =
+      error instanceof ZuoraHttpError && error.path !== TOKEN_PATH ? error : undefined;
+    const httpStatus = jobAnswer?.status;
+    const kind = jobAnswer?.kind;
     if (kind === 'already-finished') {
       return this.outcome(job, 'already-finished', {
         httpStatus,

@@ -409,6 +409,36 @@ describe('7. a cancel event keeps what it could not finish', () => {
     },
   );
 
+  it('keeps the event when the token refresh after a 401 is refused: the job carries no 403', async () => {
+    const job = world.zuora.addJob({ queryStatus: 'in_progress' });
+    world.zuora.inject({ kind: 'status', status: 401 }, { route: 'cancel' });
+    const cancel = await loadFunction('cancel', world.env);
+    // The first token works; the refresh the 401 asks for is refused.
+    world.zuora.onRequest = (request) => {
+      if (request.route === 'cancel') {
+        world.zuora.inject(queryError(403, 90000011, 'not allowed'), { route: 'token' });
+      }
+    };
+
+    const { error, output } = await captureOutput(() =>
+      cancel(cancelEvent({ jobIds: [job.id] }), lambdaContext()),
+    );
+
+    expect(world.zuora.requests.map((request) => `${request.route}:${request.status}`)).toEqual([
+      'token:200',
+      'get:200',
+      'cancel:401',
+      'token:403',
+    ]);
+    expect((error as Error)?.message).toMatch(/failed 1/);
+    const record = jsonLines(output).find((line) => line.message === 'query job');
+    expect(record).toMatchObject({
+      outcome: 'failed',
+      error: expect.stringMatching(/oauth\/token failed with HTTP 403/),
+    });
+    expect(record?.httpStatus).toBeUndefined();
+  });
+
   it('fails the invocation with the counts when the job reads are redirected', async () => {
     const job = world.zuora.addJob({ queryStatus: 'in_progress' });
     world.zuora.inject(
