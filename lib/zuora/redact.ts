@@ -9,6 +9,34 @@ import { boundedText } from '../contract/text.ts';
 /** What a withheld message is replaced with. */
 export const WITHHELD = '[message withheld: it may quote query text]';
 
+/** What a message that still holds a secret, disguised, is replaced with. */
+export const SECRET_WITHHELD = '[message withheld: it may hold a secret]';
+
+/** An HTML numeric character reference, in any case, padded or not (`&#233;`, `&#X00E9;`). */
+const NUMERIC_REFERENCE = /&#(x[0-9a-f]{1,6}|[0-9]{1,7});/gi;
+/** An HTML named character reference (`&eacute;`). */
+const NAMED_REFERENCE = /&[a-z][a-z0-9]{1,31};/gi;
+/** Anything but the printable ASCII characters. */
+const NOT_PRINTABLE_ASCII = /[^!-~]/g;
+
+/**
+ * Text reduced to what survives any disguise, for the last check: numeric references decoded,
+ * compatibility forms folded (full-width letters), named references dropped, one case, and only
+ * printable ASCII kept (so no inserted or swapped white space, invisible character, mark or
+ * look-alike blank is left). A secret found in it was disguised, not removed.
+ */
+function skeleton(text: string): string {
+  return text
+    .replace(NUMERIC_REFERENCE, (_reference, code: string) => {
+      const point = /^x/i.test(code) ? Number.parseInt(code.slice(1), 16) : Number(code);
+      return point <= 0x10ffff ? String.fromCodePoint(point) : '';
+    })
+    .normalize('NFKC')
+    .replace(NAMED_REFERENCE, '')
+    .toLowerCase()
+    .replace(NOT_PRINTABLE_ASCII, '');
+}
+
 /** Shortest value registered as a secret: shorter ones would over-match. */
 const MIN_SECRET_LENGTH = 6;
 /** A message quotes a query when it shares a run of this many characters with one. */
@@ -84,6 +112,8 @@ function encodedForms(value: string): string[] {
 export class Redactor {
   /** Longest first, so that a form containing another is replaced whole. */
   #secrets: string[] = [];
+  /** Each secret as {@link skeleton} reads it: the check for disguised ones. */
+  readonly #skeletons = new Set<string>();
   readonly #queries = new Set<string>();
 
   /**
@@ -92,6 +122,8 @@ export class Redactor {
    */
   addSecret(value: string | undefined, clientId?: string): void {
     if (!value || value.length < MIN_SECRET_LENGTH) return;
+    const disguised = skeleton(value);
+    if (disguised.length >= MIN_SECRET_LENGTH) this.#skeletons.add(disguised);
     const forms = encodedForms(value);
     if (clientId !== undefined) {
       for (const pair of [
@@ -128,9 +160,15 @@ export class Redactor {
     // Secrets are looked for in the text as sent, and again once it is one line: turning control
     // and invisible characters into spaces and collapsing white space can rebuild a secret that
     // a server sent with its space changed (a tab, a line break, a zero-width space, two spaces).
-    const oneLine = boundedText(this.redact(text), Number.POSITIVE_INFINITY);
+    const oneLine = this.redact(boundedText(this.redact(text), Number.POSITIVE_INFINITY));
+    // A secret still there is disguised (a character inserted or swapped for one that looks the
+    // same, another case, HTML references): no form to replace, so the whole text is withheld.
+    if (this.#skeletons.size > 0) {
+      const seen = skeleton(oneLine);
+      for (const secret of this.#skeletons) if (seen.includes(secret)) return SECRET_WITHHELD;
+    }
     // Only what is printed matters, so the query check reads the bounded text.
-    const bounded = boundedText(this.redact(oneLine), max);
+    const bounded = boundedText(oneLine, max);
     return this.#quotesQuery(bounded) ? WITHHELD : bounded;
   };
 

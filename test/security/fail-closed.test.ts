@@ -1231,3 +1231,35 @@ describe('20. a secret sent back with its space changed is still redacted', () =
     expect(leakedForms(printed, [SECRET_CANARY], 'canary-client')).toEqual([]);
   });
 });
+
+describe('21. a secret sent back disguised is withheld with the message', () => {
+  it.each([
+    ['a variation selector for its space', (secret: string) => secret.replace(' ', '\ufe0f')],
+    ['upper case', (secret: string) => secret.toUpperCase()],
+    ['a zero-width space inserted', (secret: string) => secret.replace('CANARY', 'CANA\u200bRY')],
+  ])('%s', async (_name, disguise) => {
+    world.zuora.addClient({ clientId: 'canary-client', clientSecret: SECRET_CANARY });
+    const job = world.zuora.addJob({ ageMinutes: 300 });
+    world.zuora.inject(
+      {
+        kind: 'status',
+        status: 400,
+        body: JSON.stringify({ code: 7, message: `bad ${disguise(SECRET_CANARY)}` }),
+      },
+      { route: 'cancel', jobId: job.id },
+    );
+
+    const result = await runCliProcess(['sweep', '--no-dry-run', '--json'], {
+      env: cliEnv({ ZUORA_CLIENT_ID: 'canary-client', ZUORA_CLIENT_SECRET: SECRET_CANARY }),
+    });
+
+    const report = JSON.parse(result.stdout) as Report;
+    expect(report.jobs[0]?.error).toMatch(
+      /HTTP 400 code 7: \[message withheld: it may hold a secret\]/,
+    );
+    expect(`${result.stdout}${result.stderr}`).not.toContain(disguise(SECRET_CANARY));
+    expect(
+      leakedForms(`${result.stdout}${result.stderr}`, [SECRET_CANARY], 'canary-client'),
+    ).toEqual([]);
+  });
+});

@@ -7,7 +7,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { boundedText } from '../../lib/contract/text.ts';
-import { looksLikeQuery, Redactor, WITHHELD } from '../../lib/zuora/redact.ts';
+import { looksLikeQuery, Redactor, SECRET_WITHHELD, WITHHELD } from '../../lib/zuora/redact.ts';
 
 /** Characters that change under every encoding: `/`, `+`, `=`, `%`, a space, non-ASCII. */
 const SECRET = 'Sk/+=% é\\"ü';
@@ -177,6 +177,36 @@ describe('Redactor.scrub', () => {
       expect(redactorFor(secret).scrub(echoed)).toBe('rejected: [redacted]!');
     },
   );
+
+  it.each([
+    ['its space swapped for a variation selector', (v: string) => v.replace(' ', '\ufe0f')],
+    ['its space swapped for a Hangul filler', (v: string) => v.replace(' ', '\u3164')],
+    ['its space swapped for a blank Braille pattern', (v: string) => v.replace(' ', '\u2800')],
+    ['a combining grapheme joiner inserted', (v: string) => v.replace('-', '-\u034f')],
+    ['a zero-width space inserted', (v: string) => v.replace('CANARY', 'CANA\u200bRY')],
+    ['a line break inserted', (v: string) => v.replace('CANARY', 'CANA\nRY')],
+    ['upper case', (v: string) => v.toUpperCase()],
+    ['named HTML references', (v: string) => v.replace('\u00e9', '&eacute;')],
+    ['padded numeric HTML references', (v: string) => v.replace('\u00e9', '&#X00E9;')],
+    [
+      'full-width letters',
+      (v: string) => v.replace('CANARY', '\uff23\uff21\uff2e\uff21\uff32\uff39'),
+    ],
+  ])('withholds a message holding the secret disguised: %s', (_name, disguise) => {
+    const secret = 'Cy/x+9=%z k\u00e9Y\u2603-CANARYSECRET';
+    const echoed = `bad client_secret=${disguise(secret)} end`;
+    expect(echoed).not.toContain(secret);
+
+    expect(redactorFor(secret).scrub(echoed)).toBe(SECRET_WITHHELD);
+  });
+
+  it('leaves messages alone that share only part of a secret', () => {
+    const secret = 'Cy/x+9=%z k\u00e9Y\u2603-CANARYSECRET';
+
+    expect(redactorFor(secret).scrub('Cy/x+9 is not CANARY SECRE')).toBe(
+      'Cy/x+9 is not CANARY SECRE',
+    );
+  });
 
   it('removes a secret that itself holds two spaces, once its text is one line', () => {
     const secret = 'Sk/+=%  \u00e9-canary';
