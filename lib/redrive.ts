@@ -48,8 +48,11 @@ export interface RedrivePlan {
 export interface RedriveContext {
   /** The janitor's bus: a rule dead-letter message must come from one of its rules. */
   readonly eventBus?: string | undefined;
-  /** The queue's account: a message must name a function, rule or schedule of this account. */
-  readonly account?: string | undefined;
+  /**
+   * The queue's account: a message must name a function, rule or schedule of this account.
+   * Null when the queue URL names none: then no message can show it is the janitor's.
+   */
+  readonly account?: string | null | undefined;
 }
 
 /**
@@ -75,6 +78,13 @@ const EVENT_SOURCE = /^[\x21-\x7e]{1,256}$/;
 export function planRedrive(message: QueuedMessage, context: RedriveContext = {}): RedrivePlan {
   const plan = readMessage(message, context);
   if (plan.origin === undefined || context.account === undefined) return plan;
+  if (context.account === null) {
+    return {
+      ...unknown(plan.format, 'cannot be checked: the queue URL names no account'),
+      origin: plan.origin,
+      error: plan.error,
+    };
+  }
   if (accountOf(plan.origin) !== context.account) {
     return {
       ...unknown(plan.format, `comes from another account than the queue's (${plan.origin})`),

@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { boundedText } from '../contract/text.ts';
 import { describeError } from '../janitor/index.ts';
-import { MAX_SHOWN_DETAIL, planRedrive, type RedrivePlan } from '../redrive.ts';
+import { planRedrive, type RedrivePlan } from '../redrive.ts';
 import type { Command } from './options.ts';
 
 type RedriveCommand = Extract<Command, { kind: 'redrive' }>;
@@ -44,7 +44,7 @@ export async function redrive(command: RedriveCommand, io: Io): Promise<number> 
           ]),
         ),
       },
-      { eventBus: command.eventBus, account: queueAccount(command.queueUrl) },
+      { eventBus: command.eventBus, account: queueAccount(command.queueUrl) ?? null },
     ),
   }));
   let failures = 0;
@@ -85,15 +85,34 @@ export async function redrive(command: RedriveCommand, io: Io): Promise<number> 
       result.done = `failed: ${awsProblem(error)}`;
     }
   }
-  io.stdout(
-    command.json ? `${JSON.stringify(results, null, 2)}\n` : formatPlans(results, command.apply),
-  );
+  io.stdout(command.json ? `${visibleJson(results, 2)}\n` : formatPlans(results, command.apply));
   return failures > 0 ? 1 : 0;
 }
 
 /** The account in a queue URL (`https://sqs.<region>.amazonaws.com/<account>/<name>`), if any. */
 function queueAccount(queueUrl: string): string | undefined {
-  return /^https?:\/\/[^/]+\/(\d{12})\/[^/]+$/.exec(queueUrl)?.[1];
+  try {
+    return new URL(queueUrl).pathname.split('/').find((segment) => /^\d{12}$/.test(segment));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * JSON as it is sent, made safe for a terminal without changing what it says: the characters
+ * `JSON.stringify` leaves raw in strings (format characters such as bidi overrides and zero-width
+ * spaces, line and paragraph separators, C1 controls) written as `\uXXXX` escapes, which JSON
+ * reads as the same characters; it escapes the C0 controls itself. Nothing is cut or collapsed.
+ */
+function visibleJson(value: unknown, indent?: number): string {
+  return JSON.stringify(value ?? null, null, indent).replace(
+    /[\u007f-\u009f\p{Cf}\p{Zl}\p{Zp}]/gu,
+    (c) =>
+      c
+        .split('')
+        .map((unit) => `\\u${unit.charCodeAt(0).toString(16).padStart(4, '0')}`)
+        .join(''),
+  );
 }
 
 /** Receives up to `max` messages. Without --apply they stay visible to others (timeout 0). */
@@ -133,7 +152,7 @@ function formatPlans(
     const tenant = result.tenant ? ` for tenant ${result.tenant}` : '';
     // Everything a re-send would carry, so that what --apply does is what was shown.
     const sends = result.command
-      ? `   sends: source ${result.command.source}, detail ${boundedText(JSON.stringify(result.command.detail ?? null), MAX_SHOWN_DETAIL)}`
+      ? `   sends: source ${result.command.source}, detail ${visibleJson(result.command.detail)}`
       : '';
     return [
       `${index + 1}. ${what}${tenant} (${result.format}, message ${result.messageId ?? '?'})`,

@@ -141,6 +141,15 @@ describe('planRedrive', () => {
     expect(planRedrive({ body: own, attributes: {} }, context).action).toBe('resend');
   });
 
+  it('keeps every message naming where it came from when the queue URL names no account', () => {
+    const own = destinationRecord(cancelEvent, 'Error', 'boom');
+
+    expect(planRedrive({ body: own, attributes: {} }, { account: null })).toMatchObject({
+      action: 'keep',
+      note: expect.stringMatching(/the queue URL names no account/),
+    });
+  });
+
   it('sends only what it can show whole: a detail too long to show is kept', () => {
     const ids = Array.from(
       { length: 100 },
@@ -330,6 +339,43 @@ describe('query-janitor redrive (child process)', () => {
     const run = await runCliProcess(['redrive', '--queue-url', queueUrl], { env });
 
     for (const id of jobIds) expect(run.stdout).toContain(id);
+  });
+
+  it('shows a reason with invisible characters escaped, exactly as --apply sends it', async () => {
+    const reason = 'ticket 1234\u202e9876 \u2066x\u2069   three\u00a0\u00a0spaces\u200bend';
+    sqs.seed(
+      queueUrl,
+      destinationRecord({ ...cancelEvent, detail: { jobIds: ['x'], reason } }, 'Error', 'boom'),
+    );
+
+    const run = await runCliProcess(['redrive', '--queue-url', queueUrl], { env });
+    const json = await runCliProcess(['redrive', '--queue-url', queueUrl, '--json'], { env });
+
+    // Escaped, not flattened: what the line shows is the JSON that is sent.
+    const shown = run.stdout.split('\n').find((line) => line.includes('ticket 1234'));
+    expect(shown).toContain(String.raw`ticket 1234\u202e9876 \u2066x\u2069   three`);
+    expect(shown).toContain(String.raw`\u200bend`);
+    expect(`${run.stdout}${json.stdout}`).not.toMatch(/[\u202e\u2066\u2069\u200b]/);
+    const plans = JSON.parse(json.stdout) as Array<{ command?: { detail: { reason?: string } } }>;
+    expect(plans.map((plan) => plan.command?.detail.reason)).toContain(reason);
+  });
+
+  it.each([
+    ['with a trailing slash', (url: string) => `${url}/`],
+    ['with an upper-case scheme', (url: string) => url.replace(/^http/, 'HTTP')],
+  ])('checks the account of a queue URL %s', async (_case, variant) => {
+    const fromElsewhere = destinationRecord(cancelEvent, 'Error', 'boom').replace(
+      ':123456789012:function:cancel',
+      ':999999999999:function:someone-else',
+    );
+    sqs.seed(queueUrl, fromElsewhere);
+
+    const run = await runCliProcess(['redrive', '--queue-url', variant(queueUrl), '--json'], {
+      env,
+    });
+
+    const plans = JSON.parse(run.stdout) as Array<{ origin?: string; action: string }>;
+    expect(plans.find((plan) => plan.origin?.includes('999999999999'))?.action).toBe('keep');
   });
 
   it('refuses --apply without a bus before touching anything', async () => {
