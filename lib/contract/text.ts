@@ -9,12 +9,19 @@
  * hyphen, the bidirectional overrides that make a log line read differently, byte-order marks).
  */
 const UNPRINTABLE = /[\p{Cc}\p{Cf}]+/gu;
+/**
+ * The invisible characters that join rather than separate (the soft hyphen, the zero-width
+ * joiner and non-joiner, the word joiner): dropped, not made spaces, so that a German compound, a
+ * Persian word or a family emoji still reads as one.
+ */
+const JOINERS = /[\u00ad\u200c\u200d\u2060]/g;
 
 /**
- * Free text made safe for one log line: control and bidi characters become spaces, runs of
- * white space one space, and the result is cut to `max` characters (with `…`).
+ * Free text made safe for one log line: joiners dropped, other control and format characters
+ * (bidi overrides among them) made spaces, runs of white space one space, and the result cut to
+ * `max` characters (with `…`).
  */
 export function boundedText(text: string, max: number): string {
-  const flat = text.replace(UNPRINTABLE, ' ').replace(/\s+/g, ' ').trim();
+  const flat = text.replace(JOINERS, '').replace(UNPRINTABLE, ' ').replace(/\s+/g, ' ').trim();
   return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
 }
