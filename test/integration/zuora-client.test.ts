@@ -27,7 +27,16 @@ describe('retries', () => {
     async (status) => {
       // Arrange
       zuora.inject({ kind: 'status', status }, { route: 'list', times: 99 });
-      const { client, sleeps } = clientFor(zuora);
+      // A clock that moves only when the client sleeps: a 429 holds the run's gate until a time
+      // on that clock, and a real one could pass a short jittered wait before it is checked.
+      let clock = Date.now();
+      const { client, sleeps } = clientFor(zuora, {
+        now: () => clock,
+        sleep: async (ms: number) => {
+          sleeps.push(ms);
+          clock += ms;
+        },
+      });
 
       // Act
       const error = await client.listJobs('accepted').catch((e: unknown) => e);
