@@ -17,11 +17,15 @@ const UNPRINTABLE = /[\p{Cc}\p{Cf}]+/gu;
 const JOINERS = /\u00ad|\u200c|\u200d|\u2060/g;
 
 /**
- * Free text made safe for one log line: joiners dropped, other control and format characters
- * (bidi overrides among them) made spaces, runs of white space one space, and the result cut to
- * `max` characters (with `…`).
+ * Free text as one line, however long: joiners dropped, other control and format characters
+ * (bidi overrides among them) made spaces, runs of white space one space.
  */
+export function oneLine(text: string): string {
+  return text.replace(JOINERS, '').replace(UNPRINTABLE, ' ').replace(/\s+/g, ' ').trim();
+}
+
+/** Free text made safe for one log line: {@link oneLine}, cut to `max` characters (with `…`). */
 export function boundedText(text: string, max: number): string {
-  const flat = text.replace(JOINERS, '').replace(UNPRINTABLE, ' ').replace(/\s+/g, ' ').trim();
+  const flat = oneLine(text);
   return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
 }

@@ -7,7 +7,7 @@
  * it is withheld when it equals or contains the job's own query, which the redactor may not know
  * (too short for its quote check, or not recognisably SQL).
  */
-import { boundedText } from '../contract/text.ts';
+import { boundedText, oneLine } from '../contract/text.ts';
 import { JOB_ID_PATTERN, type QueryJob } from '../zuora/model.ts';
 import { Redactor, WITHHELD } from '../zuora/redact.ts';
 
@@ -21,7 +21,7 @@ export type JobText = (job: Pick<QueryJob, 'query'>, text: string, max: number) 
 const MIN_CONTAINED_QUERY = 6;
 
 /** One line, one case: how a field and a query are compared. */
-const flat = (text: string) => boundedText(text, Number.POSITIVE_INFINITY).toLowerCase();
+const flat = (text: string) => oneLine(text).toLowerCase();
 
 /** True when `text` is, or contains, the job's own query. */
 function showsQuery(job: Pick<QueryJob, 'query'>, text: string): boolean {

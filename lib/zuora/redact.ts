@@ -4,7 +4,7 @@
  * and query text (which can hold customer data, and which Zuora error messages may quote). And
  * bounds every string a server controls before it reaches an error, a log line or a report.
  */
-import { boundedText } from '../contract/text.ts';
+import { boundedText, oneLine } from '../contract/text.ts';
 
 /** What a withheld message is replaced with. */
 export const WITHHELD = '[message withheld: it may quote query text]';
@@ -86,7 +86,7 @@ function encodedForms(value: string): string[] {
   return [
     value,
     // As a log line would show it (see `scrub`): a secret with two spaces or a tab in it.
-    boundedText(value, Number.POSITIVE_INFINITY),
+    oneLine(value),
     value.normalize('NFC'),
     value.normalize('NFD'),
     ...percentForms,
@@ -160,15 +160,15 @@ export class Redactor {
     // Secrets are looked for in the text as sent, and again once it is one line: turning control
     // and invisible characters into spaces and collapsing white space can rebuild a secret that
     // a server sent with its space changed (a tab, a line break, a zero-width space, two spaces).
-    const oneLine = this.redact(boundedText(this.redact(text), Number.POSITIVE_INFINITY));
+    const flat = this.redact(oneLine(this.redact(text)));
     // A secret still there is disguised (a character inserted or swapped for one that looks the
     // same, another case, HTML references): no form to replace, so the whole text is withheld.
     if (this.#skeletons.size > 0) {
-      const seen = skeleton(oneLine);
+      const seen = skeleton(flat);
       for (const secret of this.#skeletons) if (seen.includes(secret)) return SECRET_WITHHELD;
     }
     // Only what is printed matters, so the query check reads the bounded text.
-    const bounded = boundedText(oneLine, max);
+    const bounded = boundedText(flat, max);
     return this.#quotesQuery(bounded) ? WITHHELD : bounded;
   };
 
