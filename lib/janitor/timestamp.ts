@@ -39,14 +39,25 @@ export function parseTimestamp(text: unknown, timeZone = 'UTC'): number | undefi
   return wall - sign * (offsetHours * 60 + offsetMinutes) * 60_000;
 }
 
+const DAY_MS = 86_400_000;
+
 /**
- * How far `timeZone` is ahead of UTC at the wall-clock instant `wall` (epoch milliseconds of the
- * local time read as if it were UTC). Two passes, so that times near a DST change land right.
+ * How far `timeZone` is ahead of UTC at the wall-clock time `wall` (epoch milliseconds of the
+ * local time read as if it were UTC). Away from a clock change that is the one offset in force.
+ * Near one, a wall time can have two readings (the hour repeated when clocks go back) or none
+ * (the hour skipped when they go forward): then the youngest reading wins, so that a job is
+ * never judged older than it may be.
  */
 function zoneOffsetMs(timeZone: string, wall: number): number {
   if (timeZone === 'UTC') return 0;
-  const first = offsetAt(timeZone, wall);
-  return offsetAt(timeZone, wall - first);
+  // A day either side covers every offset (-12 to +14 hours) a reading could use.
+  const before = offsetAt(timeZone, wall - DAY_MS);
+  const after = offsetAt(timeZone, wall + DAY_MS);
+  if (before === after) return before;
+  // A reading holds when the zone's offset at the instant it names is the one it assumed.
+  const readings = [before, after].filter((offset) => offsetAt(timeZone, wall - offset) === offset);
+  // The youngest reading is the latest instant: the smallest offset. None holds in a skipped hour.
+  return Math.min(...(readings.length > 0 ? readings : [before, after]));
 }
 
 const formatters = new Map<string, Intl.DateTimeFormat>();

@@ -4,10 +4,12 @@
  * misreads is an age it misjudges, so every accepted form is pinned to its instant and every
  * near miss must read as unreadable.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseTimestamp } from '../../lib/janitor/timestamp.ts';
 
 const at = (iso: string) => Date.parse(iso);
+const DAY = 86_400_000;
 
 describe('parseTimestamp reads', () => {
   it.each([
@@ -91,6 +93,100 @@ describe('a timestamp without an offset', () => {
     );
     expect(parseTimestamp('2026-03-08T05:00:00', 'America/New_York')).toBe(
       at('2026-03-08T09:00:00Z'),
+    );
+  });
+
+  it('takes the younger reading of the hour repeated when clocks go back', () => {
+    // New York goes back from EDT (UTC-4) to EST (UTC-5) at 06:00 UTC on 1 November 2026: 01:30
+    // happened at 05:30 and again at 06:30 UTC. Read as 05:30, a job would be an hour older.
+    expect(parseTimestamp('2026-11-01T01:30:00', 'America/New_York')).toBe(
+      at('2026-11-01T06:30:00Z'),
+    );
+    // East of UTC too: Paris repeats 02:00-03:00 on 25 October 2026 (00:30 and 01:30 UTC).
+    expect(parseTimestamp('2026-10-25T02:30:00', 'Europe/Paris')).toBe(at('2026-10-25T01:30:00Z'));
+    // And a change of half an hour: Lord Howe Island repeats 01:30-02:00 on 5 April 2026.
+    expect(parseTimestamp('2026-04-05T01:45:00', 'Australia/Lord_Howe')).toBe(
+      at('2026-04-04T15:15:00Z'),
+    );
+  });
+
+  it('reads a time in the hour skipped when clocks go forward as the later instant', () => {
+    // 02:30 never happened in New York on 8 March 2026: read as EST it would be 07:30 UTC, as
+    // EDT 06:30 UTC. The later one: never older than it may be.
+    expect(parseTimestamp('2026-03-08T02:30:00', 'America/New_York')).toBe(
+      at('2026-03-08T07:30:00Z'),
+    );
+  });
+
+  it('reads any wall time back as an instant that shows it, never older than the job', () => {
+    const zones = [
+      'America/New_York',
+      'America/Los_Angeles',
+      'America/Santiago',
+      'Europe/London',
+      'Europe/Paris',
+      'Australia/Lord_Howe',
+      'Pacific/Auckland',
+      'Pacific/Chatham',
+      'Asia/Kolkata',
+    ];
+    const walls = new Map(
+      zones.map((zone) => [
+        zone,
+        new Intl.DateTimeFormat('sv-SE', {
+          timeZone: zone,
+          hourCycle: 'h23',
+          year: 'numeric',
+          month: '2-digit',
+          day: '2-digit',
+          hour: '2-digit',
+          minute: '2-digit',
+          second: '2-digit',
+        }),
+      ]),
+    );
+    const wallOf = (instant: number, zone: string) =>
+      walls.get(zone)?.format(instant).replace(' ', 'T') as string;
+    const offsetOf = (instant: number, zone: string) => at(`${wallOf(instant, zone)}Z`) - instant;
+    // Every clock change of 2026 to 2030 in these zones, to the second: a uniform instant would
+    // land in a repeated or skipped hour about once in 4,000 tries.
+    const changes: [string, number][] = [];
+    for (const zone of zones) {
+      for (let day = at('2026-01-01T00:00:00Z'); day < at('2031-01-01T00:00:00Z'); day += DAY) {
+        if (offsetOf(day, zone) === offsetOf(day + DAY, zone)) continue;
+        let [low, high] = [day, day + DAY];
+        while (high - low > 1000) {
+          const middle = low + Math.floor((high - low) / 2000) * 1000;
+          if (offsetOf(middle, zone) === offsetOf(low, zone)) low = middle;
+          else high = middle;
+        }
+        changes.push([zone, high]);
+      }
+    }
+    expect(changes.length).toBeGreaterThan(60);
+    const nearAChange = fc
+      .tuple(fc.constantFrom(...changes), fc.integer({ min: -7_200, max: 7_200 }))
+      .map(([[zone, change], seconds]) => [zone, change + seconds * 1000] as const);
+    const anyTime = fc
+      .tuple(
+        fc.constantFrom(...zones),
+        fc.integer({
+          min: at('2026-01-01T00:00:00Z') / 1000,
+          max: at('2031-01-01T00:00:00Z') / 1000,
+        }),
+      )
+      .map(([zone, seconds]) => [zone, seconds * 1000] as const);
+    fc.assert(
+      fc.property(fc.oneof(nearAChange, anyTime), ([zone, instant]) => {
+        const wall = wallOf(instant, zone);
+        const read = parseTimestamp(wall, zone) as number;
+        // A reading the zone's clocks really showed, never before the instant, and later only
+        // by a repeated hour (at most one).
+        expect(wallOf(read, zone)).toBe(wall);
+        expect(read - instant).toBeGreaterThanOrEqual(0);
+        expect(read - instant).toBeLessThanOrEqual(3_600_000);
+      }),
+      { numRuns: 2_000 },
     );
   });
 
