@@ -16,6 +16,7 @@ import {
 } from '../zuora/credentials.ts';
 import {
   DeadlineExceededError,
+  waitSeconds,
   ZuoraError,
   ZuoraHttpError,
   ZuoraNetworkError,
@@ -222,11 +223,17 @@ export class Run {
   outcomeOfError(job: QueryJob | string, error: unknown, entityId?: string): Outcome {
     if (error instanceof DeadlineExceededError) {
       const why = error.interrupted ? 'interrupted' : 'deadline reached';
-      const after =
-        error.cause instanceof ZuoraError
-          ? ` while waiting to retry: ${describeError(error.cause)}`
-          : '';
-      return this.outcome(job, 'deferred', { reason: `${why}${after}`, entityId });
+      const cause = error.cause instanceof ZuoraError ? error.cause : undefined;
+      // The wait that did not fit, when there was one: "the deadline" alone misleads when it is
+      // minutes away and Zuora asked for an hour.
+      const wait =
+        error.waitMs === undefined || error.interrupted
+          ? ''
+          : `: waiting ${waitSeconds(error.waitMs)} s${cause ? ' to retry' : ''} would outlast the run`;
+      const after = cause
+        ? `${wait ? ', after' : ' while waiting to retry:'} ${describeError(cause)}`
+        : '';
+      return this.outcome(job, 'deferred', { reason: `${why}${wait}${after}`, entityId });
     }
     // A failed token request (a refresh after a 401) is the run's, not the job's answer: the job
     // carries no status of its own, so its failure counts as one a redrive can finish.

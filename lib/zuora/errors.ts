@@ -150,18 +150,33 @@ export class DeadlineExceededError extends ZuoraError {
   readonly method: string;
   readonly path: string;
   readonly interrupted: boolean;
+  /** The wait (a retry's, or one Zuora asked for) that would have outlasted the run, if any. */
+  readonly waitMs: number | undefined;
 
   constructor(
-    target: RequestTarget & { interrupted?: boolean | undefined },
+    target: RequestTarget & {
+      interrupted?: boolean | undefined;
+      waitMs?: number | undefined;
+    },
     options?: ErrorOptions,
   ) {
-    const why = target.interrupted ? 'the run was interrupted' : "the run's deadline is too close";
+    const why = target.interrupted
+      ? 'the run was interrupted'
+      : target.waitMs === undefined
+        ? "the run's deadline is too close"
+        : `a ${waitSeconds(target.waitMs)} s wait would outlast the run's deadline`;
     const after = options?.cause instanceof ZuoraError ? ` (after: ${options.cause.message})` : '';
     super(`${target.method} ${target.path} not sent: ${why}${after}`, options);
     this.method = target.method;
     this.path = target.path;
     this.interrupted = target.interrupted ?? false;
+    this.waitMs = target.waitMs;
   }
+}
+
+/** A wait in whole seconds, rounded up: `Retry-After: 3600` reads as 3600, 200 ms as 1. */
+export function waitSeconds(ms: number): number {
+  return Math.ceil(ms / 1000);
 }
 
 /** The base URL is not an allowed Zuora endpoint (https, or http to a loopback host). */

@@ -206,9 +206,14 @@ export class HttpTransport {
       lastError = outcome.error;
       if (!outcome.retryable || attempt === this.#policy.maxAttempts) throw outcome.error;
       const delay = outcome.retryAfterMs ?? backoffDelay(attempt, this.#policy, this.#random);
+      const throttled = outcome.retryAfterMs !== undefined || isThrottled(outcome.error);
+      // Zuora asked the tenant's client to slow down, not this one request: every request of the
+      // run waits at the gate, this one included. Even a wait that outlasts the run: then the
+      // rest of the run is deferred too, rather than sent to a Zuora that asked for quiet.
+      if (throttled) this.#gate.holdUntil(this.#now() + delay);
       if (this.#now() + delay + this.#policy.minAttemptMs > this.#deadline) {
         // Waiting would run past the deadline: the work is deferred, not failed.
-        throw this.#outOfTime(target, outcome.error);
+        throw this.#outOfTime(target, outcome.error, delay);
       }
       this.#log.debug('retrying Zuora request', {
         method: request.method,
@@ -218,20 +223,18 @@ export class HttpTransport {
         reason: outcome.error.name,
         status: outcome.error instanceof ZuoraHttpError ? outcome.error.status : undefined,
       });
-      if (outcome.retryAfterMs !== undefined || isThrottled(outcome.error)) {
-        // Zuora asked the tenant's client to slow down, not this one request: every request of
-        // the run waits at the gate, this one included.
-        this.#gate.holdUntil(this.#now() + delay);
-      } else {
-        await this.#sleep(delay, this.#signal);
-      }
+      if (!throttled) await this.#sleep(delay, this.#signal);
     }
     throw lastError ?? this.#outOfTime(target, undefined);
   }
 
-  #outOfTime(target: RequestTarget, cause: ZuoraError | undefined): DeadlineExceededError {
+  #outOfTime(
+    target: RequestTarget,
+    cause: ZuoraError | undefined,
+    waitMs?: number,
+  ): DeadlineExceededError {
     return new DeadlineExceededError(
-      { ...target, interrupted: this.#signal?.aborted },
+      { ...target, interrupted: this.#signal?.aborted, waitMs },
       cause ? { cause } : undefined,
     );
   }
@@ -386,7 +389,7 @@ export class HttpTransport {
     const wait = this.#gate.notBefore - this.#now();
     if (wait <= 0) return;
     if (this.#now() + wait + this.#policy.minAttemptMs > this.#deadline) {
-      throw this.#outOfTime(target, lastError);
+      throw this.#outOfTime(target, lastError, wait);
     }
     this.#log.debug('pacing Zuora requests', { waitMs: wait });
     await this.#sleep(wait, this.#signal);

@@ -130,7 +130,7 @@ describe('when a run stops starting work', () => {
         id: job?.id,
         outcome: 'deferred',
         reason: expect.stringMatching(
-          `^deadline reached while waiting to retry: DELETE /query/jobs/${job?.id} failed with HTTP 503: maintenance \\(Zuora-Request-Id [0-9a-f-]{36}\\)$`,
+          `^deadline reached: waiting 120 s to retry would outlast the run, after DELETE /query/jobs/${job?.id} failed with HTTP 503: maintenance \\(Zuora-Request-Id [0-9a-f-]{36}\\)$`,
         ),
       }),
     ]);

@@ -1173,10 +1173,40 @@ describe('19. cancel says when Zuora could not be reached', () => {
     // Zuora was reached (both reads answered): the cancels are deferred, not the run lost.
     const report = JSON.parse(result.stdout) as Report;
     expect(report.counts).toMatchObject({ stale: 2, deferred: 2 });
+    // The first 429 holds the run (its Retry-After outlasts it): a cancel not yet sent by then
+    // is held too, with the wait, not the 429, as its reason.
+    const held = /^deadline reached: waiting \d+ s (to retry )?would outlast the run/;
     expect(report.jobs.map((job) => job.reason)).toEqual([
-      expect.stringMatching(/^deadline reached while waiting to retry: .*HTTP 429/),
-      expect.stringMatching(/^deadline reached while waiting to retry: .*HTTP 429/),
+      expect.stringMatching(held),
+      expect.stringMatching(held),
     ]);
+    expect(report.jobs.some((job) => job.reason?.includes('HTTP 429'))).toBe(true);
+    expect(result.code).toBe(0);
+  });
+
+  it('holds the whole run when one 429 asks for longer than the run has left', async () => {
+    const jobs = Array.from({ length: 5 }, (_, i) => world.zuora.addJob({ ageMinutes: 300 + i }));
+    world.zuora.inject(
+      { kind: 'status', status: 429, retryAfter: '3600' },
+      { route: 'cancel', times: 1 },
+    );
+
+    const result = await runCliProcess(['sweep', '--no-dry-run', '--json', '--timeout', '10m'], {
+      env: cliEnv({ JANITOR_CONCURRENCY: '1' }),
+    });
+
+    // Zuora asked the tenant for an hour's quiet: the one DELETE that heard it is the only one
+    // sent, and every job is deferred to a later run (none failed, none cancelled).
+    const report = JSON.parse(result.stdout) as Report;
+    expect(world.zuora.requestsTo('cancel')).toHaveLength(1);
+    expect(report.counts).toMatchObject({
+      stale: jobs.length,
+      cancelled: 0,
+      deferred: jobs.length,
+    });
+    expect(report.jobs.map((job) => job.reason)).toEqual(
+      jobs.map(() => expect.stringMatching(/^deadline reached: waiting (3600|359\d) s /)),
+    );
     expect(result.code).toBe(0);
   });
 

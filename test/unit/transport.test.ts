@@ -130,16 +130,45 @@ describe('the deadline', () => {
     // A Retry-After speaks for the tenant, even on a 503: the whole run waited.
     expect(gate.notBefore).toBe(5_000);
 
-    const late = transport([busy, () => ok()], { deadline: 5_999 });
+    const lateGate = new RequestGate();
+    const late = transport([busy, () => ok()], { deadline: 5_999, gate: lateGate });
     const error = (await failure(late.http.send(list))) as DeadlineExceededError;
     expect(error).toBeInstanceOf(DeadlineExceededError);
     expect(error.interrupted).toBe(false);
+    expect(error.waitMs).toBe(5_000);
     expect(error.cause).toBeInstanceOf(ZuoraHttpError);
     expect(error.message).toBe(
-      "GET /query/jobs not sent: the run's deadline is too close (after: GET /query/jobs failed with HTTP 503: busy)",
+      "GET /query/jobs not sent: a 5 s wait would outlast the run's deadline (after: GET /query/jobs failed with HTTP 503: busy)",
     );
     expect(late.calls).toHaveLength(1);
     expect(late.sleeps).toEqual([]);
+    // The wait outlasts the run, but it was asked of the tenant: the rest of the run keeps quiet.
+    expect(lateGate.notBefore).toBe(5_000);
+  });
+
+  it('holds every request of the run when Zuora asks for a wait longer than the run', async () => {
+    const gate = new RequestGate();
+    const deadline = 10 * 60_000;
+    const throttled = transport(
+      [() => json(429, { message: 'slow down' }, { 'retry-after': '3600' })],
+      { gate, deadline },
+    );
+    const error = (await failure(throttled.http.send(list))) as DeadlineExceededError;
+    expect(error).toBeInstanceOf(DeadlineExceededError);
+    expect(error.waitMs).toBe(3_600_000);
+    expect(gate.notBefore).toBe(3_600_000);
+
+    // Another request of the run, a moment later: not sent, and it says why.
+    const other = transport([() => ok()], { gate, deadline });
+    other.at(1_000);
+    const held = (await failure(other.http.send(list))) as DeadlineExceededError;
+    expect(held).toBeInstanceOf(DeadlineExceededError);
+    expect(held.waitMs).toBe(3_599_000);
+    expect(held.message).toBe(
+      "GET /query/jobs not sent: a 3599 s wait would outlast the run's deadline",
+    );
+    expect(other.calls).toHaveLength(0);
+    expect(other.sleeps).toEqual([]);
   });
 
   it('does not sleep a backoff that would leave less than a minimum attempt, and does when it fits', async () => {
