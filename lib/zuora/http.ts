@@ -188,7 +188,10 @@ export class HttpTransport {
    */
   async send<T>(request: HttpRequest<T>): Promise<HttpResponse<T>> {
     const target: RequestTarget = { method: request.method, path: request.path };
-    const url = new URL(this.#basePath + request.path, this.#base.origin);
+    // The path is set, never resolved against the origin: resolved, a path starting with `//`
+    // would name another host (and the token request would carry the secret there).
+    const url = new URL(this.#base.origin);
+    url.pathname = this.#basePath + request.path;
     for (const [key, value] of Object.entries(request.query ?? {})) {
       url.searchParams.set(key, String(value));
     }

@@ -1065,6 +1065,21 @@ describe('17. redirects are never followed', () => {
     reachedElsewhere.length = 0;
   });
 
+  it('never sends anything to a host hidden in the base URL path (http://127.0.0.1//host)', async () => {
+    // Resolved against the origin, a path starting with `//` names another host: the token
+    // request, client secret and all, would go there in clear text.
+    const hidden = `${world.zuora.url}/${elsewhereUrl.slice('http:'.length)}`;
+
+    const result = await runCliProcess(['list', '--json'], {
+      env: cliEnv({ ZUORA_BASE_URL: hidden }),
+    });
+
+    expect(result.stderr).toContain('ZUORA_BASE_URL must not have an empty path segment (//)');
+    expect(result.code).toBe(2);
+    expect(reachedElsewhere).toEqual([]);
+    expect(world.zuora.requests).toEqual([]);
+  });
+
   it('never sends the client credentials where the token endpoint redirects', async () => {
     world.zuora.inject(
       { kind: 'status', status: 307, headers: { location: `${elsewhereUrl}/collect` } },

@@ -249,6 +249,15 @@ describe('malformed secrets', () => {
       /baseUrl .*must use https/,
     ],
     [
+      'a baseUrl naming another host in its path',
+      JSON.stringify({
+        clientId: 'x',
+        clientSecret: CANARY,
+        baseUrl: 'https://rest.zuora.com//collector.example',
+      }),
+      /baseUrl .*must not have an empty path segment/,
+    ],
+    [
       'a baseUrl with credentials',
       JSON.stringify({
         clientId: 'x',
