@@ -11,6 +11,7 @@
 import * as z from 'zod/mini';
 import { DEFAULT_EVENT_SOURCE } from './names.ts';
 import {
+  checkedBy,
   describeProblems,
   nameByKey,
   type PolicySettings,
@@ -31,7 +32,10 @@ export interface FleetConfig {
   readonly $schema?: string | undefined;
   /** Policy for every tenant; a tenant's own keys win. */
   readonly defaults?: PolicySettings | undefined;
-  /** IAM principal ARNs (wildcards allowed) that may send commands to the janitor's bus. */
+  /**
+   * IAM role or user ARNs that may send commands to the janitor's bus: one account each (12
+   * digits), wildcards allowed in the name (`arn:aws:iam::123456789012:role/oncall-*`).
+   */
   readonly commandSenders?: readonly string[] | undefined;
   /** `source` of the command events. @default 'query-janitor' */
   readonly eventSource?: string | undefined;
@@ -76,7 +80,26 @@ const RETENTION_DAYS = [
   3653,
 ];
 
-const PRINCIPAL_ARN = /^arn:aws[\w-]*:(iam|sts)::(\d{12}|\*):[\w+=,.@/*:-]+$/;
+const PRINCIPAL_ARN = /^arn:aws[\w-]*:(iam|sts)::([^:]*):[\w+=,.@/*:-]+$/;
+
+/**
+ * Why `arn` cannot name command senders: the bus policy matches it against `aws:PrincipalArn`,
+ * which is always an IAM role or user ARN, in one account.
+ */
+export function senderProblem(arn: string): string | undefined {
+  const match = PRINCIPAL_ARN.exec(arn);
+  if (!match) return 'must be an IAM principal ARN (wildcards allowed)';
+  const [, service, account] = match;
+  if (!/^\d{12}$/.test(account ?? '')) {
+    // Any account's principal named like that (any role called "ops") could send commands.
+    return 'must name one account (12 digits): a wildcard there would let any AWS account send commands';
+  }
+  if (service === 'sts') {
+    // An assumed role's session is matched by its role's ARN: this one would never match.
+    return 'must be the IAM role ARN (arn:aws:iam::<account>:role/<name>), not an assumed-role session';
+  }
+  return undefined;
+}
 const TOPIC_ARN = /^arn:aws[\w-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/;
 
 /** The configuration file's schema. */
@@ -84,13 +107,7 @@ export const fleetSchema = lazySchema(() =>
   z.strictObject({
     $schema: z.optional(z.string()),
     defaults: z.optional(z.strictObject(policyShape())),
-    commandSenders: z.optional(
-      z.array(
-        z
-          .string()
-          .check(z.regex(PRINCIPAL_ARN, 'must be an IAM principal ARN (wildcards allowed)')),
-      ),
-    ),
+    commandSenders: z.optional(z.array(z.string().check(checkedBy(senderProblem)))),
     eventSource: z.optional(
       z.string().check(z.regex(/^[\w.-]{1,128}$/, 'must be 1-128 letters, digits, dots, dashes')),
     ),
@@ -215,7 +232,7 @@ export function parseFleetText(text: string, name?: SettingNamer): FleetResult {
 const KEY_DESCRIPTIONS: Readonly<Record<string, string>> = {
   defaults: "Policy for every tenant; a tenant's own keys win.",
   commandSenders:
-    'IAM principal ARNs (wildcards allowed) that may send Sweep/Cancel Query Jobs commands. None: commands are refused.',
+    'IAM role or user ARNs, one account each, wildcards allowed in the name, that may send Sweep/Cancel Query Jobs commands. None: commands are refused.',
   eventSource: 'source of the command events (default query-janitor).',
   alarmTopicArn: 'SNS topic the alarms notify.',
   auditLogRetentionDays:
@@ -247,6 +264,8 @@ const KEY_DESCRIPTIONS: Readonly<Record<string, string>> = {
   warnBefore:
     'Publish "Query Job Will Be Cancelled" this long before a job becomes stale (needs a rate() schedule; default off).',
 };
+/** What {@link senderProblem} accepts, for editors: an IAM ARN in one account. */
+const SENDER_PATTERN = '^arn:aws[\\w-]*:iam::\\d{12}:[\\w+=,.@/*:-]+$';
 const DURATION_PATTERN =
   '^\\s*(\\d+(\\.\\d+)?\\s*[smhdSMHD]|[Pp](\\d+(\\.\\d+)?[Dd])?([Tt](\\d+(\\.\\d+)?[Hh])?(\\d+(\\.\\d+)?[Mm])?(\\d+(\\.\\d+)?[Ss])?)?)\\s*$';
 
@@ -263,6 +282,9 @@ export function fleetJsonSchema(): Record<string, unknown> {
       const description = KEY_DESCRIPTIONS[key];
       if (description) property.description = description;
       if (/^staleAfter|Floor$|^warnBefore$/.test(key)) property.pattern = DURATION_PATTERN;
+      if (key === 'commandSenders') {
+        (property.items as Record<string, unknown>).pattern = SENDER_PATTERN;
+      }
     }
     for (const value of Object.values(node)) annotate(value);
   };

@@ -197,7 +197,8 @@ function patternCompiles(pattern: string): boolean {
 }
 
 /** A problem found by a function, as a zod check. */
-function checkedBy(problemOf: (value: string) => string | undefined) {
+/** A zod check that reports what `problemOf` says is wrong with a string, if anything. */
+export function checkedBy(problemOf: (value: string) => string | undefined) {
   return z.superRefine((value: string, context) => {
     const problem = problemOf(value);
     if (problem) context.issues.push({ code: 'custom', message: problem, input: value });

@@ -328,6 +328,47 @@ function representable(value: TenantSettings): boolean {
   return JSON.stringify(settingsFromEnv(settingsToEnv(value))) === JSON.stringify(value);
 }
 
+describe('command senders', () => {
+  const problemsOf = (commandSenders: string[]) => {
+    const result = parseFleet({ commandSenders, tenants: [{ name: 'prod' }] });
+    return result.ok ? [] : result.problems;
+  };
+
+  it('takes role and user ARNs of one account, wildcards in the name included', () => {
+    expect(
+      problemsOf([
+        'arn:aws:iam::123456789012:role/ops',
+        'arn:aws:iam::123456789012:role/oncall-*',
+        'arn:aws-us-gov:iam::123456789012:user/alice',
+        'arn:aws:iam::123456789012:*',
+      ]),
+    ).toEqual([]);
+  });
+
+  it('refuses a wildcard account: any AWS account could make a role of that name', () => {
+    const anyAccount = [
+      'commandSenders[0] must name one account (12 digits): a wildcard there would let any AWS account send commands',
+    ];
+    expect(problemsOf(['arn:aws:iam::*:role/ops'])).toEqual(anyAccount);
+    expect(problemsOf(['arn:aws:iam::*:*'])).toEqual(anyAccount);
+    expect(problemsOf(['arn:aws:iam::12345678901*:role/ops'])).toEqual(anyAccount);
+    expect(problemsOf(['arn:aws:iam:::role/ops'])).toEqual(anyAccount);
+  });
+
+  it('refuses an assumed-role session, which the bus policy would never match', () => {
+    expect(problemsOf(['arn:aws:sts::123456789012:assumed-role/ops/alice'])).toEqual([
+      'commandSenders[0] must be the IAM role ARN (arn:aws:iam::<account>:role/<name>), not an assumed-role session',
+    ]);
+  });
+
+  it('refuses what is not an IAM ARN', () => {
+    expect(problemsOf(['ops-role', 'arn:aws:s3:::bucket'])).toEqual([
+      'commandSenders[0] must be an IAM principal ARN (wildcards allowed)',
+      'commandSenders[1] must be an IAM principal ARN (wildcards allowed)',
+    ]);
+  });
+});
+
 describe('the pressure rule in the file', () => {
   const problemsOf = (tenant: Record<string, unknown>) => {
     const result = parseFleet({ tenants: [{ name: 'prod', ...tenant }] });
