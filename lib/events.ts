@@ -240,19 +240,20 @@ export function selectTenant(
   detailType: string,
 ): string {
   const names = [...tenants.keys()];
-  if (requested === undefined) {
-    if (names.length === 1) return names[0] as string;
+  if (requested === undefined && names.length !== 1) {
     throw new InvalidEventError(
       `Refused ${detailType}: tenant is required, this deployment has ${names.length} tenants (${names.slice(0, 10).join(', ')}${names.length > 10 ? ', …' : ''})`,
     );
   }
-  const tenant = tenants.get(requested);
+  // Named or implied (the only one), the same checks: a lone disabled tenant is still disabled.
+  const name = requested ?? (names[0] as string);
+  const tenant = tenants.get(name);
   if (!tenant)
-    throw new InvalidEventError(`Refused ${detailType}: no tenant "${requested}" is configured`);
+    throw new InvalidEventError(`Refused ${detailType}: no tenant "${name}" is configured`);
   if (!tenant.enabled) {
     throw new InvalidEventError(
-      `Refused ${detailType}: tenant "${requested}" is disabled in the configuration`,
+      `Refused ${detailType}: tenant "${name}" is disabled in the configuration`,
     );
   }
-  return requested;
+  return name;
 }

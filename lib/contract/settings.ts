@@ -257,7 +257,11 @@ export const policyShape = lazySchema(() => ({
       z.refine(patternCompiles, 'is not a valid regular expression'),
     ),
   ),
-  onlyCreatedBy: z.optional(idList()),
+  // An empty allowlist would read as "no allowlist": every owner. Left out means that; [] is
+  // a mistake (or a list emptied by a script), refused rather than read as everyone.
+  onlyCreatedBy: z.optional(
+    idList().check(z.minLength(1, 'must name at least one user id, or be left out for everyone')),
+  ),
   schedule: z.optional(z.string('must be a string').check(checkedBy(scheduleProblem))),
   enabled: z.optional(z.boolean('must be true or false')),
   capacityLimits: z.optional(

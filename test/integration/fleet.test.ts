@@ -127,6 +127,36 @@ describe('one invocation, one tenant', () => {
   });
 });
 
+describe('a fleet of one disabled tenant', () => {
+  it('refuses a command that leaves the tenant out, as it refuses one that names it', async () => {
+    const only = await startFleet(['paused'], {
+      defaults: { dryRun: false },
+      tenants: { paused: { enabled: false } },
+    });
+    try {
+      const job = only.tenant('paused').addJob({ ageMinutes: 300 });
+      const handler = await loadFunction('cancel', {
+        ...only.env,
+        QUERY_JANITOR_LEASE_TABLE: table.tableName,
+        AWS_ENDPOINT_URL_DYNAMODB: table.url,
+      });
+
+      for (const event of [
+        cancelEvent({ jobIds: [job.id] }),
+        cancelEvent({ tenant: 'paused', jobIds: [job.id] }),
+      ]) {
+        const { error } = await captureOutput(() => handler(event, lambdaContext()));
+        expect((error as Error).name).toBe('InvalidEventError');
+        expect((error as Error).message).toMatch(/tenant "paused" is disabled/);
+      }
+      expect(only.tenant('paused').requests).toEqual([]);
+      expect(only.tenant('paused').job(job.id)?.queryStatus).toBe('accepted');
+    } finally {
+      await only.close();
+    }
+  });
+});
+
 describe('two sweeps of one tenant never overlap', () => {
   it('runs one and skips the other scheduled one; none cancels twice; other tenants run meanwhile', async () => {
     const us = fleet.tenant('prod-us');

@@ -328,6 +328,24 @@ function representable(value: TenantSettings): boolean {
   return JSON.stringify(settingsFromEnv(settingsToEnv(value))) === JSON.stringify(value);
 }
 
+describe('an empty onlyCreatedBy', () => {
+  it('is refused, in the file and as a variable: it would read as everyone', () => {
+    const file = parseFleet({
+      defaults: { onlyCreatedBy: ['c0ffee00-0000-4000-8000-00000000c0fe'] },
+      tenants: [{ name: 'prod', onlyCreatedBy: [] }],
+    });
+    expect(file).toEqual({
+      ok: false,
+      problems: [
+        'tenants[0].onlyCreatedBy must name at least one user id, or be left out for everyone',
+      ],
+    });
+    expect(() => loadConfig({ ZUORA_SECRET_ID: 'zuora', JANITOR_ONLY_CREATED_BY: ' , ' })).toThrow(
+      'JANITOR_ONLY_CREATED_BY must name at least one user id, or be left out for everyone',
+    );
+  });
+});
+
 describe('command senders', () => {
   const problemsOf = (commandSenders: string[]) => {
     const result = parseFleet({ commandSenders, tenants: [{ name: 'prod' }] });
