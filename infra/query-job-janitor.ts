@@ -68,6 +68,8 @@ export interface QueryJobJanitorProps {
 
 /** How long a sweep may run; its lease lasts as long, so a crashed run never blocks for good. */
 const SWEEP_TIMEOUT = Duration.minutes(5);
+/** The longest Lambda keeps an asynchronous event before it gives up on it. */
+const MAX_EVENT_AGE_MS = 6 * 3_600_000;
 const CANCEL_TIMEOUT = Duration.minutes(2);
 
 /** The janitor: functions, schedules, bus, lease table, failed-event queue, alarms. */
@@ -95,7 +97,8 @@ export class QueryJobJanitor extends Construct {
   constructor(scope: Construct, id: string, props: QueryJobJanitorProps = {}) {
     super(scope, id);
     // Judged exactly as the functions will read it: as JSON (a key set to undefined is absent).
-    const config = JSON.parse(JSON.stringify(props.config ?? DEFAULT_FLEET)) as FleetConfig;
+    // Only a missing configuration means the default: a file that holds `null` is refused.
+    const config = asJson(props.config === undefined ? DEFAULT_FLEET : props.config);
     const parsed = parseFleet(config);
     if (!parsed.ok) throw new Error(`QueryJobJanitor: ${parsed.problems.join('; ')}`);
     this.fleet = parsed.fleet;
@@ -153,8 +156,9 @@ export class QueryJobJanitor extends Construct {
       description:
         'Cancels stale Zuora Data Query jobs (scheduled and on demand), one tenant per run',
       timeout: SWEEP_TIMEOUT,
-      // A scheduled event older than a period is superseded by the next one.
-      maxEventAge: Duration.millis(Math.max(60_000, shortestPeriod)),
+      // A scheduled event older than a period is superseded by the next one; Lambda keeps an
+      // event 60 s to 6 h, so a daily schedule's waits at most 6 h.
+      maxEventAge: Duration.millis(Math.min(MAX_EVENT_AGE_MS, Math.max(60_000, shortestPeriod))),
     });
     this.cancelFunction = new JanitorFunction(this, 'CancelFunction', {
       ...common,
@@ -313,4 +317,16 @@ function scheduleId(tenant: ResolvedTenant): string {
 
 function logicalId(construct: Construct): string {
   return Stack.of(construct).getLogicalId(construct.node.defaultChild as lambda.CfnFunction);
+}
+
+/** `value` as the functions would read it back from JSON; a value JSON cannot hold is refused. */
+function asJson(value: unknown): unknown {
+  try {
+    return JSON.parse(JSON.stringify(value) ?? 'null');
+  } catch {
+    // A cycle, or nesting deeper than the stack: not a file anyone meant to write.
+    throw new Error(
+      'QueryJobJanitor: config cannot be written as JSON (a cycle, or nested too deep)',
+    );
+  }
 }

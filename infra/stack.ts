@@ -5,10 +5,11 @@
  * of release 0.1 are refused, each naming the file key that replaces it: a live deployment must
  * not silently come back dry-run (or with a new, empty secret) because a flag was forgotten.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { readConfigFile } from '../lib/contract/config-file.ts';
 import { type FleetConfig, parseFleetText } from '../lib/contract/fleet.ts';
 import { QueryJobJanitor } from './query-job-janitor.ts';
 
@@ -46,7 +47,10 @@ export class QueryJanitorStack extends Stack {
       ...props,
     });
     refuseLegacyContext(this);
-    this.janitor = new QueryJobJanitor(this, 'Janitor', { config: readConfig(this) });
+    this.janitor = new QueryJobJanitor(this, 'Janitor', {
+      // Whatever the file holds (even `null`): the construct judges it.
+      config: readConfig(this) as FleetConfig | undefined,
+    });
   }
 }
 
@@ -61,21 +65,26 @@ function refuseLegacyContext(scope: Construct): void {
   );
 }
 
-/** The configuration file's content, or none (one dry-run tenant) when there is no file. */
-function readConfig(scope: Construct): FleetConfig | undefined {
+/**
+ * The configuration file's content (any JSON value: the construct judges it), or none (one
+ * dry-run tenant) when there is no file. Read as the CLI reads it.
+ */
+function readConfig(scope: Construct): unknown {
   const named = scope.node.tryGetContext('config') as string | undefined;
-  const path = resolve(named ?? DEFAULT_CONFIG_PATH);
-  if (!existsSync(path)) {
-    if (named !== undefined)
-      throw new Error(`Configuration file ${path} (-c config) does not exist`);
-    return undefined;
+  if (named === undefined && !existsSync(resolve(DEFAULT_CONFIG_PATH))) return undefined;
+  const read = readConfigFile(named ?? DEFAULT_CONFIG_PATH);
+  if (!read.ok) {
+    throw new Error(
+      `Configuration file ${read.where}${named ? ' (-c config)' : ''} ${read.problem}`,
+    );
   }
-  const text = readFileSync(path, 'utf8');
   try {
     // The schema is applied once, by the construct; only the JSON syntax is checked here.
-    return JSON.parse(text) as FleetConfig;
+    return JSON.parse(read.text);
   } catch {
-    const result = parseFleetText(text);
-    throw new Error(`${path} ${result.ok ? 'could not be read' : result.problems.join('; ')}`);
+    const result = parseFleetText(read.text);
+    throw new Error(
+      `${read.where} ${result.ok ? 'could not be read' : result.problems.join('; ')}`,
+    );
   }
 }

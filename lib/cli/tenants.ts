@@ -5,11 +5,10 @@
  * Without it, one tenant is configured by those variables, as before. Every error names the
  * source to fix: the file, the variable, the secret.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { newSecretsManagerClient, SecretsManagerCredentials } from '../aws/secrets-manager.ts';
 import { type JanitorConfig, loadConfig, loadFleet } from '../config.ts';
+import { readConfigFile as readConfigFileText } from '../contract/config-file.ts';
 import { SETTING_VARIABLES } from '../contract/settings-env.ts';
 import { type CredentialSource, StaticCredentials } from '../zuora/credentials.ts';
 import { type TargetOptions, UsageError } from './options.ts';
@@ -27,11 +26,9 @@ const CONFIG_VARIABLES = Object.values(SETTING_VARIABLES);
 
 /** Reads a configuration file, or says clearly why it cannot. */
 export function readConfigFile(path: string): { text: string; where: string } {
-  const where = resolve(path);
-  if (!existsSync(where)) throw new UsageError(`configuration file ${where} does not exist`);
-  if (!statSync(where).isFile()) throw new UsageError(`configuration file ${where} is not a file`);
-  // An editor's byte-order mark is not part of the JSON.
-  return { text: readFileSync(where, 'utf8').replace(/^\uFEFF/, ''), where };
+  const read = readConfigFileText(path);
+  if (!read.ok) throw new UsageError(`configuration file ${read.where} ${read.problem}`);
+  return read;
 }
 
 /** The tenants `options` select, each with its credentials. Throws usage or configuration errors. */

@@ -166,6 +166,8 @@ export const fleetSchema = lazySchema(() =>
   }),
 );
 
+const TOO_LARGE = 'is too large or nested too deep to be checked';
+
 /** The outcome of {@link parseFleet}. */
 export type FleetResult =
   | { readonly ok: true; readonly fleet: ResolvedFleet }
@@ -176,7 +178,15 @@ export type FleetResult =
  * `<path> <what is wrong>`: `tenants[1].staleAfter must be at least 5m`.
  */
 export function parseFleet(input: unknown, name: SettingNamer = nameByKey): FleetResult {
-  const result = z.safeParse(fleetSchema(), input);
+  let result: ReturnType<typeof z.safeParse<ReturnType<typeof fleetSchema>>>;
+  try {
+    result = z.safeParse(fleetSchema(), input);
+  } catch (error) {
+    // zod gathers issues recursively: tens of thousands of them, or nesting thousands deep,
+    // exhaust the stack. No one writes such a file by hand; it is refused, not a crash.
+    if (error instanceof RangeError) return { ok: false, problems: [TOO_LARGE] };
+    throw error;
+  }
   if (!result.success) return { ok: false, problems: describeProblems(result.error, name) };
   const config = result.data;
   const tenants = config.tenants.map((tenant) => resolveTenant(tenant, config.defaults));

@@ -446,6 +446,53 @@ describe('the configuration file', () => {
     expect(() => synth({ config: configFile('{"tenants": [}') })).toThrow(/is not valid JSON/);
   });
 
+  it("reads the file as the CLI does: an editor's byte-order mark dropped, a folder refused", () => {
+    const bom = configFile(`\uFEFF${JSON.stringify({ tenants: [{ name: 'prod-us' }] })}`);
+    expect(synth({ config: bom }).stack.janitor.fleet.tenants.map((t) => t.name)).toEqual([
+      'prod-us',
+    ]);
+    const folder = mkdtempSync(join(tmpdir(), 'qj-config-'));
+    expect(() => synth({ config: folder })).toThrow(
+      `Configuration file ${folder} (-c config) is not a file`,
+    );
+  });
+
+  it.each([
+    ['rate(2 hours)', 7_200],
+    ['rate(6 hours)', 21_600],
+    ['rate(7 hours)', 21_600],
+    ['rate(1 day)', 21_600],
+  ])('deploys a tenant swept every %s, its events kept %i s at most', (schedule, seconds) => {
+    const { template } = withConfig({ tenants: [{ name: 'slow', schedule }] });
+    const ages = resourcesOf(template, 'AWS::Lambda::EventInvokeConfig').map(
+      (config) => config.MaximumEventAgeInSeconds,
+    );
+    // The sweep's age follows the period up to Lambda's 6 hours; the cancel's is an hour.
+    expect(ages.sort((a, b) => Number(a) - Number(b))).toEqual(
+      [seconds, 3_600].sort((a, b) => a - b),
+    );
+  });
+
+  it('refuses a file that holds null, rather than deploying the default fleet in its place', () => {
+    // `jq .missing > query-janitor.config.json` writes null: the default fleet would delete every
+    // tenant's schedule and alarms.
+    expect(() => synth({ config: configFile('null') })).toThrow(
+      'QueryJobJanitor: Invalid input: expected object, received null',
+    );
+  });
+
+  it('refuses a file too large to check with a message, not a stack overflow', () => {
+    const tenants = Array.from({ length: 60_000 }, () => ({ name: 'NOT A SLUG', bogus: 1 }));
+    expect(() => withConfig({ tenants } as never)).toThrow(
+      'QueryJobJanitor: is too large or nested too deep to be checked',
+    );
+    let deep: unknown = { tenants: [] };
+    for (let i = 0; i < 20_000; i++) deep = { x: deep };
+    expect(() => new QueryJobJanitor(new Stack(new App()), 'J', { config: deep as never })).toThrow(
+      /QueryJobJanitor: config cannot be written as JSON|is too large or nested too deep/,
+    );
+  });
+
   it('is required to exist when named with -c config', () => {
     expect(() => synth({ config: '/nonexistent/query-janitor.config.json' })).toThrow(
       /does not exist/,
