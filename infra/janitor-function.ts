@@ -68,6 +68,39 @@ export interface JanitorFunctionOverrides
   readonly tags?: Readonly<Record<string, string>>;
 }
 
+/** The keys of {@link JanitorFunctionOverrides}, checked at run time too (for JavaScript apps). */
+const OVERRIDABLE: ReadonlySet<string> = new Set([
+  'memorySize',
+  'timeout',
+  'vpc',
+  'vpcSubnets',
+  'securityGroups',
+  'allowPublicSubnet',
+  'allowAllOutbound',
+  'ephemeralStorageSize',
+  'tracing',
+  'environmentEncryption',
+  'description',
+  'tags',
+] satisfies ReadonlyArray<keyof JanitorFunctionOverrides>);
+
+/**
+ * The overrides an app may make, or an error naming the rest: TypeScript lets an object with
+ * more keys through a variable of the type (and JavaScript checks nothing), and a role, an
+ * environment or retries set that way would undo what the janitor relies on.
+ */
+function checkOverrides(
+  overrides: JanitorFunctionOverrides | undefined,
+): JanitorFunctionOverrides {
+  const refused = Object.keys(overrides ?? {}).filter((key) => !OVERRIDABLE.has(key));
+  if (refused.length > 0) {
+    throw new Error(
+      `QueryJobJanitor: functionProps cannot set ${refused.join(', ')} (it may set ${[...OVERRIDABLE].join(', ')})`,
+    );
+  }
+  return overrides ?? {};
+}
+
 /** Settings of {@link JanitorFunction}. */
 export interface JanitorFunctionProps {
   readonly name: JanitorFunctionName;
@@ -102,7 +135,7 @@ export class JanitorFunction extends lambda.Function {
         resources: [logGroup.logGroupArn],
       }),
     );
-    const { tags, ...overrides } = props.overrides ?? {};
+    const { tags, ...overrides } = checkOverrides(props.overrides);
     super(scope, id, {
       code: janitorCode(props.name, props.fleetDocument),
       handler: 'index.handler',

@@ -7,6 +7,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
+import type { JanitorFunctionOverrides } from '../../infra/janitor-function.ts';
 import { QueryJobJanitor } from '../../infra/query-job-janitor.ts';
 import { QueryJanitorStack } from '../../infra/stack.ts';
 import type { FleetConfig } from '../../lib/contract/fleet.ts';
@@ -555,6 +556,23 @@ describe('embedding the construct', () => {
         Tags: expect.arrayContaining([{ Key: 'team', Value: 'billing-ops' }]),
       });
     }
+  });
+
+  it('refuses function overrides it does not offer, even past the type (house defaults, JavaScript)', () => {
+    const app = new App({ context: NO_BUNDLING });
+    const stack = new Stack(app, 'Platform');
+    // A shared object with more keys type-checks when assigned through a variable.
+    const houseDefaults = {
+      memorySize: 512,
+      environment: { LOG_LEVEL: 'debug' },
+      retryAttempts: 2,
+      role: undefined,
+    };
+    const functionProps: JanitorFunctionOverrides = houseDefaults;
+
+    expect(() => new QueryJobJanitor(stack, 'Janitor', { functionProps })).toThrow(
+      /^QueryJobJanitor: functionProps cannot set environment, retryAttempts, role \(it may set memorySize, /,
+    );
   });
 
   it('creates no alarms or dashboard when monitoring is off', () => {
