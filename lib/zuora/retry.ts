@@ -45,9 +45,56 @@ export function parseRetryAfter(value: string | null, now: number): number | und
   if (value === null) return undefined;
   const trimmed = value.trim();
   if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
-  const date = Date.parse(trimmed);
-  if (Number.isNaN(date) || !/[a-z]/i.test(trimmed)) return undefined;
-  return Math.max(0, date - now);
+  const date = parseHttpDate(trimmed, now);
+  return date === undefined ? undefined : Math.max(0, date - now);
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const MONTH = `(?<month>${MONTHS.join('|')})`;
+const TIME = '(?<hours>\\d{2}):(?<minutes>\\d{2}):(?<seconds>\\d{2})';
+/** The three forms of an HTTP date: only the first is sent today, the others are obsolete. */
+const HTTP_DATES = [
+  // Sun, 06 Nov 1994 08:49:37 GMT
+  new RegExp(`^[A-Z][a-z]{2}, (?<day>\\d{2}) ${MONTH} (?<year>\\d{4}) ${TIME} GMT$`),
+  // Sunday, 06-Nov-94 08:49:37 GMT
+  new RegExp(`^[A-Z][a-z]{5,8}, (?<day>\\d{2})-${MONTH}-(?<year>\\d{2}) ${TIME} GMT$`),
+  // Sun Nov  6 08:49:37 1994 (no zone, and it means GMT)
+  new RegExp(`^[A-Z][a-z]{2} ${MONTH} (?<day>[ \\d]\\d) ${TIME} (?<year>\\d{4})$`),
+];
+
+/**
+ * Epoch milliseconds of an HTTP date (RFC 9110, section 5.6.7) in any of its three forms, or
+ * undefined. Not `Date.parse`: that reads a date without a zone (asctime's) in the machine's
+ * zone, and turns text such as `soon 5` or `Nov 30` into some date.
+ */
+export function parseHttpDate(text: string, now = Date.now()): number | undefined {
+  const fields = HTTP_DATES.map((form) => form.exec(text)?.groups).find(Boolean);
+  if (!fields) return undefined;
+  const [day, hours, minutes, seconds] = [
+    fields.day,
+    fields.hours,
+    fields.minutes,
+    fields.seconds,
+  ].map(Number) as [number, number, number, number];
+  let year = Number(fields.year);
+  if (fields.year?.length === 2) {
+    // A two-digit year that would be more than 50 years ahead is in the past century.
+    const thisYear = new Date(now).getUTCFullYear();
+    year += Math.floor(thisYear / 100) * 100;
+    if (year > thisYear + 50) year -= 100;
+  }
+  if (hours > 23 || minutes > 59 || seconds > 60) return undefined;
+  // A leap second is read as the second before it.
+  const instant = Date.UTC(
+    year,
+    MONTHS.indexOf(fields.month as string),
+    day,
+    hours,
+    minutes,
+    Math.min(seconds, 59),
+  );
+  // 31 Nov is not a day: Date.UTC would roll it over into December.
+  return new Date(instant).getUTCDate() === day ? instant : undefined;
 }
 
 /** `RateLimit-*` header values; a malformed header is simply absent. */

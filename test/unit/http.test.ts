@@ -4,6 +4,7 @@ import { parseErrorBody } from '../../lib/zuora/errors.ts';
 import {
   backoffDelay,
   DEFAULT_RETRY_POLICY,
+  parseHttpDate,
   parseRateLimit,
   parseRetryAfter,
   retryPolicy,
@@ -18,8 +19,49 @@ describe('parseRetryAfter', () => {
     expect(parseRetryAfter('Sat, 28 Nov 2026 11:00:00 GMT', now)).toBe(0);
   });
 
-  it.each([null, '', '-1', '1.5', 'soon', '12abc'])('ignores %j', (value) => {
+  it.each([
+    null,
+    '',
+    '-1',
+    '1.5',
+    'soon',
+    '12abc',
+    // Date.parse reads these as some date (retry at once); they are not HTTP dates.
+    'soon 5',
+    'Nov 30',
+    'x 2026',
+    '2026-11-28T12:00:30Z',
+    'Sat, 28 Nov 2026 12:00:30 PST',
+    'Sat, 31 Nov 2026 12:00:30 GMT',
+    'Sat, 28 Nov 2026 24:00:30 GMT',
+  ])('ignores %j', (value) => {
     expect(parseRetryAfter(value, now)).toBeUndefined();
+  });
+
+  it('reads all three HTTP date forms as GMT, whatever the machine zone', () => {
+    const zone = process.env.TZ;
+    try {
+      for (const tz of ['UTC', 'Asia/Tokyo', 'America/Los_Angeles']) {
+        // Node reads TZ again when it changes: Date.parse would read asctime in this zone.
+        process.env.TZ = tz;
+        expect(parseRetryAfter('Sat, 28 Nov 2026 12:00:20 GMT', now)).toBe(20_000);
+        expect(parseRetryAfter('Saturday, 28-Nov-26 12:00:20 GMT', now)).toBe(20_000);
+        expect(parseRetryAfter('Sat Nov 28 12:00:20 2026', now)).toBe(20_000);
+        expect(parseRetryAfter('Tue Dec  1 12:00:00 2026', now)).toBe(3 * 86_400_000);
+      }
+    } finally {
+      if (zone === undefined) delete process.env.TZ;
+      else process.env.TZ = zone;
+    }
+  });
+
+  it('reads a two-digit year as the nearest, at most 50 years ahead', () => {
+    expect(parseHttpDate('Sunday, 06-Nov-94 08:49:37 GMT', now)).toBe(
+      Date.parse('1994-11-06T08:49:37Z'),
+    );
+    expect(parseHttpDate('Saturday, 06-Nov-76 08:49:37 GMT', now)).toBe(
+      Date.parse('2076-11-06T08:49:37Z'),
+    );
   });
 });
 
