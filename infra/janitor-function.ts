@@ -89,9 +89,7 @@ const OVERRIDABLE: ReadonlySet<string> = new Set([
  * more keys through a variable of the type (and JavaScript checks nothing), and a role, an
  * environment or retries set that way would undo what the janitor relies on.
  */
-function checkOverrides(
-  overrides: JanitorFunctionOverrides | undefined,
-): JanitorFunctionOverrides {
+function checkOverrides(overrides: JanitorFunctionOverrides | undefined): JanitorFunctionOverrides {
   const refused = Object.keys(overrides ?? {}).filter((key) => !OVERRIDABLE.has(key));
   if (refused.length > 0) {
     throw new Error(

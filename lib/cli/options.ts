@@ -13,6 +13,8 @@ export class UsageError extends Error {
 
 /** How long a run may take before outstanding work is deferred (`--timeout`). */
 const DEFAULT_RUN_MS = 10 * 60_000;
+/** The longest `--timeout`: a day. */
+const MAX_RUN_MS = 24 * 3_600_000;
 
 /** Options every tenant command takes. */
 export interface TargetOptions {
@@ -163,8 +165,10 @@ function targetOptions(values: Values): TargetOptions {
   let timeoutMs = DEFAULT_RUN_MS;
   if (values.timeout !== undefined) {
     const parsed = parseDuration(values.timeout);
-    if (parsed === undefined || parsed < 1_000) {
-      throw new UsageError('--timeout must be a duration of at least 1s, such as 30s, 10m or PT5M');
+    // A day is longer than any run needs, and well inside what Node's timers can wait (24.8
+    // days): past that a timer fires at once, so a wait Zuora asked for would not be waited.
+    if (parsed === undefined || parsed < 1_000 || parsed > MAX_RUN_MS) {
+      throw new UsageError('--timeout must be a duration from 1s to 24h, such as 30s, 10m or PT5M');
     }
     timeoutMs = parsed;
   }

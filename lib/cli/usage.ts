@@ -24,7 +24,7 @@ const TARGET = `  --config <file>      the configuration file (query-janitor.con
   --tenant <name>      the tenant to work on (required when the file has more than one)`;
 const COMMON = `  --json               print JSON on standard output; logs go to standard error
   --secret-id <id>     read credentials from this Secrets Manager secret
-  --timeout <d>        stop starting work after this long (default 10m); the rest is deferred
+  --timeout <d>        stop starting work after this long (10m; 1s to 24h); the rest is deferred
   -h, --help           show this help`;
 
 /** Help by command. */

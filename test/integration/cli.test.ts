@@ -191,6 +191,10 @@ describe('query-janitor CLI', () => {
     [['cancel', 'not-a-uuid'], '"not-a-uuid" is not a job id'],
     [['sweep', '--stale-after', '2m'], '--stale-after must be a duration of at least 5m'],
     [['sweep', '--bogus'], "Unknown option '--bogus'"],
+    [['list', '--timeout', '500ms'], '--timeout must be a duration from 1s to 24h'],
+    // Past 24.8 days Node's timers fire at once: a Retry-After would not be waited out.
+    [['sweep', '--timeout', '50d'], '--timeout must be a duration from 1s to 24h'],
+    [['sweep', '--timeout', '25h'], '--timeout must be a duration from 1s to 24h'],
   ])('exits 2 for %j with a clear message', async (argv, message) => {
     const { code, stderr } = await cli(argv);
 
