@@ -7,7 +7,93 @@ const RATE = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/;
 const UNIT_MS = { minute: 60_000, hour: 3_600_000, day: 86_400_000 } as const;
 /** Six fields: minutes hours day-of-month month day-of-week year. */
 const CRON = /^cron\((\S+ ){5}\S+\)$/;
-const CRON_FIELD = /^[\d*?,/LW#A-Za-z-]+$/;
+
+/** One field of a cron expression: its range, its names, and the forms only it allows. */
+interface CronField {
+  readonly name: string;
+  readonly min: number;
+  readonly max: number;
+  readonly names?: readonly string[];
+  /** `L`, `W` and `#` forms, with the number they carry (checked against the range). */
+  readonly special?: RegExp;
+}
+
+const MONTH_NAMES = [
+  'JAN',
+  'FEB',
+  'MAR',
+  'APR',
+  'MAY',
+  'JUN',
+  'JUL',
+  'AUG',
+  'SEP',
+  'OCT',
+  'NOV',
+  'DEC',
+];
+const DAY_NAMES = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'];
+const CRON_FIELDS: readonly CronField[] = [
+  { name: 'minutes', min: 0, max: 59 },
+  { name: 'hours', min: 0, max: 23 },
+  // L (the last day), LW (the last weekday), 15W (the weekday nearest the 15th).
+  { name: 'day-of-month', min: 1, max: 31, special: /^(?:LW?|(\d{1,2})W)$/ },
+  { name: 'month', min: 1, max: 12, names: MONTH_NAMES },
+  // L (Saturday), 6L (the last Friday), 2#1 (the first Monday).
+  {
+    name: 'day-of-week',
+    min: 1,
+    max: 7,
+    names: DAY_NAMES,
+    special: /^(?:L|(\d|[A-Z]{3})(?:L|#[1-5]))$/i,
+  },
+  { name: 'year', min: 1970, max: 2199 },
+];
+
+/** The number a value stands for, by digits or by name, if it is in the field's range. */
+function cronValue(text: string, field: CronField): number | undefined {
+  const named = field.names?.indexOf(text.toUpperCase()) ?? -1;
+  const value = named >= 0 ? named + 1 : /^\d{1,4}$/.test(text) ? Number(text) : Number.NaN;
+  return value >= field.min && value <= field.max ? value : undefined;
+}
+
+/** Why one item of a cron field (`5`, `1-5`, `0/15`, `6L`) is wrong, or undefined. */
+function cronItemProblem(item: string, field: CronField): string | undefined {
+  const special = field.special?.exec(item);
+  if (special) {
+    return special[1] === undefined || cronValue(special[1], field) !== undefined
+      ? undefined
+      : `${field.name} "${item}" is out of range`;
+  }
+  const [range = '', step, extra] = item.split('/');
+  if (extra !== undefined || (step !== undefined && !/^[1-9]\d{0,3}$/.test(step))) {
+    return `${field.name} "${item}" has a bad step`;
+  }
+  if (range === '*') return undefined;
+  const bounds = range.split('-');
+  if (bounds.length > 2 || bounds.some((bound) => cronValue(bound, field) === undefined)) {
+    return `${field.name} "${item}" is not a value or range in ${field.min}-${field.max}`;
+  }
+  return undefined;
+}
+
+/** Why the six fields of a cron expression are wrong, or undefined: AWS's rules, at synth. */
+function cronProblem(fields: readonly string[]): string | undefined {
+  const [, , dayOfMonth, , dayOfWeek] = fields;
+  // One of the two day fields is `?`, the other a value or `*`: never both, never neither.
+  if ((dayOfMonth === '?') === (dayOfWeek === '?')) {
+    return 'must have ? in exactly one of day-of-month and day-of-week, as in cron(0 12 * * ? *)';
+  }
+  for (const [index, field] of CRON_FIELDS.entries()) {
+    const text = fields[index] as string;
+    if (text === '?' && (index === 2 || index === 4)) continue;
+    for (const item of text.split(',')) {
+      const problem = cronItemProblem(item, field);
+      if (problem) return `must be a valid cron expression: ${problem.slice(0, 100)}`;
+    }
+  }
+  return undefined;
+}
 
 /** Why `expression` is not a Scheduler `rate(…)` or `cron(…)` expression, or undefined. */
 export function scheduleProblem(expression: string): string | undefined {
@@ -21,10 +107,7 @@ export function scheduleProblem(expression: string): string | undefined {
     }
     return undefined;
   }
-  if (CRON.test(expression)) {
-    const fields = expression.slice(5, -1).split(' ');
-    if (fields.every((field) => CRON_FIELD.test(field))) return undefined;
-  }
+  if (CRON.test(expression)) return cronProblem(expression.slice(5, -1).split(' '));
   return 'must be a Scheduler expression such as rate(15 minutes) or cron(0/15 * * * ? *)';
 }
 
