@@ -8,6 +8,9 @@
 const TIMESTAMP =
   /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?([Zz]|[+-]\d{2}(?::?\d{2})?)?$/;
 
+/** The first year a Data Query job can date from: anything earlier is a placeholder. */
+const FIRST_YEAR = 2015;
+
 /** Epoch milliseconds of `text`, or undefined when it is not a strict ISO 8601 date-time. */
 export function parseTimestamp(text: unknown, timeZone = 'UTC'): number | undefined {
   if (typeof text !== 'string' || text.length > 40) return undefined;
@@ -27,8 +30,9 @@ export function parseTimestamp(text: unknown, timeZone = 'UTC'): number | undefi
   const ms = Number(fraction.padEnd(3, '0').slice(0, 3));
   const wall = Date.UTC(y, mo - 1, d, h, mi, s, ms);
   // Date.UTC rolls 30 February over into March: a date that does not exist is unreadable, and
-  // so is one before Data Query existed (a placeholder such as 0001-01-01 is not an age).
-  if (new Date(wall).getUTCDate() !== d || y < 2000) return undefined;
+  // so is one before Data Query existed (a placeholder such as 0001-01-01 or 2000-01-01 is not
+  // an age; Data Query came years after 2015).
+  if (new Date(wall).getUTCDate() !== d || y < FIRST_YEAR) return undefined;
   if (zone === undefined) return wall - zoneOffsetMs(timeZone, wall);
   if (zone === 'Z' || zone === 'z') return wall;
   const sign = zone.startsWith('-') ? -1 : 1;
