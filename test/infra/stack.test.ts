@@ -474,6 +474,24 @@ describe('the configuration file', () => {
     );
   });
 
+  it("refuses more deploy-time secrets than Lambda's 4 KB environment holds, not the deploy", () => {
+    const tenants = (count: number, secret?: (i: number) => string) =>
+      Array.from({ length: count }, (_, i) => ({
+        name: `tenant-${i}`,
+        ...(secret ? { secret: secret(i) } : {}),
+      }));
+    // Each created secret's ARN travels as a variable of about 160 bytes.
+    expect(() => withConfig({ tenants: tenants(30) })).toThrow(
+      /^QueryJobJanitor: the functions' environment would take about \d+ bytes, past Lambda's 4 KB: 30 tenants' secrets/,
+    );
+    // Named secrets are written into the code asset: a fleet of 30 has room to spare.
+    const { template } = withConfig({ tenants: tenants(30, (i) => `zuora/tenant-${i}`) });
+    for (const fn of resourcesOf(template, 'AWS::Lambda::Function')) {
+      expect(JSON.stringify(fn.Environment).length).toBeLessThan(2_048);
+    }
+    expect(() => withConfig({ tenants: tenants(20) })).not.toThrow();
+  });
+
   it('refuses a file that holds null, rather than deploying the default fleet in its place', () => {
     // `jq .missing > query-janitor.config.json` writes null: the default fleet would delete every
     // tenant's schedule and alarms.
