@@ -11,15 +11,7 @@
  * dashboard. From `lib/` it imports the contract only (names, limits, the schema), never
  * runtime code.
  */
-import {
-  Annotations,
-  CfnOutput,
-  Duration,
-  RemovalPolicy,
-  Stack,
-  Token,
-  Validations,
-} from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -39,7 +31,7 @@ import {
   parseFleet,
   type ResolvedFleet,
 } from '../lib/contract/fleet.ts';
-import { writeFleetDocument } from '../lib/contract/fleet-document.ts';
+import { deployTimeSecretsProblem, writeFleetDocument } from '../lib/contract/fleet-document.ts';
 import { CANCEL_DETAIL_TYPE, SERVICE_NAME, SWEEP_DETAIL_TYPE } from '../lib/contract/names.ts';
 import { re2Problem } from '../lib/contract/pattern-check.ts';
 import { flexibleWindowMs } from '../lib/contract/schedule.ts';
@@ -148,7 +140,8 @@ export class QueryJobJanitor extends Construct {
       POWERTOOLS_METRICS_NAMESPACE: namespace,
       POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO',
     };
-    assertEnvironmentFits(environment);
+    const tooMany = deployTimeSecretsProblem(Object.keys(tenantSecrets.environment).length);
+    if (tooMany) throw new Error(`QueryJobJanitor: ${tooMany}`);
     const common = {
       environment,
       fleetDocument: this.fleetDocument,
@@ -338,31 +331,4 @@ function asJson(value: unknown): unknown {
       'QueryJobJanitor: config cannot be written as JSON (a cycle, or nested too deep)',
     );
   }
-}
-
-/** Lambda's limit on a function's environment variables, names and values together. */
-const ENVIRONMENT_LIMIT = 4 * 1024;
-/**
- * What a value known only at deploy time takes: a secret's ARN (partition, region, account, the
- * generated name and suffix) is about 130 characters; the table and bus names are shorter.
- */
-const DEPLOY_TIME_VALUE = 140;
-
-/**
- * Fails the synth when the functions' environment would pass Lambda's 4 KB at deploy: each
- * secret the stack creates (or an app passes in) is known only then, and travels as a variable.
- */
-function assertEnvironmentFits(environment: Readonly<Record<string, string>>): void {
-  const variables = Object.entries(environment);
-  const size = variables.reduce(
-    (total, [name, value]) =>
-      total + name.length + (Token.isUnresolved(value) ? DEPLOY_TIME_VALUE : value.length),
-    // The bus's variable, added with the bus.
-    'QUERY_JANITOR_EVENT_BUS'.length + DEPLOY_TIME_VALUE,
-  );
-  if (size <= ENVIRONMENT_LIMIT) return;
-  const carried = variables.filter(([name]) => name.startsWith('QUERY_JANITOR_SECRET_')).length;
-  throw new Error(
-    `QueryJobJanitor: the functions' environment would take about ${size} bytes, past Lambda's 4 KB: ${carried} tenants' secrets are known only at deploy time (created by the stack, or passed in) and each travels as a variable. Name an existing secret (a name or ARN in the tenant's "secret") for some of them: those are written into the code asset instead.`,
-  );
 }

@@ -30,3 +30,16 @@ export function writeFleetDocument(
 export function secretVariable(index: number): string {
   return `QUERY_JANITOR_SECRET_${index}`;
 }
+
+/**
+ * How many secret ARNs known only at deploy time the functions can carry: Lambda holds 4 KB of
+ * variables, and each such ARN (about 130 characters, its variable's name besides) takes about
+ * 160 bytes, next to the functions' own variables.
+ */
+export const MAX_DEPLOY_TIME_SECRETS = 22;
+
+/** Why `count` secrets known only at deploy time are too many, or undefined. */
+export function deployTimeSecretsProblem(count: number): string | undefined {
+  if (count <= MAX_DEPLOY_TIME_SECRETS) return undefined;
+  return `${count} tenants' secrets would be known only at deploy time (created by the stack, or passed in), and their ARNs would not fit in Lambda's 4 KB of variables (at most ${MAX_DEPLOY_TIME_SECRETS}): give some tenants an existing secret's name or ARN ("secret"), which goes into the code asset instead`;
+}

@@ -9,6 +9,7 @@
  * generated JSON Schema (`query-janitor.schema.json`), and it is what the functions load anyway.
  */
 import * as z from 'zod/mini';
+import { deployTimeSecretsProblem } from './fleet-document.ts';
 import { DEFAULT_EVENT_SOURCE } from './names.ts';
 import {
   checkedBy,
@@ -193,6 +194,9 @@ export function parseFleet(input: unknown, name: SettingNamer = nameByKey): Flee
   const problems = tenants.flatMap((tenant, index) =>
     tenantProblems(tenant).map(([key, problem]) => `${name(['tenants', index, key])} ${problem}`),
   );
+  // A tenant without a secret gets one the stack creates, whose ARN travels as a variable.
+  const tooMany = deployTimeSecretsProblem(tenants.filter((tenant) => !tenant.secret).length);
+  if (tooMany) problems.push(`tenants: ${tooMany}`);
   const names = new Set(tenants.map((tenant) => tenant.name));
   config.notifications?.forEach((notification, index) => {
     notification.tenants?.forEach((tenant, item) => {

@@ -4,13 +4,14 @@ import { join } from 'node:path';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import type { JanitorFunctionOverrides } from '../../infra/janitor-function.ts';
 import { QueryJobJanitor } from '../../infra/query-job-janitor.ts';
 import { QueryJanitorStack } from '../../infra/stack.ts';
-import type { FleetConfig } from '../../lib/contract/fleet.ts';
+import { type FleetConfig, parseFleet } from '../../lib/contract/fleet.ts';
 
 /** Template tests skip esbuild (the bundle tests build the real thing). */
 const NO_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
@@ -480,16 +481,34 @@ describe('the configuration file', () => {
         name: `tenant-${i}`,
         ...(secret ? { secret: secret(i) } : {}),
       }));
-    // Each created secret's ARN travels as a variable of about 160 bytes.
+    // Each created secret's ARN travels as a variable of about 160 bytes: the file is refused
+    // as `config validate` refuses it.
     expect(() => withConfig({ tenants: tenants(30) })).toThrow(
-      /^QueryJobJanitor: the functions' environment would take about \d+ bytes, past Lambda's 4 KB: 30 tenants' secrets/,
+      /^QueryJobJanitor: tenants: 30 tenants' secrets would be known only at deploy time .* Lambda's 4 KB of variables \(at most 22\)/,
     );
+    expect(parseFleet({ tenants: tenants(23) })).toMatchObject({
+      ok: false,
+      problems: [expect.stringMatching(/^tenants: 23 tenants' secrets/)],
+    });
+    // Secrets an app passes in travel the same way: the construct counts those too.
+    const app = new App({ context: NO_BUNDLING });
+    const stack = new Stack(app, 'Given');
+    const given = tenants(23, (i) => `zuora/tenant-${i}`);
+    expect(
+      () =>
+        new QueryJobJanitor(stack, 'Janitor', {
+          config: { tenants: given },
+          secrets: Object.fromEntries(
+            given.map(({ name }) => [name, new secretsmanager.Secret(stack, `S-${name}`)]),
+          ),
+        }),
+    ).toThrow(/^QueryJobJanitor: 23 tenants' secrets would be known only at deploy time/);
     // Named secrets are written into the code asset: a fleet of 30 has room to spare.
     const { template } = withConfig({ tenants: tenants(30, (i) => `zuora/tenant-${i}`) });
     for (const fn of resourcesOf(template, 'AWS::Lambda::Function')) {
       expect(JSON.stringify(fn.Environment).length).toBeLessThan(2_048);
     }
-    expect(() => withConfig({ tenants: tenants(20) })).not.toThrow();
+    expect(() => withConfig({ tenants: tenants(22) })).not.toThrow();
   });
 
   it('refuses a file that holds null, rather than deploying the default fleet in its place', () => {
