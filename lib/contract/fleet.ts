@@ -110,7 +110,14 @@ export const fleetSchema = lazySchema(() =>
     defaults: z.optional(z.strictObject(policyShape())),
     commandSenders: z.optional(z.array(z.string().check(checkedBy(senderProblem)))),
     eventSource: z.optional(
-      z.string().check(z.regex(/^[\w.-]{1,128}$/, 'must be 1-128 letters, digits, dots, dashes')),
+      z.string().check(
+        z.regex(/^[\w.-]{1,128}$/, 'must be 1-128 letters, digits, dots, dashes'),
+        // PutEvents refuses them: commands could never be sent, nor results published.
+        z.refine(
+          (source) => !/^aws\./i.test(source),
+          'must not start with "aws.": EventBridge keeps those sources for AWS services',
+        ),
+      ),
     ),
     alarmTopicArn: z.optional(z.string().check(z.regex(TOPIC_ARN, 'must be an SNS topic ARN'))),
     auditLogRetentionDays: z.optional(

@@ -328,6 +328,32 @@ function representable(value: TenantSettings): boolean {
   return JSON.stringify(settingsFromEnv(settingsToEnv(value))) === JSON.stringify(value);
 }
 
+describe('a secret given by ARN', () => {
+  it('must be the full ARN, its 6-character suffix included, as synth needs it', () => {
+    const problemsOf = (secret: string) => {
+      const result = parseFleet({ tenants: [{ name: 'prod', secret }] });
+      return result.ok ? [] : result.problems;
+    };
+    expect(problemsOf(SECRET_ARN)).toEqual([]);
+    expect(problemsOf('zuora/prod')).toEqual([]);
+    expect(problemsOf('arn:aws:secretsmanager:us-east-1:123456789012:secret:zuora/prod')).toEqual([
+      'tenants[0].secret must be a Secrets Manager secret name or full ARN (ending in its 6-character suffix)',
+    ]);
+  });
+});
+
+describe('the event source', () => {
+  it('may not be one EventBridge keeps for AWS services', () => {
+    expect(parseFleet({ eventSource: 'acme.janitor', tenants: [{ name: 'prod' }] }).ok).toBe(true);
+    expect(parseFleet({ eventSource: 'aws.janitor', tenants: [{ name: 'prod' }] })).toEqual({
+      ok: false,
+      problems: [
+        'eventSource must not start with "aws.": EventBridge keeps those sources for AWS services',
+      ],
+    });
+  });
+});
+
 describe('an empty onlyCreatedBy', () => {
   it('is refused, in the file and as a variable: it would read as everyone', () => {
     const file = parseFleet({
