@@ -104,6 +104,15 @@ export class QueryJobJanitor extends Construct {
     this.fleet = parsed.fleet;
     this.#warnAboutPatterns();
 
+    // A secret for a tenant the file does not have is a typo: the tenant would get a new, empty
+    // secret in its place.
+    const names = new Set(this.fleet.tenants.map((tenant) => tenant.name));
+    const strays = Object.keys(props.secrets ?? {}).filter((name) => !names.has(name));
+    if (strays.length > 0) {
+      throw new Error(
+        `QueryJobJanitor: secrets names ${strays.map((name) => JSON.stringify(name)).join(', ')}, not a configured tenant (tenants: ${[...names].join(', ')})`,
+      );
+    }
     const tenantSecrets = new TenantSecrets(this, this.fleet.tenants, props.secrets ?? {});
     this.secrets = tenantSecrets.byTenant;
     this.fleetDocument = writeFleetDocument(config, tenantSecrets.locations);
@@ -207,7 +216,11 @@ export class QueryJobJanitor extends Construct {
             period: Duration.millis(shortestPeriod),
             tenants: this.fleet.tenants.filter((tenant) => tenant.enabled),
             alarmTopic,
-            timeouts: { sweep: SWEEP_TIMEOUT, cancel: CANCEL_TIMEOUT },
+            // As deployed: functionProps may have changed them.
+            timeouts: {
+              sweep: this.sweepFunction.timeout ?? SWEEP_TIMEOUT,
+              cancel: this.cancelFunction.timeout ?? CANCEL_TIMEOUT,
+            },
           });
   }
 

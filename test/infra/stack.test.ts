@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App, Stack, Validations } from 'aws-cdk-lib';
+import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -609,6 +609,35 @@ describe('embedding the construct', () => {
 
     expect(() => new QueryJobJanitor(stack, 'Janitor', { functionProps })).toThrow(
       /^QueryJobJanitor: functionProps cannot set environment, retryAttempts, role \(it may set memorySize, /,
+    );
+  });
+
+  it('alarms on 80% of the timeout the functions were given, not the default one', () => {
+    const app = new App({ context: NO_BUNDLING });
+    const stack = new Stack(app, 'Platform');
+    new QueryJobJanitor(stack, 'Janitor', { functionProps: { timeout: Duration.minutes(15) } });
+    const template = Template.fromStack(stack);
+
+    const nearTimeout = resourcesOf(template, 'AWS::CloudWatch::Alarm').filter(
+      (alarm) => alarm.MetricName === 'Duration',
+    );
+    expect(nearTimeout.map((alarm) => alarm.Threshold)).toEqual([720_000, 720_000]);
+    for (const fn of resourcesOf(template, 'AWS::Lambda::Function')) expect(fn.Timeout).toBe(900);
+  });
+
+  it('refuses a secret for a tenant the configuration does not have (a typo)', () => {
+    const app = new App({ context: NO_BUNDLING });
+    const stack = new Stack(app, 'Platform');
+    const secret = new secretsmanager.Secret(stack, 'Given');
+
+    expect(
+      () =>
+        new QueryJobJanitor(stack, 'Janitor', {
+          config: { tenants: [{ name: 'prod-us' }] },
+          secrets: { 'prod-usa': secret },
+        }),
+    ).toThrow(
+      'QueryJobJanitor: secrets names "prod-usa", not a configured tenant (tenants: prod-us)',
     );
   });
 
