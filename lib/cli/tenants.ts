@@ -98,6 +98,13 @@ function fileTenantCredentials(
     });
   }
   if (env.ZUORA_CLIENT_ID || env.ZUORA_CLIENT_SECRET) {
+    // Variables left over from another tenant's session would quietly replace the secret the
+    // file names for this one: only a tenant without a secret in the file takes them.
+    if (config.secret) {
+      throw new UsageError(
+        `tenant ${config.name} reads its credentials from secret ${config.secret.id} in ${where}: unset ZUORA_CLIENT_ID and ZUORA_CLIENT_SECRET (or pass --secret-id to read another secret)`,
+      );
+    }
     return new StaticCredentials({
       clientId: env.ZUORA_CLIENT_ID,
       clientSecret: env.ZUORA_CLIENT_SECRET,

@@ -265,6 +265,27 @@ describe('the CLI as operators expect', () => {
     );
   });
 
+  it('refuses credential variables for a tenant whose secret the file names, and takes them for one it does not', async () => {
+    const leftOver = {
+      ZUORA_CLIENT_ID: defaultClient.clientId,
+      ZUORA_CLIENT_SECRET: defaultClient.clientSecret,
+    };
+    const refused = await cli(withConfig('list', '--tenant', 'lab'), leftOver);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(
+      /tenant lab reads its credentials from secret \S+ in .*: unset ZUORA_CLIENT_ID and ZUORA_CLIENT_SECRET/,
+    );
+    expect(fleet.tenant('lab').requests).toEqual([]);
+
+    const config = JSON.parse(readFileSync(fleet.configPath, 'utf8'));
+    delete config.tenants[2].secret;
+    config.tenants[2].baseUrl = fleet.tenant('lab').url;
+    writeFileSync(fleet.configPath, JSON.stringify(config));
+    const taken = await cli(withConfig('list', '--tenant', 'lab'), leftOver);
+    expect(taken.code).toBe(0);
+    expect(fleet.tenant('lab').requestsTo('token')).toHaveLength(1);
+  });
+
   it('does not speak of reloading a secret when the credentials came from the environment', async () => {
     const { code, stderr } = await cli(['list'], {
       POWERTOOLS_LOG_LEVEL: 'debug',
