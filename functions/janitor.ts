@@ -135,6 +135,18 @@ const lease = leaseTable ? new TenantLease({ tableName: leaseTable }) : undefine
 /** How long an on-demand run waits for a running sweep of its tenant before it gives up. */
 const LEASE_WAIT_MS = 60_000;
 const LEASE_POLL_MS = 2_000;
+/**
+ * How long a call to the lease table may take: a DynamoDB that hangs would otherwise hold the
+ * invocation to its timeout (the SDK's request timeout only warns). Publishing stops early
+ * enough for the release to fit.
+ */
+const LEASE_ACQUIRE_MS = 2_000;
+const LEASE_RELEASE_MS = 1_000;
+
+/** The tenant's lease could not be taken: the table failed or did not answer in time. */
+export class LeaseUnavailableError extends Error {
+  override name = 'LeaseUnavailableError';
+}
 
 /**
  * Runs `work` holding the tenant's lease, so two runs of one tenant never overlap. When another
@@ -152,7 +164,15 @@ export async function withLease<T>(
   const until = deadline + 30_000;
   const giveUpAt = Math.min(Date.now() + LEASE_WAIT_MS, Date.now() + (deadline - Date.now()) / 2);
   for (;;) {
-    if (await lease.acquire(tenant, runId, until)) break;
+    const granted = await lease
+      .acquire(tenant, runId, until, AbortSignal.timeout(LEASE_ACQUIRE_MS))
+      .catch((error: unknown) => {
+        throw new LeaseUnavailableError(
+          `Could not take the lease of tenant ${tenant}: ${describeError(error)}`,
+          { cause: error },
+        );
+      });
+    if (granted) break;
     if (trigger === 'schedule') {
       const reason = `another sweep of tenant ${tenant} is running`;
       logger.info('sweep skipped', { reason });
@@ -169,10 +189,12 @@ export async function withLease<T>(
   try {
     return await work();
   } finally {
-    await lease.release(tenant, runId).catch((error: unknown) => {
-      // It expires at the deadline anyway; the next run of the tenant waits until then.
-      logger.warn('could not release the tenant lease', { error: describeError(error) });
-    });
+    await lease
+      .release(tenant, runId, AbortSignal.timeout(LEASE_RELEASE_MS))
+      .catch((error: unknown) => {
+        // It expires at the deadline anyway; the next run of the tenant waits until then.
+        logger.warn('could not release the tenant lease', { error: describeError(error) });
+      });
   }
 }
 
@@ -207,8 +229,9 @@ export async function completeRun(
     }
     if (publisher) {
       const events = resultEvents(report, options.warnings);
-      // Publishing may use the time the run left, less a second to return and flush metrics.
-      const deadline = Date.now() + options.context.getRemainingTimeInMillis() - 1_000;
+      // Publishing may use the time the run left, less two seconds: one to release the lease
+      // (LEASE_RELEASE_MS), one to return and flush metrics.
+      const deadline = Date.now() + options.context.getRemainingTimeInMillis() - 2_000;
       const outcome = await publisher.publish(events, deadline);
       if (outcome.failed > 0) {
         logger.warn('result events not published', { ...outcome });

@@ -32,7 +32,12 @@ export class TenantLease {
    * Takes the lease of `tenant` for `owner` (a run id) until `until` (epoch milliseconds), if no
    * one holds an unexpired one. Resolves true when granted.
    */
-  async acquire(tenant: string, owner: string, until: number): Promise<boolean> {
+  async acquire(
+    tenant: string,
+    owner: string,
+    until: number,
+    signal?: AbortSignal,
+  ): Promise<boolean> {
     try {
       await this.#client.send(
         new PutItemCommand({
@@ -48,6 +53,7 @@ export class TenantLease {
           ExpressionAttributeNames: { '#until': 'until' },
           ExpressionAttributeValues: { ':now': { N: String(this.#now()) } },
         }),
+        { abortSignal: signal },
       );
       return true;
     } catch (error) {
@@ -56,8 +62,11 @@ export class TenantLease {
     }
   }
 
-  /** Gives the lease back, if `owner` still holds it (an expired one may have been taken). */
-  async release(tenant: string, owner: string): Promise<void> {
+  /**
+   * Gives the lease back, if `owner` still holds it (an expired one may have been taken).
+   * `signal` bounds the wait: the SDK's request timeout only warns, it does not give up.
+   */
+  async release(tenant: string, owner: string, signal?: AbortSignal): Promise<void> {
     try {
       await this.#client.send(
         new DeleteItemCommand({
@@ -67,6 +76,7 @@ export class TenantLease {
           ExpressionAttributeNames: { '#owner': 'owner' },
           ExpressionAttributeValues: { ':owner': { S: owner } },
         }),
+        { abortSignal: signal },
       );
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;

@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { TenantLease } from '../../lib/aws/lease.ts';
 import type { Report } from '../../lib/janitor/index.ts';
 import { type Fleet, startFleet } from '../emulator/fleet.ts';
-import { startLeaseTable } from '../support/dynamodb.ts';
+import { startHangingTable, startLeaseTable } from '../support/dynamodb.ts';
 import { cancelEvent, sweepEvent } from '../support/events.ts';
 import { captureOutput, lambdaContext, loadFunction } from '../support/lambda.ts';
 import { runCliProcess } from '../support/processes.ts';
@@ -124,6 +124,43 @@ describe('one invocation, one tenant', () => {
     expect((error as Error).message).toMatch(message);
     for (const emulator of fleet.zuora.values()) expect(emulator.requests).toEqual([]);
     expect(fleet.secrets.requests).toEqual([]);
+  });
+});
+
+describe('a lease table that hangs', () => {
+  async function sweepWith(hang: string[]) {
+    const hanging = await startHangingTable(table.url, hang);
+    try {
+      fleet.tenant('prod-us').addJob({ ageMinutes: 300 });
+      const handler = await loadFunction('sweep', {
+        ...handlerEnv(),
+        AWS_ENDPOINT_URL_DYNAMODB: hanging.url,
+      });
+      const run = await captureOutput(() =>
+        handler({ trigger: 'schedule', tenant: 'prod-us' }, lambdaContext()),
+      );
+      return { ...run, received: [...hanging.received] };
+    } finally {
+      await hanging.close();
+    }
+  }
+
+  it('gives up on a release that does not answer, once, and returns the report', async () => {
+    // The SDK's request timeout only warns: without a bound the invocation waits to its end.
+    const { result, output, received } = await sweepWith(['DeleteItem']);
+
+    expect((result as Report).counts).toMatchObject({ stale: 1, cancelled: 1 });
+    expect(output).toContain('could not release the tenant lease');
+    expect(received).toEqual(['PutItem', 'DeleteItem']);
+  });
+
+  it('fails the run before any Zuora call when the lease cannot be taken', async () => {
+    const { error, received } = await sweepWith(['PutItem']);
+
+    expect((error as Error).name).toBe('LeaseUnavailableError');
+    expect((error as Error).message).toMatch(/^Could not take the lease of tenant prod-us: /);
+    expect(received).toEqual(['PutItem']);
+    expect(fleet.tenant('prod-us').requests).toEqual([]);
   });
 });
 

@@ -2,7 +2,7 @@
  * A real DynamoDB implementation on loopback (dynalite), reached by the AWS SDK through
  * `AWS_ENDPOINT_URL_DYNAMODB`, with the lease table the construct creates.
  */
-import type { Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -31,4 +31,41 @@ export async function startLeaseTable(tableName = 'query-janitor-leases') {
   );
   client.destroy();
   return { url, tableName, close: () => closeServer(server) };
+}
+
+/**
+ * A DynamoDB in front of `target` that never answers the operations named in `hang` (such as
+ * `DeleteItem`): what a table that hangs looks like to the SDK. Counts what it received.
+ */
+export async function startHangingTable(target: string, hang: readonly string[]) {
+  const received: string[] = [];
+  const held: ServerResponse[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', async () => {
+      const operation = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? '';
+      received.push(operation);
+      if (hang.includes(operation)) {
+        held.push(res);
+        return;
+      }
+      const answer = await fetch(target, {
+        method: 'POST',
+        headers: req.headers as Record<string, string>,
+        body: Buffer.concat(chunks),
+      });
+      res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? '' });
+      res.end(Buffer.from(await answer.arrayBuffer()));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    received,
+    close: async () => {
+      for (const res of held) res.destroy();
+      await closeServer(server);
+    },
+  };
 }
