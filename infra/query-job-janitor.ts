@@ -93,9 +93,23 @@ export class QueryJobJanitor extends Construct {
   /** The result events, for replay. */
   readonly resultArchive: events.Archive;
   readonly alarms: cloudwatch.Alarm[];
+  /** The CloudWatch namespace of its metrics. */
+  readonly metricsNamespace: string;
 
   constructor(scope: Construct, id: string, props: QueryJobJanitorProps = {}) {
     super(scope, id);
+    const namespace = props.metricsNamespace ?? `QueryJanitor/${Stack.of(this).stackName}`;
+    // Two janitors writing one namespace would answer for each other: a tenant's "has not run"
+    // alarm would be kept quiet by the other janitor's sweeps of a tenant of the same name.
+    const sharing = Stack.of(this)
+      .node.findAll()
+      .find((c) => c !== this && c instanceof QueryJobJanitor && c.metricsNamespace === namespace);
+    if (sharing) {
+      throw new Error(
+        `QueryJobJanitor: ${sharing.node.path} already writes metrics to ${namespace}: give each janitor in a stack its own metricsNamespace`,
+      );
+    }
+    this.metricsNamespace = namespace;
     // Judged exactly as the functions will read it: as JSON (a key set to undefined is absent).
     // Only a missing configuration means the default: a file that holds `null` is refused.
     const config = asJson(props.config === undefined ? DEFAULT_FLEET : props.config);
@@ -140,7 +154,6 @@ export class QueryJobJanitor extends Construct {
       reason: 'The table holds only short-lived leases; there is nothing to recover.',
     });
 
-    const namespace = props.metricsNamespace ?? `QueryJanitor/${Stack.of(this).stackName}`;
     const environment: Record<string, string> = {
       QUERY_JANITOR_FLEET: FLEET_FILE,
       QUERY_JANITOR_LEASE_TABLE: this.leaseTable.tableName,

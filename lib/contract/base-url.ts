@@ -32,7 +32,8 @@ export function baseUrlProblem(value: string): string | undefined {
     return 'must not contain credentials, a query or a fragment';
   }
   // `//host` at the start of a path names another host to anything that resolves a path
-  // against the URL: an empty segment has no use in a Zuora base URL, so none is allowed.
-  if (url.pathname.includes('//')) return 'must not have an empty path segment (//)';
+  // against the URL: an empty segment has no use in a Zuora base URL, so none is allowed
+  // (slashes that end it are dropped, as ever).
+  if (/\/\/+[^/]/.test(url.pathname)) return 'must not have an empty path segment (//)';
   return undefined;
 }

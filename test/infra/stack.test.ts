@@ -641,6 +641,24 @@ describe('embedding the construct', () => {
     );
   });
 
+  it('refuses a second janitor in a stack writing the same metrics namespace', () => {
+    const app = new App({ context: NO_BUNDLING });
+    const stack = new Stack(app, 'Platform');
+    new QueryJobJanitor(stack, 'Billing', { config: { tenants: [{ name: 'prod' }] } });
+
+    // Its "has not run" alarm for tenant prod would be kept quiet by the first one's sweeps.
+    expect(
+      () => new QueryJobJanitor(stack, 'Finance', { config: { tenants: [{ name: 'prod' }] } }),
+    ).toThrow(
+      'QueryJobJanitor: Platform/Billing already writes metrics to QueryJanitor/Platform: give each janitor in a stack its own metricsNamespace',
+    );
+    const own = new QueryJobJanitor(stack, 'Treasury', {
+      config: { tenants: [{ name: 'prod' }] },
+      metricsNamespace: 'QueryJanitor/Treasury',
+    });
+    expect(own.metricsNamespace).toBe('QueryJanitor/Treasury');
+  });
+
   it('creates no alarms or dashboard when monitoring is off', () => {
     const app = new App({ context: NO_BUNDLING });
     const stack = new Stack(app, 'Quiet');

@@ -129,11 +129,14 @@ describe('one invocation, one tenant', () => {
 
 describe('a lease table that hangs', () => {
   async function sweepWith(hang: string[]) {
-    const hanging = await startHangingTable(table.url, hang);
+    // A table of its own: the lease this run never gives back must not hold the other tests'.
+    const own = await startLeaseTable();
+    const hanging = await startHangingTable(own.url, hang);
     try {
       fleet.tenant('prod-us').addJob({ ageMinutes: 300 });
       const handler = await loadFunction('sweep', {
         ...handlerEnv(),
+        QUERY_JANITOR_LEASE_TABLE: own.tableName,
         AWS_ENDPOINT_URL_DYNAMODB: hanging.url,
       });
       const run = await captureOutput(() =>
@@ -142,6 +145,7 @@ describe('a lease table that hangs', () => {
       return { ...run, received: [...hanging.received] };
     } finally {
       await hanging.close();
+      await own.close();
     }
   }
 
