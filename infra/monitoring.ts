@@ -18,6 +18,7 @@ import {
   TRUNCATED_METRIC,
   UNPUBLISHED_EVENTS_METRIC,
 } from '../lib/contract/names.ts';
+import { longestGapMs } from '../lib/contract/schedule.ts';
 import type { ResolvedTenant } from '../lib/contract/settings.ts';
 
 /** What the monitoring watches. */
@@ -91,12 +92,7 @@ export function addMonitoring(scope: Construct, props: MonitoringProps): cloudwa
   for (const tenant of props.tenants) {
     // Two periods without a successful sweep, counting no data as failure: a schedule that
     // stopped, a function that cannot start, a secret that was never filled all look the same.
-    const tenantPeriod = Duration.seconds(
-      Math.min(
-        12 * 3_600,
-        Math.max(60, Math.round((tenant.schedulePeriodMs ?? 3_600_000) / 60_000) * 60),
-      ),
-    );
+    const { period: tenantPeriod, periods } = notRunWindow(longestGapMs(tenant.schedule));
     const notRun = new cloudwatch.Alarm(scope, `NotRunAlarm-${tenant.name}`, {
       alarmDescription: `Tenant ${tenant.name}: no successful sweep for two schedule periods. Cause: the schedule is disabled or failing, the function cannot start (bad configuration), or every run fails (secret empty or wrong, Zuora unreachable). Action: read the sweep function's "run failed" log records for tenant ${tenant.name} and the failed-events queue.`,
       metric: new cloudwatch.Metric({
@@ -107,8 +103,8 @@ export function addMonitoring(scope: Construct, props: MonitoringProps): cloudwa
         period: tenantPeriod,
       }),
       threshold: 1,
-      evaluationPeriods: 2,
-      datapointsToAlarm: 2,
+      evaluationPeriods: periods,
+      datapointsToAlarm: periods,
       comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.BREACHING,
     });
@@ -209,4 +205,23 @@ export function addMonitoring(scope: Construct, props: MonitoringProps): cloudwa
     new cloudwatch.AlarmStatusWidget({ title: 'Alarms', width: 24, alarms }),
   );
   return alarms;
+}
+
+const HOUR_S = 3_600;
+const DAY_S = 24 * HOUR_S;
+/** The longest an alarm can look back: seven days, and one day for periods under an hour. */
+const MAX_WINDOW_S = 7 * DAY_S;
+
+/**
+ * How a "has not run" alarm looks back over two schedule periods: for a cron expression, its
+ * longest gap is the period (a weekday schedule's weekend), so it never alarms on a quiet that
+ * is planned. CloudWatch takes periods up to a day and windows up to seven days (one, for
+ * periods under an hour); a schedule whose gap is unknown (weekly, monthly) gets the longest.
+ */
+export function notRunWindow(gapMs: number | undefined): { period: Duration; periods: number } {
+  const gap = gapMs === undefined ? MAX_WINDOW_S / 2 : Math.ceil(gapMs / 60_000) * 60;
+  const period = Math.max(60, Math.min(DAY_S, gap));
+  const limit = period < HOUR_S ? DAY_S : MAX_WINDOW_S;
+  const periods = Math.max(2, Math.min(Math.floor(limit / period), Math.ceil((2 * gap) / period)));
+  return { period: Duration.seconds(period), periods };
 }

@@ -128,3 +128,101 @@ export function flexibleWindowMs(periodMs: number | undefined): number {
   const periodMinutes = (periodMs ?? 15 * 60_000) / 60_000;
   return Math.max(1, Math.min(15, Math.floor(periodMinutes / 3))) * 60_000;
 }
+
+const MINUTE_MS = 60_000;
+const DAY_MS = 86_400_000;
+/** Where the runs of a cron expression are listed from: a Monday, so a week's pattern shows. */
+const SAMPLE_START = Date.UTC(2026, 0, 5);
+/** Eight days: a weekly pattern and the gap that wraps from one week into the next. */
+const SAMPLE_DAYS = 8;
+
+/**
+ * The longest time between two runs of `expression`: a rate's period; for a cron expression,
+ * the longest gap between its runs over eight sample days (UTC), or undefined when it runs
+ * less than twice in them (weekly, monthly). What a "has not run" alarm must wait out.
+ */
+export function longestGapMs(expression: string): number | undefined {
+  const period = schedulePeriodMs(expression);
+  if (period !== undefined || !CRON.test(expression) || scheduleProblem(expression)) return period;
+  const runs = cronRuns(expression.slice(5, -1).split(' '));
+  if (runs.length < 2) return undefined;
+  return Math.max(...runs.slice(1).map((run, i) => run - (runs[i] as number)));
+}
+
+/** The runs of a (valid) cron expression's six fields over the sample days, in order. */
+function cronRuns(fields: readonly string[]): number[] {
+  const [minutes, hours, , months, , years] = CRON_FIELDS.map((field, index) =>
+    cronSet(fields[index] as string, field),
+  ) as Set<number>[];
+  const runs: number[] = [];
+  for (let day = SAMPLE_START; day < SAMPLE_START + SAMPLE_DAYS * DAY_MS; day += DAY_MS) {
+    const date = new Date(day);
+    const monthMatches = months?.has(date.getUTCMonth() + 1) && years?.has(date.getUTCFullYear());
+    if (!monthMatches || !cronDayMatches(fields, date)) continue;
+    for (const hour of [...(hours ?? [])].sort((a, b) => a - b)) {
+      for (const minute of [...(minutes ?? [])].sort((a, b) => a - b)) {
+        runs.push(day + hour * 3_600_000 + minute * MINUTE_MS);
+      }
+    }
+  }
+  return runs;
+}
+
+/** The values a field's plain items (`*`, `5`, `1-5`, `0/15`) stand for; special forms add none. */
+function cronSet(text: string, field: CronField): Set<number> {
+  const values = new Set<number>();
+  for (const item of text.split(',')) {
+    if (field.special?.test(item) || item === '?') continue;
+    const [range = '', step] = item.split('/');
+    const [low, high] =
+      range === '*'
+        ? [field.min, field.max]
+        : range.includes('-')
+          ? range.split('-').map((bound) => cronValue(bound, field) as number)
+          : [cronValue(range, field) as number, step ? field.max : cronValue(range, field)];
+    for (let value = low as number; value <= (high as number); value += Number(step ?? 1)) {
+      values.add(value);
+    }
+  }
+  return values;
+}
+
+/** Whether the day fields of a (valid) cron expression pick `date`. */
+function cronDayMatches(fields: readonly string[], date: Date): boolean {
+  const [, , dayOfMonth = '?', , dayOfWeek = '?'] = fields;
+  const day = date.getUTCDate();
+  const weekday = date.getUTCDay() + 1;
+  const lastDay = new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 0)).getUTCDate();
+  if (dayOfMonth !== '?') {
+    const plain = cronSet(dayOfMonth, CRON_FIELDS[2] as CronField);
+    return dayOfMonth.split(',').some((item) => {
+      if (item === 'L') return day === lastDay;
+      const nearest = /^(L|\d{1,2})W$/.exec(item)?.[1];
+      if (nearest !== undefined) {
+        return day === nearestWeekday(date, nearest === 'L' ? lastDay : Number(nearest), lastDay);
+      }
+      return plain.has(day);
+    });
+  }
+  const plain = cronSet(dayOfWeek, CRON_FIELDS[4] as CronField);
+  return dayOfWeek.split(',').some((item) => {
+    if (item.toUpperCase() === 'L') return weekday === 7;
+    const special = /^(\d|[A-Z]{3})(L|#([1-5]))$/i.exec(item);
+    if (special) {
+      if (cronValue(special[1] as string, CRON_FIELDS[4] as CronField) !== weekday) return false;
+      return special[2]?.toUpperCase() === 'L'
+        ? day > lastDay - 7
+        : Math.ceil(day / 7) === Number(special[3]);
+    }
+    return plain.has(weekday);
+  });
+}
+
+/** The weekday nearest `target` (a day of `date`'s month), never leaving the month. */
+function nearestWeekday(date: Date, target: number, lastDay: number): number {
+  const day = Math.min(target, lastDay);
+  const weekday = new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), day)).getUTCDay();
+  if (weekday === 6) return day === 1 ? 3 : day - 1;
+  if (weekday === 0) return day === lastDay ? day - 2 : day + 1;
+  return day;
+}

@@ -410,6 +410,26 @@ describe('a fleet configured by the file', () => {
     );
   });
 
+  it.each([
+    ['rate(15 minutes)', 900, 2],
+    ['rate(1 day)', 86_400, 2],
+    ['cron(0/15 * * * ? *)', 900, 2],
+    // Daily: two days of silence, not one hour (which alarmed most of every day).
+    ['cron(0 6 * * ? *)', 86_400, 2],
+    // Weekdays: the weekend is planned quiet; six days of silence is two of its periods.
+    ['cron(0 9 ? * MON-FRI *)', 86_400, 6],
+    // Weekly: the gap is not known from a week's sample: the longest window CloudWatch has.
+    ['cron(0 9 ? * MON *)', 86_400, 7],
+  ])('alarms on a tenant swept %s after two of its periods: %i s × %i', (schedule, period, n) => {
+    const { template } = withConfig({ tenants: [{ name: 'only', schedule }] });
+    const notRun = resourcesOf(template, 'AWS::CloudWatch::Alarm').filter(
+      (alarm) => alarm.MetricName === 'SweepSucceeded',
+    );
+    expect(notRun).toEqual([
+      expect.objectContaining({ Period: period, EvaluationPeriods: n, DatapointsToAlarm: n }),
+    ]);
+  });
+
   it('alarms per enabled tenant, over its own period', () => {
     const notRun = resourcesOf(template, 'AWS::CloudWatch::Alarm')
       .filter((alarm) => alarm.MetricName === 'SweepSucceeded')

@@ -3,7 +3,7 @@
  * refuse at deploy time is refused at synth (and by `config validate`), naming what is wrong.
  */
 import { describe, expect, it } from 'vitest';
-import { schedulePeriodMs, scheduleProblem } from '../../lib/contract/schedule.ts';
+import { longestGapMs, schedulePeriodMs, scheduleProblem } from '../../lib/contract/schedule.ts';
 
 describe('scheduleProblem takes', () => {
   it.each([
@@ -59,5 +59,35 @@ describe('schedulePeriodMs', () => {
     expect(schedulePeriodMs('rate(15 minutes)')).toBe(900_000);
     expect(schedulePeriodMs('rate(1 day)')).toBe(86_400_000);
     expect(schedulePeriodMs('cron(0/15 * * * ? *)')).toBeUndefined();
+  });
+});
+
+describe('longestGapMs: what a "has not run" alarm must wait out', () => {
+  const HOUR = 3_600_000;
+  it.each([
+    ['rate(15 minutes)', 0.25 * HOUR],
+    ['rate(1 day)', 24 * HOUR],
+    ['cron(0/15 * * * ? *)', 0.25 * HOUR],
+    ['cron(5,20 * * * ? *)', 0.75 * HOUR],
+    ['cron(0 0 * * ? *)', 24 * HOUR],
+    ['cron(0 6,18 * * ? *)', 12 * HOUR],
+    // Friday 09:00 to Monday 09:00.
+    ['cron(0 9 ? * MON-FRI *)', 72 * HOUR],
+    // Friday 17:30 to Monday 08:00.
+    ['cron(0/30 8-17 ? * 2-6 *)', 62.5 * HOUR],
+    // Every day but Wednesday (the sample week starts on a Monday, 5 January 2026).
+    ['cron(0 12 ? * SUN,MON,TUE,THU,FRI,SAT *)', 48 * HOUR],
+  ])('%s: %d ms', (expression, gap) => {
+    expect(longestGapMs(expression)).toBe(gap);
+  });
+
+  it.each([
+    'cron(0 0 ? * SUN *)',
+    'cron(0 12 L * ? *)',
+    'cron(0 9 ? * 2#1 *)',
+    'cron(0 0 1 * ? *)',
+    'cron(0 0 * * ? 2030)',
+  ])('is unknown for %s, which runs less than twice in eight days', (expression) => {
+    expect(longestGapMs(expression)).toBeUndefined();
   });
 });
