@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
@@ -7,7 +7,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { JanitorFunctionOverrides } from '../../infra/janitor-function.ts';
 import { QueryJobJanitor } from '../../infra/query-job-janitor.ts';
 import { QueryJanitorStack } from '../../infra/stack.ts';
@@ -16,9 +16,22 @@ import { type FleetConfig, parseFleet } from '../../lib/contract/fleet.ts';
 /** Template tests skip esbuild (the bundle tests build the real thing). */
 const NO_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
 
+/** The folders the tests made, removed when they are done. */
+const folders: string[] = [];
+afterAll(() => {
+  for (const folder of folders) rmSync(folder, { recursive: true, force: true });
+});
+
+/** A fresh folder, removed after the tests. */
+function freshFolder(): string {
+  const folder = mkdtempSync(join(tmpdir(), 'qj-config-'));
+  folders.push(folder);
+  return folder;
+}
+
 /** A configuration file in a fresh folder, for `-c config=<path>`. */
 function configFile(config: unknown): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'qj-config-')), 'query-janitor.config.json');
+  const path = join(freshFolder(), 'query-janitor.config.json');
   writeFileSync(path, typeof config === 'string' ? config : JSON.stringify(config));
   return path;
 }
@@ -473,7 +486,7 @@ describe('the configuration file', () => {
     expect(synth({ config: bom }).stack.janitor.fleet.tenants.map((t) => t.name)).toEqual([
       'prod-us',
     ]);
-    const folder = mkdtempSync(join(tmpdir(), 'qj-config-'));
+    const folder = freshFolder();
     expect(() => synth({ config: folder })).toThrow(
       `Configuration file ${folder} (-c config) is not a file`,
     );
@@ -677,6 +690,14 @@ describe('embedding the construct', () => {
       metricsNamespace: 'QueryJanitor/Treasury',
     });
     expect(own.metricsNamespace).toBe('QueryJanitor/Treasury');
+    // Named alike, they would share it all the same.
+    expect(
+      () =>
+        new QueryJobJanitor(stack, 'Audit', {
+          config: { tenants: [{ name: 'prod' }] },
+          metricsNamespace: 'QueryJanitor/Treasury',
+        }),
+    ).toThrow('Platform/Treasury already writes metrics to QueryJanitor/Treasury');
   });
 
   it('creates no alarms or dashboard when monitoring is off', () => {

@@ -213,6 +213,14 @@ describe('query-janitor CLI', () => {
     expect(stderr).toContain('JANITOR_MAX_CANCELS_PER_RUN must be a whole number');
   });
 
+  it('takes a --timeout of 24h, the longest', async () => {
+    const { code, stderr } = await cli(['list', '--timeout', '24h']);
+
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(world.zuora.requestsTo('list').length).toBeGreaterThan(0);
+  });
+
   it('exits 2 when no credentials are given', async () => {
     const { code, stderr } = await cli(['list'], {});
 

@@ -34,6 +34,10 @@ describe('parseRetryAfter', () => {
     'Sat, 28 Nov 2026 12:00:30 PST',
     'Sat, 31 Nov 2026 12:00:30 GMT',
     'Sat, 28 Nov 2026 24:00:30 GMT',
+    'Saturday, 28-Nov-26 12:00:20 PST',
+    'Sat Nov 28 12:60:20 2026',
+    'sat, 28 nov 2026 12:00:20 gmt',
+    'Sat Nov 8 12:00:20 2026',
   ])('ignores %j', (value) => {
     expect(parseRetryAfter(value, now)).toBeUndefined();
   });
@@ -53,6 +57,10 @@ describe('parseRetryAfter', () => {
       if (zone === undefined) delete process.env.TZ;
       else process.env.TZ = zone;
     }
+  });
+
+  it('reads a leap second as the second before it', () => {
+    expect(parseRetryAfter('Sat, 28 Nov 2026 12:00:60 GMT', now)).toBe(59_000);
   });
 
   it('reads a two-digit year as the nearest, at most 50 years ahead', () => {

@@ -336,15 +336,20 @@ describe('a secret given by ARN', () => {
     };
     expect(problemsOf(SECRET_ARN)).toEqual([]);
     expect(problemsOf('zuora/prod')).toEqual([]);
-    expect(problemsOf('arn:aws:secretsmanager:us-east-1:123456789012:secret:zuora/prod')).toEqual([
-      'tenants[0].secret must be a Secrets Manager secret name or full ARN (ending in its 6-character suffix)',
-    ]);
+    for (const partial of ['zuora/prod', 'zuora/prod-us', 'zuora/prod-AbCdE']) {
+      expect(problemsOf(`arn:aws:secretsmanager:us-east-1:123456789012:secret:${partial}`)).toEqual(
+        [
+          'tenants[0].secret must be a Secrets Manager secret name or full ARN (ending in its 6-character suffix)',
+        ],
+      );
+    }
   });
 });
 
 describe('the event source', () => {
   it('may not be one EventBridge keeps for AWS services', () => {
     expect(parseFleet({ eventSource: 'acme.janitor', tenants: [{ name: 'prod' }] }).ok).toBe(true);
+    expect(parseFleet({ eventSource: 'AWS.janitor', tenants: [{ name: 'prod' }] }).ok).toBe(false);
     expect(parseFleet({ eventSource: 'aws.janitor', tenants: [{ name: 'prod' }] })).toEqual({
       ok: false,
       problems: [
@@ -364,6 +369,12 @@ describe('an empty onlyCreatedBy', () => {
       ok: false,
       problems: [
         'tenants[0].onlyCreatedBy must name at least one user id, or be left out for everyone',
+      ],
+    });
+    expect(parseFleet({ defaults: { onlyCreatedBy: [] }, tenants: [{ name: 'prod' }] })).toEqual({
+      ok: false,
+      problems: [
+        'defaults.onlyCreatedBy must name at least one user id, or be left out for everyone',
       ],
     });
     expect(() => loadConfig({ ZUORA_SECRET_ID: 'zuora', JANITOR_ONLY_CREATED_BY: ' , ' })).toThrow(
@@ -397,6 +408,8 @@ describe('command senders', () => {
     expect(problemsOf(['arn:aws:iam::*:*'])).toEqual(anyAccount);
     expect(problemsOf(['arn:aws:iam::12345678901*:role/ops'])).toEqual(anyAccount);
     expect(problemsOf(['arn:aws:iam:::role/ops'])).toEqual(anyAccount);
+    expect(problemsOf(['arn:aws:iam::12345678901?:role/ops'])).toEqual(anyAccount);
+    expect(problemsOf(['arn:aws:iam::1234567890123:role/ops'])).toEqual(anyAccount);
   });
 
   it('refuses an assumed-role session, which the bus policy would never match', () => {

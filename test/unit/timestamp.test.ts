@@ -118,6 +118,9 @@ describe('a timestamp without an offset', () => {
     expect(parseTimestamp('2026-03-08T02:30:00', 'America/New_York')).toBe(
       at('2026-03-08T07:30:00Z'),
     );
+    // East of UTC: Paris skips 02:00-03:00 on 29 March 2026. As CET (+1) 01:30 UTC, as CEST
+    // (+2) 00:30 UTC: the later.
+    expect(parseTimestamp('2026-03-29T02:30:00', 'Europe/Paris')).toBe(at('2026-03-29T01:30:00Z'));
   });
 
   it('reads any wall time back as an instant that shows it, never older than the job', () => {

@@ -101,6 +101,15 @@ describe('the request', () => {
     });
   });
 
+  it('sets a path that starts with // under the base URL, never resolves it to another host', async () => {
+    const { http, calls } = transport([() => ok()]);
+
+    await http.send({ ...list, path: '//collector.example/x' });
+
+    expect(calls[0]?.url.host).toBe('rest.zuora.com');
+    expect(calls[0]?.url.pathname).toBe('//collector.example/x');
+  });
+
   it('refuses a track id Zuora would reject', () => {
     expect(() => transport([], { trackId: 'qj test\n' })).toThrow();
   });
@@ -158,12 +167,12 @@ describe('the deadline', () => {
     expect(error.waitMs).toBe(3_600_000);
     expect(gate.notBefore).toBe(3_600_000);
 
-    // Another request of the run, a moment later: not sent, and it says why.
+    // Another request of the run, a moment later: not sent, and it says why (3598.5 s: 3599).
     const other = transport([() => ok()], { gate, deadline });
-    other.at(1_000);
+    other.at(1_500);
     const held = (await failure(other.http.send(list))) as DeadlineExceededError;
     expect(held).toBeInstanceOf(DeadlineExceededError);
-    expect(held.waitMs).toBe(3_599_000);
+    expect(held.waitMs).toBe(3_598_500);
     expect(held.message).toBe(
       "GET /query/jobs not sent: a 3599 s wait would outlast the run's deadline",
     );
