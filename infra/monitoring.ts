@@ -2,7 +2,7 @@
  * The janitor's alarms and dashboard. They are added to the janitor's own scope (not a scope of
  * their own) so that every alarm keeps the logical id it had when the janitor was one file.
  */
-import { CfnOutput, Duration } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -92,7 +92,14 @@ export function addMonitoring(scope: Construct, props: MonitoringProps): cloudwa
   for (const tenant of props.tenants) {
     // Two periods without a successful sweep, counting no data as failure: a schedule that
     // stopped, a function that cannot start, a secret that was never filled all look the same.
-    const { period: tenantPeriod, periods } = notRunWindow(longestGapMs(tenant.schedule));
+    const gap = longestGapMs(tenant.schedule);
+    const { period: tenantPeriod, periods } = notRunWindow(gap);
+    if (gap === undefined || 2 * gap > MAX_WINDOW_S * 1000) {
+      Annotations.of(scope).addWarningV2(
+        `query-janitor:not-run-window:${tenant.name}`,
+        `Tenant ${tenant.name}: its schedule (${tenant.schedule}) can leave more than 3.5 days between runs, or its gaps are not known from a sample week; its "has not run" alarm looks back at most 7 days (CloudWatch's limit), so it may fire while the tenant waits for its next run.`,
+      );
+    }
     const notRun = new cloudwatch.Alarm(scope, `NotRunAlarm-${tenant.name}`, {
       alarmDescription: `Tenant ${tenant.name}: no successful sweep for two schedule periods. Cause: the schedule is disabled or failing, the function cannot start (bad configuration), or every run fails (secret empty or wrong, Zuora unreachable). Action: read the sweep function's "run failed" log records for tenant ${tenant.name} and the failed-events queue.`,
       metric: new cloudwatch.Metric({

@@ -226,7 +226,8 @@ export class QueryJobJanitor extends Construct {
             cancelFunction: this.cancelFunction,
             failedEvents: this.failedEvents,
             namespace,
-            period: Duration.millis(shortestPeriod),
+            // CloudWatch looks back at most seven days; a day is plenty for summing errors.
+            period: Duration.millis(Math.min(86_400_000, shortestPeriod)),
             tenants: this.fleet.tenants.filter((tenant) => tenant.enabled),
             alarmTopic,
             // As deployed: functionProps may have changed them.

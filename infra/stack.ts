@@ -5,7 +5,7 @@
  * of release 0.1 are refused, each naming the file key that replaces it: a live deployment must
  * not silently come back dry-run (or with a new, empty secret) because a flag was forgotten.
  */
-import { existsSync } from 'node:fs';
+import { lstatSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
@@ -71,7 +71,9 @@ function refuseLegacyContext(scope: Construct): void {
  */
 function readConfig(scope: Construct): unknown {
   const named = scope.node.tryGetContext('config') as string | undefined;
-  if (named === undefined && !existsSync(resolve(DEFAULT_CONFIG_PATH))) return undefined;
+  // No file at all, not even a link to one that is gone: that link is a file someone meant.
+  const absent = !lstatSync(resolve(DEFAULT_CONFIG_PATH), { throwIfNoEntry: false });
+  if (named === undefined && absent) return undefined;
   const read = readConfigFile(named ?? DEFAULT_CONFIG_PATH);
   if (!read.ok) {
     throw new Error(

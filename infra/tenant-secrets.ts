@@ -14,6 +14,9 @@ import type { Construct } from 'constructs';
 import { type SecretLocation, secretVariable } from '../lib/contract/fleet-document.ts';
 import type { ResolvedTenant } from '../lib/contract/settings.ts';
 
+/** A secret ARN with the suffix Secrets Manager adds to the name (`…:secret:zuora/prod-AbCdEf`). */
+const COMPLETE_ARN = /:secret:.+-[A-Za-z0-9]{6}$/;
+
 /** The fleet's secrets, and how functions find and may read them. */
 export class TenantSecrets {
   readonly byTenant = new Map<string, secretsmanager.ISecret>();
@@ -65,9 +68,11 @@ export class TenantSecrets {
     const encryptionKey = kmsKeyArn
       ? kms.Key.fromKeyArn(scope, `SecretKey-${tenant.name}`, kmsKeyArn)
       : undefined;
+    // A full ARN ends in the 6 characters Secrets Manager adds to the name; without them it is
+    // partial, and granted as the name with any suffix (CDK refuses it as a complete one).
     if (id.startsWith('arn:')) {
       return secretsmanager.Secret.fromSecretAttributes(scope, `Secret-${tenant.name}`, {
-        secretCompleteArn: id,
+        ...(COMPLETE_ARN.test(id) ? { secretCompleteArn: id } : { secretPartialArn: id }),
         encryptionKey,
       });
     }

@@ -33,10 +33,11 @@ export function secretVariable(index: number): string {
 
 /**
  * How many secret ARNs known only at deploy time the functions can carry: Lambda holds 4 KB of
- * variables, and each such ARN (about 130 characters, its variable's name besides) takes about
- * 160 bytes, next to the functions' own variables.
+ * variables (measured as their JSON), and each such ARN takes 160 to 190 bytes with its
+ * variable's name: a generated secret name grows with the stack's name and the region's. Twenty
+ * leave room for the functions' own variables in a GovCloud region with a long stack name.
  */
-export const MAX_DEPLOY_TIME_SECRETS = 22;
+export const MAX_DEPLOY_TIME_SECRETS = 20;
 
 /** Why `count` secrets known only at deploy time are too many, or undefined. */
 export function deployTimeSecretsProblem(count: number): string | undefined {

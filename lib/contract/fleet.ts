@@ -81,7 +81,7 @@ const RETENTION_DAYS = [
   3653,
 ];
 
-const PRINCIPAL_ARN = /^arn:aws[\w-]*:(iam|sts)::([^:]*):[\w+=,.@/*:-]+$/;
+const PRINCIPAL_ARN = /^arn:aws[\w-]*:(iam|sts)::([^:]*):([\w+=,.@/*:-]+)$/;
 
 /**
  * Why `arn` cannot name command senders: the bus policy matches it against `aws:PrincipalArn`,
@@ -90,12 +90,12 @@ const PRINCIPAL_ARN = /^arn:aws[\w-]*:(iam|sts)::([^:]*):[\w+=,.@/*:-]+$/;
 export function senderProblem(arn: string): string | undefined {
   const match = PRINCIPAL_ARN.exec(arn);
   if (!match) return 'must be an IAM principal ARN (wildcards allowed)';
-  const [, service, account] = match;
+  const [, service, account, resource] = match;
   if (!/^\d{12}$/.test(account ?? '')) {
     // Any account's principal named like that (any role called "ops") could send commands.
     return 'must name one account (12 digits): a wildcard there would let any AWS account send commands';
   }
-  if (service === 'sts') {
+  if (service === 'sts' && resource?.startsWith('assumed-role/')) {
     // An assumed role's session is matched by its role's ARN: this one would never match.
     return 'must be the IAM role ARN (arn:aws:iam::<account>:role/<name>), not an assumed-role session';
   }
@@ -263,7 +263,7 @@ const KEY_DESCRIPTIONS: Readonly<Record<string, string>> = {
   tenants: 'The Zuora tenants; one invocation serves one tenant.',
   name: 'A slug (lower-case letters, digits, dashes) used in events, metrics and logs.',
   secret:
-    'Secrets Manager secret (name or full ARN, or {id, kmsKeyArn}) holding {"clientId","clientSecret","baseUrl"?}. Default: one the stack creates, empty.',
+    'Secrets Manager secret (name or ARN, or {id, kmsKeyArn}) holding {"clientId","clientSecret","baseUrl"?}. Default: one the stack creates, empty.',
   baseUrl: 'Zuora REST base URL when the secret has none (https; plain http only to loopback).',
   entityIds: 'Entities to sweep one by one (Zuora-Entity-Ids).',
   orgIds: 'Sent as Zuora-Org-Ids.',
@@ -286,7 +286,7 @@ const KEY_DESCRIPTIONS: Readonly<Record<string, string>> = {
     'Publish "Query Job Will Be Cancelled" this long before a job becomes stale (needs a rate() schedule; default off).',
 };
 /** What {@link senderProblem} accepts, for editors: an IAM ARN in one account. */
-const SENDER_PATTERN = '^arn:aws[\\w-]*:iam::\\d{12}:[\\w+=,.@/*:-]+$';
+const SENDER_PATTERN = '^arn:aws[\\w-]*:(iam|sts)::\\d{12}:[\\w+=,.@/*:-]+$';
 const DURATION_PATTERN =
   '^\\s*(\\d+(\\.\\d+)?\\s*[smhdSMHD]|[Pp](\\d+(\\.\\d+)?[Dd])?([Tt](\\d+(\\.\\d+)?[Hh])?(\\d+(\\.\\d+)?[Mm])?(\\d+(\\.\\d+)?[Ss])?)?)\\s*$';
 

@@ -37,7 +37,7 @@ const CRON_FIELDS: readonly CronField[] = [
   { name: 'minutes', min: 0, max: 59 },
   { name: 'hours', min: 0, max: 23 },
   // L (the last day), LW (the last weekday), 15W (the weekday nearest the 15th).
-  { name: 'day-of-month', min: 1, max: 31, special: /^(?:LW?|(\d{1,2})W)$/ },
+  { name: 'day-of-month', min: 1, max: 31, special: /^(?:LW?|(\d{1,2})W)$/i },
   { name: 'month', min: 1, max: 12, names: MONTH_NAMES },
   // L (Saturday), 6L (the last Friday), 2#1 (the first Monday).
   {
@@ -196,10 +196,11 @@ function cronDayMatches(fields: readonly string[], date: Date): boolean {
   if (dayOfMonth !== '?') {
     const plain = cronSet(dayOfMonth, CRON_FIELDS[2] as CronField);
     return dayOfMonth.split(',').some((item) => {
-      if (item === 'L') return day === lastDay;
-      const nearest = /^(L|\d{1,2})W$/.exec(item)?.[1];
+      if (item.toUpperCase() === 'L') return day === lastDay;
+      const nearest = /^(L|\d{1,2})W$/i.exec(item)?.[1];
       if (nearest !== undefined) {
-        return day === nearestWeekday(date, nearest === 'L' ? lastDay : Number(nearest), lastDay);
+        const target = nearest.toUpperCase() === 'L' ? lastDay : Number(nearest);
+        return day === nearestWeekday(date, target, lastDay);
       }
       return plain.has(day);
     });

@@ -215,10 +215,9 @@ function timeZoneProblem(zone: string): string | undefined {
 }
 
 const SECRET_NAME = /^[\w/+=.@-]{1,512}$/;
-// A full ARN ends in the 6 characters Secrets Manager adds to the name: without them it is a
-// partial ARN, which the construct cannot grant exactly (and synth failed with CDK's message).
-const SECRET_ARN =
-  /^arn:aws[\w-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+-[A-Za-z0-9]{6}$/;
+// A full ARN, or a partial one (without the 6 characters Secrets Manager adds to the name):
+// GetSecretValue takes both, and the construct grants a partial one by its name.
+const SECRET_ARN = /^arn:aws[\w-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+$/;
 const KMS_KEY_ARN = /^arn:aws[\w-]*:kms:[a-z0-9-]+:\d{12}:key\/[\w-]+$/;
 /** A tenant name: a slug, since it names schedules, metrics and log keys. */
 export const TENANT_NAME = /^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
@@ -229,7 +228,7 @@ const secretId = lazySchema(() =>
     .check(
       z.refine(
         (value) => SECRET_ARN.test(value) || (!value.startsWith('arn:') && SECRET_NAME.test(value)),
-        'must be a Secrets Manager secret name or full ARN (ending in its 6-character suffix)',
+        'must be a Secrets Manager secret name or ARN',
       ),
     ),
 );

@@ -207,13 +207,15 @@ export class HttpTransport {
       const outcome = await this.#attempt(request, url, target, attempt, timeLeft);
       if (outcome.done) return outcome.response;
       lastError = outcome.error;
-      if (!outcome.retryable || attempt === this.#policy.maxAttempts) throw outcome.error;
       const delay = outcome.retryAfterMs ?? backoffDelay(attempt, this.#policy, this.#random);
-      const throttled = outcome.retryAfterMs !== undefined || isThrottled(outcome.error);
+      const throttled =
+        outcome.retryable && (outcome.retryAfterMs !== undefined || isThrottled(outcome.error));
       // Zuora asked the tenant's client to slow down, not this one request: every request of the
-      // run waits at the gate, this one included. Even a wait that outlasts the run: then the
-      // rest of the run is deferred too, rather than sent to a Zuora that asked for quiet.
+      // run waits at the gate, this one included. Even a wait that outlasts the run, and even on
+      // this request's last attempt: the rest of the run waits, or is deferred, rather than sent
+      // to a Zuora that asked for quiet.
       if (throttled) this.#gate.holdUntil(this.#now() + delay);
+      if (!outcome.retryable || attempt === this.#policy.maxAttempts) throw outcome.error;
       if (this.#now() + delay + this.#policy.minAttemptMs > this.#deadline) {
         // Waiting would run past the deadline: the work is deferred, not failed.
         throw this.#outOfTime(target, outcome.error, delay);

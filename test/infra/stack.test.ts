@@ -1,8 +1,8 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -508,6 +508,23 @@ describe('the configuration file', () => {
     );
   });
 
+  it('grants a secret given by partial ARN by its name, whatever suffix it has', () => {
+    const partial = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:zuora/prod-us';
+    const { template } = withConfig({ tenants: [{ name: 'prod-us', secret: partial }] });
+
+    const statements = resourcesOf(template, 'AWS::IAM::Policy').flatMap(
+      (policy) => policy.PolicyDocument.Statement,
+    );
+    expect(statements).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          Action: 'secretsmanager:GetSecretValue',
+          Resource: `${partial}-??????`,
+        }),
+      ]),
+    );
+  });
+
   it("refuses more deploy-time secrets than Lambda's 4 KB environment holds, not the deploy", () => {
     const tenants = (count: number, secret?: (i: number) => string) =>
       Array.from({ length: count }, (_, i) => ({
@@ -517,11 +534,11 @@ describe('the configuration file', () => {
     // Each created secret's ARN travels as a variable of about 160 bytes: the file is refused
     // as `config validate` refuses it.
     expect(() => withConfig({ tenants: tenants(30) })).toThrow(
-      /^QueryJobJanitor: tenants: 30 tenants' secrets would be known only at deploy time .* Lambda's 4 KB of variables \(at most 22\)/,
+      /^QueryJobJanitor: tenants: 30 tenants' secrets would be known only at deploy time .* Lambda's 4 KB of variables \(at most 20\)/,
     );
-    expect(parseFleet({ tenants: tenants(23) })).toMatchObject({
+    expect(parseFleet({ tenants: tenants(21) })).toMatchObject({
       ok: false,
-      problems: [expect.stringMatching(/^tenants: 23 tenants' secrets/)],
+      problems: [expect.stringMatching(/^tenants: 21 tenants' secrets/)],
     });
     // Secrets an app passes in travel the same way: the construct counts those too.
     const app = new App({ context: NO_BUNDLING });
@@ -541,7 +558,37 @@ describe('the configuration file', () => {
     for (const fn of resourcesOf(template, 'AWS::Lambda::Function')) {
       expect(JSON.stringify(fn.Environment).length).toBeLessThan(2_048);
     }
-    expect(() => withConfig({ tenants: tenants(22) })).not.toThrow();
+    expect(() => withConfig({ tenants: tenants(20) })).not.toThrow();
+  });
+
+  it('refuses a default configuration file that is a link to nothing, rather than deploying the default fleet', () => {
+    const folder = freshFolder();
+    symlinkSync(join(folder, 'gone.json'), join(folder, 'query-janitor.config.json'));
+    const cwd = process.cwd();
+    process.chdir(folder);
+    try {
+      expect(() => synth()).toThrow(/query-janitor\.config\.json does not exist/);
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+
+  it('deploys schedules slower than a week, every alarm within what CloudWatch allows', () => {
+    const { template, stack } = withConfig({
+      tenants: [{ name: 'slow', schedule: 'rate(8 days)' }],
+    });
+    for (const alarm of resourcesOf(template, 'AWS::CloudWatch::Alarm')) {
+      const period = alarm.Period ?? 300;
+      expect(period).toBeLessThanOrEqual(86_400);
+      expect(period * alarm.EvaluationPeriods).toBeLessThanOrEqual(7 * 86_400);
+    }
+    // Its "has not run" alarm cannot wait out 8 days: synth says so.
+    Annotations.fromStack(stack).hasWarning(
+      '*',
+      Match.stringLikeRegexp(
+        'Tenant slow: its schedule \\(rate\\(8 days\\)\\) can leave more than 3.5 days',
+      ),
+    );
   });
 
   it('refuses a file that holds null, rather than deploying the default fleet in its place', () => {
@@ -636,13 +683,37 @@ describe('embedding the construct', () => {
       memorySize: 512,
       environment: { LOG_LEVEL: 'debug' },
       retryAttempts: 2,
-      role: undefined,
+      role: { roleArn: 'arn:aws:iam::123456789012:role/admin' },
     };
     const functionProps: JanitorFunctionOverrides = houseDefaults;
 
     expect(() => new QueryJobJanitor(stack, 'Janitor', { functionProps })).toThrow(
       /^QueryJobJanitor: functionProps cannot set environment, retryAttempts, role \(it may set memorySize, /,
     );
+  });
+
+  it('keeps its own values for overrides set to undefined (a conditional left unset)', () => {
+    const app = new App({ context: NO_BUNDLING });
+    const stack = new Stack(app, 'Platform');
+    const big = false;
+    new QueryJobJanitor(stack, 'Janitor', {
+      functionProps: { timeout: big ? Duration.minutes(10) : undefined, memorySize: undefined },
+    });
+    const template = Template.fromStack(stack);
+
+    const timeouts = resourcesOf(template, 'AWS::Lambda::Function').map((fn) => [
+      fn.Timeout,
+      fn.MemorySize,
+    ]);
+    // Not Lambda's 3 s and 128 MB.
+    expect(timeouts.sort()).toEqual([
+      [120, 256],
+      [300, 256],
+    ]);
+    const nearTimeout = resourcesOf(template, 'AWS::CloudWatch::Alarm')
+      .filter((alarm) => alarm.MetricName === 'Duration')
+      .map((alarm) => alarm.Threshold);
+    expect(nearTimeout.sort()).toEqual([240_000, 96_000].sort());
   });
 
   it('alarms on 80% of the timeout the functions were given, not the default one', () => {

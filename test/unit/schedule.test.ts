@@ -21,6 +21,9 @@ describe('scheduleProblem takes', () => {
     'cron(0 0 L * ? *)',
     'cron(0 0 LW * ? *)',
     'cron(0 0 15W * ? *)',
+    'cron(0 0 l * ? *)',
+    'cron(0 0 lw * ? *)',
+    'cron(0 0 15w * ? *)',
     'cron(0,30 * * JAN,JUL ? *)',
     'cron(0 0 1/2 * ? 2199)',
   ])('%s', (expression) => {

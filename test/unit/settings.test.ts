@@ -329,19 +329,20 @@ function representable(value: TenantSettings): boolean {
 }
 
 describe('a secret given by ARN', () => {
-  it('must be the full ARN, its 6-character suffix included, as synth needs it', () => {
+  it('may be full or partial (without its 6-character suffix), and nothing else', () => {
     const problemsOf = (secret: string) => {
       const result = parseFleet({ tenants: [{ name: 'prod', secret }] });
       return result.ok ? [] : result.problems;
     };
     expect(problemsOf(SECRET_ARN)).toEqual([]);
     expect(problemsOf('zuora/prod')).toEqual([]);
-    for (const partial of ['zuora/prod', 'zuora/prod-us', 'zuora/prod-AbCdE']) {
-      expect(problemsOf(`arn:aws:secretsmanager:us-east-1:123456789012:secret:${partial}`)).toEqual(
-        [
-          'tenants[0].secret must be a Secrets Manager secret name or full ARN (ending in its 6-character suffix)',
-        ],
-      );
+    expect(
+      problemsOf('arn:aws:secretsmanager:us-east-1:123456789012:secret:zuora/prod-us'),
+    ).toEqual([]);
+    for (const bad of ['arn:aws:s3:::zuora', 'arn:aws:secretsmanager:us-east-1:1:secret:x']) {
+      expect(problemsOf(bad)).toEqual([
+        'tenants[0].secret must be a Secrets Manager secret name or ARN',
+      ]);
     }
   });
 });
@@ -410,6 +411,10 @@ describe('command senders', () => {
     expect(problemsOf(['arn:aws:iam:::role/ops'])).toEqual(anyAccount);
     expect(problemsOf(['arn:aws:iam::12345678901?:role/ops'])).toEqual(anyAccount);
     expect(problemsOf(['arn:aws:iam::1234567890123:role/ops'])).toEqual(anyAccount);
+  });
+
+  it('takes a federated user, whose principal ARN is in sts', () => {
+    expect(problemsOf(['arn:aws:sts::123456789012:federated-user/oncall'])).toEqual([]);
   });
 
   it('refuses an assumed-role session, which the bus policy would never match', () => {

@@ -155,6 +155,25 @@ describe('the deadline', () => {
     expect(lateGate.notBefore).toBe(5_000);
   });
 
+  it("closes the gate on a 429 that answers a request's last attempt, too", async () => {
+    const gate = new RequestGate();
+    const throttled = transport(
+      [
+        () => json(503, {}),
+        () => json(503, {}),
+        () => json(429, { message: 'slow down' }, { 'retry-after': '3600' }),
+      ],
+      { gate, retry: { maxAttempts: 3 } },
+    );
+    const error = await failure(throttled.http.send(list));
+    // The request is out of attempts, but the tenant was asked for an hour's quiet.
+    expect(error).toBeInstanceOf(ZuoraHttpError);
+    expect((error as ZuoraHttpError).status).toBe(429);
+    const slept = throttled.sleeps.reduce((total, ms) => total + ms, 0);
+    expect(throttled.sleeps).toHaveLength(2);
+    expect(gate.notBefore).toBe(slept + 3_600_000);
+  });
+
   it('holds every request of the run when Zuora asks for a wait longer than the run', async () => {
     const gate = new RequestGate();
     const deadline = 10 * 60_000;
