@@ -10,6 +10,7 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { QueryJanitorStack } from '../infra/stack.ts';
 import type { FleetConfig } from '../lib/contract/fleet.ts';
+import { MAX_DEPLOY_TIME_SECRETS } from '../lib/contract/fleet-document.ts';
 import { WORK } from './bench-support.ts';
 
 /** What {@link deploymentInventory} found in the template. */
@@ -44,9 +45,12 @@ export function deploymentInventory(tenants: number): Inventory {
     { length: tenants },
     (_, i) => `tenant-${String(i + 1).padStart(2, '0')}`,
   );
+  // Past 20 tenants a fleet names its secrets (the functions' 4 KB of variables cannot carry
+  // more deploy-time ARNs): each tenant still has one secret, billed the same, outside the stack.
+  const named = tenants > MAX_DEPLOY_TIME_SECRETS;
   const config: FleetConfig = {
     defaults: { dryRun: false },
-    tenants: names.map((name) => ({ name })),
+    tenants: names.map((name) => (named ? { name, secret: `zuora/${name}` } : { name })),
   };
   mkdirSync(WORK, { recursive: true });
   const configPath = join(WORK, `inventory-${tenants}.config.json`);
@@ -91,7 +95,7 @@ export function deploymentInventory(tenants: number): Inventory {
         ofType('AWS::Scheduler::Schedule').map(([, s]) => prop<string>(s, 'ScheduleExpression')),
       ),
     ],
-    secrets: ofType('AWS::SecretsManager::Secret').length,
+    secrets: ofType('AWS::SecretsManager::Secret').length + (named ? tenants : 0),
     alarms: {
       perTenant: perTenantAlarms.length,
       perTenantMetrics: sumMetrics(perTenantAlarms),
