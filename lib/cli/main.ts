@@ -91,6 +91,19 @@ async function tenantCommand(command: TenantCommand, io: CliIo, log: Log): Promi
     const warning = config.protectQueryPattern && re2Problem(config.protectQueryPattern.source);
     if (warning) io.stderr(`query-janitor: warning: tenant ${config.name}: ${warning}\n`);
     if (command.configPath !== undefined) refuseLessCareful(command, config);
+    // Variables from another session would serve this tenant: allowed (its secret is the
+    // stack's), but said, so that no one runs it on another tenant's credentials unawares.
+    const fromEnvironment = io.env.ZUORA_CLIENT_ID || io.env.ZUORA_CLIENT_SECRET;
+    if (
+      command.configPath !== undefined &&
+      !config.secret &&
+      !command.secretId &&
+      fromEnvironment
+    ) {
+      io.stderr(
+        `query-janitor: warning: tenant ${config.name}: using ZUORA_CLIENT_ID and ZUORA_CLIENT_SECRET from the environment (its secret is the one the stack created: --secret-id reads it)\n`,
+      );
+    }
   }
   const deadline = Date.now() + command.timeoutMs;
   // Tenants are independent (each has its own Zuora limits): all of them at once.

@@ -283,6 +283,9 @@ describe('the CLI as operators expect', () => {
     writeFileSync(fleet.configPath, JSON.stringify(config));
     const taken = await cli(withConfig('list', '--tenant', 'lab'), leftOver);
     expect(taken.code).toBe(0);
+    expect(taken.stderr).toContain(
+      'query-janitor: warning: tenant lab: using ZUORA_CLIENT_ID and ZUORA_CLIENT_SECRET from the environment',
+    );
     expect(fleet.tenant('lab').requestsTo('token')).toHaveLength(1);
   });
 
