@@ -59,6 +59,31 @@ describe('parseRetryAfter', () => {
     }
   });
 
+  it('reads every month by its name, the last second of a day, and a padded value', () => {
+    const months = [
+      'Jan',
+      'Feb',
+      'Mar',
+      'Apr',
+      'May',
+      'Jun',
+      'Jul',
+      'Aug',
+      'Sep',
+      'Oct',
+      'Nov',
+      'Dec',
+    ];
+    months.forEach((month, index) => {
+      expect(parseHttpDate(`Thu, 01 ${month} 2026 23:59:59 GMT`, now)).toBe(
+        Date.UTC(2026, index, 1, 23, 59, 59),
+      );
+    });
+    expect(parseHttpDate('Thu, 01 Jan 2026 12:00:61 GMT', now)).toBeUndefined();
+    expect(parseRetryAfter(' 7 ', now)).toBe(7_000);
+    expect(parseRetryAfter(' Sat, 28 Nov 2026 12:00:30 GMT ', now)).toBe(30_000);
+  });
+
   it('reads a leap second as the second before it', () => {
     expect(parseRetryAfter('Sat, 28 Nov 2026 12:00:60 GMT', now)).toBe(59_000);
   });
@@ -70,6 +95,17 @@ describe('parseRetryAfter', () => {
     expect(parseHttpDate('Saturday, 06-Nov-76 08:49:37 GMT', now)).toBe(
       Date.parse('2076-11-06T08:49:37Z'),
     );
+  });
+});
+
+describe('parseRateLimit, more closely', () => {
+  it('keeps only the headers that were sent, fractions and spaced lists included', () => {
+    expect(Object.keys(parseRateLimit(new Headers({ 'RateLimit-Reset': '12.75' })))).toEqual([
+      'resetSeconds',
+    ]);
+    expect(parseRateLimit(new Headers({ 'RateLimit-Reset': '12.75' })).resetSeconds).toBe(12.75);
+    expect(parseRateLimit(new Headers({ 'RateLimit-Limit': '5 , 100;w=60' })).limit).toBe(5);
+    expect(parseRateLimit(new Headers({ 'RateLimit-Limit': '5x,100' })).limit).toBeUndefined();
   });
 });
 
