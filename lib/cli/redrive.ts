@@ -22,9 +22,18 @@ interface Io {
   stderr: (text: string) => void;
 }
 
+/**
+ * How long one call may take, and how often it is tried: an endpoint that never answers would
+ * otherwise hold the command until Ctrl-C (the SDK's request timeout only warns, unless told).
+ */
+const BOUNDED = {
+  maxAttempts: 2,
+  requestHandler: { connectionTimeout: 2_000, requestTimeout: 5_000, throwOnRequestTimeout: true },
+};
+
 /** Runs `redrive`; resolves to the exit code (1 when a send or delete failed). */
 export async function redrive(command: RedriveCommand, io: Io): Promise<number> {
-  const sqs = new SQSClient({});
+  const sqs = new SQSClient(BOUNDED);
   let messages: Message[];
   try {
     messages = await receiveAll(sqs, command);
@@ -49,7 +58,7 @@ export async function redrive(command: RedriveCommand, io: Io): Promise<number> 
   }));
   let failures = 0;
   const results: Array<RedrivePlan & { messageId: string | undefined; done?: string }> = [];
-  const events = new EventBridgeClient({});
+  const events = new EventBridgeClient(BOUNDED);
   for (const { message, plan } of plans) {
     const result: (typeof results)[number] = { ...plan, messageId: message.MessageId };
     results.push(result);

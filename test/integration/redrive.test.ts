@@ -3,6 +3,8 @@
  * the real SQS client, and with `--apply` sending commands back through the real EventBridge
  * client. The queue holds all three formats AWS writes to it, plus one it does not.
  */
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CANCEL_DETAIL_TYPE, SWEEP_DETAIL_TYPE } from '../../lib/contract/names.ts';
 import { MAX_SHOWN_DETAIL, planRedrive } from '../../lib/redrive.ts';
@@ -377,6 +379,26 @@ describe('query-janitor redrive (child process)', () => {
     const plans = JSON.parse(run.stdout) as Array<{ origin?: string; action: string }>;
     expect(plans.find((plan) => plan.origin?.includes('999999999999'))?.action).toBe('keep');
   });
+
+  it('gives up on a queue that never answers, with exit code 1, instead of hanging', async () => {
+    const held: ServerResponse[] = [];
+    const silent = createServer((_req, res) => held.push(res));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const endpoint = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+      const run = await runCliProcess(
+        ['redrive', '--queue-url', `${endpoint}/123456789012/failed-events`],
+        { env: { ...env, AWS_ENDPOINT_URL_SQS: endpoint } },
+      );
+      expect(run.stderr).toMatch(/^query-janitor: could not read the queue: /);
+      expect(run.code).toBe(1);
+      // Two attempts, then it stops.
+      expect(held).toHaveLength(2);
+    } finally {
+      for (const res of held) res.destroy();
+      silent.close();
+    }
+  }, 30_000);
 
   it('refuses --apply without a bus before touching anything', async () => {
     const run = await runCliProcess(['redrive', '--queue-url', queueUrl, '--apply'], { env });
