@@ -107,7 +107,7 @@ export function scheduleProblem(expression: string): string | undefined {
     }
     return undefined;
   }
-  if (CRON.test(expression)) return cronProblem(expression.slice(5, -1).split(' '));
+  if (CRON.test(expression)) return cronProblem(cronFields(expression));
   return 'must be a Scheduler expression such as rate(15 minutes) or cron(0/15 * * * ? *)';
 }
 
@@ -129,8 +129,11 @@ export function flexibleWindowMs(periodMs: number | undefined): number {
   return Math.max(1, Math.min(15, Math.floor(periodMinutes / 3))) * 60_000;
 }
 
-const MINUTE_MS = 60_000;
-const DAY_MS = 86_400_000;
+/** The six fields of a `cron(…)` expression. */
+function cronFields(expression: string): string[] {
+  return expression.slice('cron('.length, -1).split(' ');
+}
+
 /** Where the runs of a cron expression are listed from: a Monday, so a week's pattern shows. */
 const SAMPLE_START = Date.UTC(2026, 0, 5);
 /** Eight days: a weekly pattern and the gap that wraps from one week into the next. */
@@ -144,7 +147,7 @@ const SAMPLE_DAYS = 8;
 export function longestGapMs(expression: string): number | undefined {
   const period = schedulePeriodMs(expression);
   if (period !== undefined || !CRON.test(expression) || scheduleProblem(expression)) return period;
-  const runs = cronRuns(expression.slice(5, -1).split(' '));
+  const runs = cronRuns(cronFields(expression));
   if (runs.length < 2) return undefined;
   return Math.max(...runs.slice(1).map((run, i) => run - (runs[i] as number)));
 }
@@ -152,18 +155,20 @@ export function longestGapMs(expression: string): number | undefined {
 /** The runs of a (valid) cron expression's six fields over the sample days, in order. */
 function cronRuns(fields: readonly string[]): number[] {
   const [minutes, hours, , months, , years] = CRON_FIELDS.map((field, index) =>
-    cronSet(fields[index] as string, field),
-  ) as Set<number>[];
+    [...cronSet(fields[index] as string, field)].sort((a, b) => a - b),
+  ) as number[][];
+  // The times of day it runs, in order: the same on every day it runs.
+  const times = (hours ?? []).flatMap((hour) =>
+    (minutes ?? []).map((minute) => hour * UNIT_MS.hour + minute * UNIT_MS.minute),
+  );
   const runs: number[] = [];
-  for (let day = SAMPLE_START; day < SAMPLE_START + SAMPLE_DAYS * DAY_MS; day += DAY_MS) {
+  const end = SAMPLE_START + SAMPLE_DAYS * UNIT_MS.day;
+  for (let day = SAMPLE_START; day < end; day += UNIT_MS.day) {
     const date = new Date(day);
-    const monthMatches = months?.has(date.getUTCMonth() + 1) && years?.has(date.getUTCFullYear());
+    const monthMatches =
+      months?.includes(date.getUTCMonth() + 1) && years?.includes(date.getUTCFullYear());
     if (!monthMatches || !cronDayMatches(fields, date)) continue;
-    for (const hour of [...(hours ?? [])].sort((a, b) => a - b)) {
-      for (const minute of [...(minutes ?? [])].sort((a, b) => a - b)) {
-        runs.push(day + hour * 3_600_000 + minute * MINUTE_MS);
-      }
-    }
+    for (const time of times) runs.push(day + time);
   }
   return runs;
 }
