@@ -46,30 +46,8 @@ export const FLEET_FILE = 'fleet.json';
 /** The janitor's two functions. */
 export type JanitorFunctionName = 'sweep' | 'cancel';
 
-/** What the janitor lets an app change about its functions. */
-export interface JanitorFunctionOverrides
-  extends Partial<
-    Pick<
-      lambda.FunctionOptions,
-      | 'memorySize'
-      | 'timeout'
-      | 'vpc'
-      | 'vpcSubnets'
-      | 'securityGroups'
-      | 'allowPublicSubnet'
-      | 'allowAllOutbound'
-      | 'ephemeralStorageSize'
-      | 'tracing'
-      | 'environmentEncryption'
-      | 'description'
-    >
-  > {
-  /** Tags for the function and its role. */
-  readonly tags?: Readonly<Record<string, string>>;
-}
-
-/** The keys of {@link JanitorFunctionOverrides}, checked at run time too (for JavaScript apps). */
-const OVERRIDABLE: ReadonlySet<string> = new Set([
+/** The function options an app may change: the one list, for the type and the check alike. */
+const FUNCTION_OPTIONS = [
   'memorySize',
   'timeout',
   'vpc',
@@ -81,8 +59,20 @@ const OVERRIDABLE: ReadonlySet<string> = new Set([
   'tracing',
   'environmentEncryption',
   'description',
+] as const satisfies ReadonlyArray<keyof lambda.FunctionOptions>;
+
+/** What the janitor lets an app change about its functions. */
+export interface JanitorFunctionOverrides
+  extends Partial<Pick<lambda.FunctionOptions, (typeof FUNCTION_OPTIONS)[number]>> {
+  /** Tags for the function and its role. */
+  readonly tags?: Readonly<Record<string, string>>;
+}
+
+/** The keys of {@link JanitorFunctionOverrides}, checked at run time too (for JavaScript apps). */
+const OVERRIDABLE: ReadonlySet<string> = new Set<keyof JanitorFunctionOverrides>([
+  ...FUNCTION_OPTIONS,
   'tags',
-] satisfies ReadonlyArray<keyof JanitorFunctionOverrides>);
+]);
 
 /**
  * The overrides an app may make, or an error naming the rest: TypeScript lets an object with
