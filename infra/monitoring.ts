@@ -92,9 +92,12 @@ export function addMonitoring(scope: Construct, props: MonitoringProps): cloudwa
   for (const tenant of props.tenants) {
     // Two periods without a successful sweep, counting no data as failure: a schedule that
     // stopped, a function that cannot start, a secret that was never filled all look the same.
-    const gap = longestGapMs(tenant.schedule);
-    const { period: tenantPeriod, periods } = notRunWindow(gap);
-    if (gap === undefined || 2 * gap > MAX_WINDOW_S * 1000) {
+    const {
+      period: tenantPeriod,
+      periods,
+      coversTwoGaps,
+    } = notRunWindow(longestGapMs(tenant.schedule));
+    if (!coversTwoGaps) {
       Annotations.of(scope).addWarningV2(
         `query-janitor:not-run-window:${tenant.name}`,
         `Tenant ${tenant.name}: its schedule (${tenant.schedule}) can leave more than 3.5 days between runs, or its gaps are not known from a sample week; its "has not run" alarm looks back at most 7 days (CloudWatch's limit), so it may fire while the tenant waits for its next run.`,
@@ -225,10 +228,19 @@ const MAX_WINDOW_S = 7 * DAY_S;
  * is planned. CloudWatch takes periods up to a day and windows up to seven days (one, for
  * periods under an hour); a schedule whose gap is unknown (weekly, monthly) gets the longest.
  */
-export function notRunWindow(gapMs: number | undefined): { period: Duration; periods: number } {
+export function notRunWindow(gapMs: number | undefined): {
+  period: Duration;
+  periods: number;
+  /** Whether the window is two of the longest gaps: false when that is unknown, or too long. */
+  coversTwoGaps: boolean;
+} {
   const gap = gapMs === undefined ? MAX_WINDOW_S / 2 : Math.ceil(gapMs / 60_000) * 60;
   const period = Math.max(60, Math.min(DAY_S, gap));
   const limit = period < HOUR_S ? DAY_S : MAX_WINDOW_S;
   const periods = Math.max(2, Math.min(Math.floor(limit / period), Math.ceil((2 * gap) / period)));
-  return { period: Duration.seconds(period), periods };
+  return {
+    period: Duration.seconds(period),
+    periods,
+    coversTwoGaps: gapMs !== undefined && 2 * gapMs <= MAX_WINDOW_S * 1000,
+  };
 }
