@@ -87,22 +87,12 @@ type Outcome = { tenant: string; result: Report | JobListing } | { tenant: strin
 
 async function tenantCommand(command: TenantCommand, io: CliIo, log: Log): Promise<number> {
   const tenants = selectCliTenants(command, io.env);
-  for (const { config } of tenants) {
+  for (const { config, warning: credentialsWarning } of tenants) {
     const warning = config.protectQueryPattern && re2Problem(config.protectQueryPattern.source);
     if (warning) io.stderr(`query-janitor: warning: tenant ${config.name}: ${warning}\n`);
     if (command.configPath !== undefined) refuseLessCareful(command, config);
-    // Variables from another session would serve this tenant: allowed (its secret is the
-    // stack's), but said, so that no one runs it on another tenant's credentials unawares.
-    const fromEnvironment = io.env.ZUORA_CLIENT_ID || io.env.ZUORA_CLIENT_SECRET;
-    if (
-      command.configPath !== undefined &&
-      !config.secret &&
-      !command.secretId &&
-      fromEnvironment
-    ) {
-      io.stderr(
-        `query-janitor: warning: tenant ${config.name}: using ZUORA_CLIENT_ID and ZUORA_CLIENT_SECRET from the environment (its secret is the one the stack created: --secret-id reads it)\n`,
-      );
+    if (credentialsWarning) {
+      io.stderr(`query-janitor: warning: tenant ${config.name}: ${credentialsWarning}\n`);
     }
   }
   const deadline = Date.now() + command.timeoutMs;

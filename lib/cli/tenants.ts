@@ -17,6 +17,8 @@ import { type TargetOptions, UsageError } from './options.ts';
 export interface CliTenant {
   readonly config: JanitorConfig;
   readonly credentials: CredentialSource;
+  /** What the user should know about where the credentials come from, if anything. */
+  readonly warning?: string | undefined;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -75,7 +77,7 @@ export function selectCliTenants(options: TargetOptions, env: Env): CliTenant[] 
   };
   return chosen.map((config) => ({
     config,
-    credentials: fileTenantCredentials(config, options, env, where, shared),
+    ...fileTenantCredentials(config, options, env, where, shared),
   }));
 }
 
@@ -85,17 +87,19 @@ function fileTenantCredentials(
   env: Env,
   where: string,
   client: () => SecretsManagerClient,
-): CredentialSource {
+): Omit<CliTenant, 'config'> {
   const fallback = {
     fallbackBaseUrl: config.baseUrl,
     fallbackBaseUrlSource: `the baseUrl of tenant ${config.name} in ${where}`,
   };
   if (options.secretId) {
-    return new SecretsManagerCredentials({
-      secretId: options.secretId,
-      client: client(),
-      ...fallback,
-    });
+    return {
+      credentials: new SecretsManagerCredentials({
+        secretId: options.secretId,
+        client: client(),
+        ...fallback,
+      }),
+    };
   }
   if (env.ZUORA_CLIENT_ID || env.ZUORA_CLIENT_SECRET) {
     // Variables left over from another tenant's session would quietly replace the secret the
@@ -105,19 +109,26 @@ function fileTenantCredentials(
         `tenant ${config.name} reads its credentials from secret ${config.secret.id} in ${where}: unset ZUORA_CLIENT_ID and ZUORA_CLIENT_SECRET (or pass --secret-id to read another secret)`,
       );
     }
-    return new StaticCredentials({
-      clientId: env.ZUORA_CLIENT_ID,
-      clientSecret: env.ZUORA_CLIENT_SECRET,
-      baseUrl: config.baseUrl,
-      baseUrlSource: fallback.fallbackBaseUrlSource,
-    });
+    return {
+      credentials: new StaticCredentials({
+        clientId: env.ZUORA_CLIENT_ID,
+        clientSecret: env.ZUORA_CLIENT_SECRET,
+        baseUrl: config.baseUrl,
+        baseUrlSource: fallback.fallbackBaseUrlSource,
+      }),
+      // Allowed (its secret is the stack's), but said, so that no one runs it on another
+      // tenant's credentials unawares.
+      warning: `using ZUORA_CLIENT_ID and ZUORA_CLIENT_SECRET from the environment (its secret is the one the stack created: --secret-id reads it)`,
+    };
   }
   if (config.secret) {
-    return new SecretsManagerCredentials({
-      secretId: config.secret.id,
-      client: client(),
-      ...fallback,
-    });
+    return {
+      credentials: new SecretsManagerCredentials({
+        secretId: config.secret.id,
+        client: client(),
+        ...fallback,
+      }),
+    };
   }
   throw new UsageError(
     `tenant ${config.name} has no secret in ${where} (the stack created one): pass --secret-id with the stack's SecretName output, or set ZUORA_CLIENT_ID and ZUORA_CLIENT_SECRET`,
