@@ -196,7 +196,6 @@ function patternCompiles(pattern: string): boolean {
   }
 }
 
-/** A problem found by a function, as a zod check. */
 /** A zod check that reports what `problemOf` says is wrong with a string, if anything. */
 export function checkedBy(problemOf: (value: string) => string | undefined) {
   return z.superRefine((value: string, context) => {
