@@ -8,11 +8,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Context } from 'aws-lambda';
 import { TenantLease } from '../lib/aws/lease.ts';
 import { ResultPublisher } from '../lib/aws/result-events.ts';
-import { SecretsManagerCredentials } from '../lib/aws/secrets-manager.ts';
+import { newSecretsManagerClient, SecretsManagerCredentials } from '../lib/aws/secrets-manager.ts';
 import {
   type FleetConfiguration,
   type JanitorConfig,
@@ -67,10 +66,7 @@ export const fleet = (() => {
   }
 })();
 
-const secretsClient = new SecretsManagerClient({
-  // A Secrets Manager that hangs must not hold a run until Lambda kills it.
-  requestHandler: { connectionTimeout: 2_000, requestTimeout: 5_000 },
-});
+const secretsClient = newSecretsManagerClient();
 const janitors = new Map<string, Janitor>();
 
 /** The tenant's configuration and janitor (created on first use, then kept warm). */

@@ -13,6 +13,7 @@ import {
   DynamoDBClient,
   PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
+import { boundedRequests } from './request-timeouts.ts';
 
 /** A tenant's run lease. */
 export class TenantLease {
@@ -22,9 +23,8 @@ export class TenantLease {
 
   constructor(options: { tableName: string; client?: DynamoDBClient; now?: () => number }) {
     this.#table = options.tableName;
-    this.#client =
-      options.client ??
-      new DynamoDBClient({ requestHandler: { connectionTimeout: 2_000, requestTimeout: 3_000 } });
+    // The run bounds each call more tightly with an abort signal; this bounds a call without one.
+    this.#client = options.client ?? new DynamoDBClient({ requestHandler: boundedRequests(3_000) });
     this.#now = options.now ?? Date.now;
   }
 

@@ -10,6 +10,7 @@ import {
   type PutEventsRequestEntry,
 } from '@aws-sdk/client-eventbridge';
 import type { ResultEvent } from '../janitor/results.ts';
+import { boundedRequests } from './request-timeouts.ts';
 
 /** What publishing achieved. */
 export interface PublishOutcome {
@@ -21,6 +22,8 @@ export interface PublishOutcome {
 
 const MAX_ENTRIES = 10;
 const MAX_BYTES = 256 * 1024;
+/** One `PutEvents` attempt gives up after this long; the SDK tries it again while time is left. */
+const PUT_EVENTS_TIMEOUT_MS = 3_000;
 const RETRYABLE = new Set(['ThrottlingException', 'InternalFailure', 'InternalException']);
 
 /** EventBridge's size of an entry: its text fields in UTF-8 (see the PutEvents limits). */
@@ -43,9 +46,7 @@ export class ResultPublisher {
     this.#source = options.source;
     this.#client =
       options.client ??
-      new EventBridgeClient({
-        requestHandler: { connectionTimeout: 2_000, requestTimeout: 3_000 },
-      });
+      new EventBridgeClient({ requestHandler: boundedRequests(PUT_EVENTS_TIMEOUT_MS) });
   }
 
   /** Sends `events`; never throws. Gives up on what is left at `deadline`. */

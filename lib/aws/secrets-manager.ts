@@ -12,6 +12,7 @@ import {
   parseSecret,
   type ZuoraCredentials,
 } from '../zuora/credentials.ts';
+import { boundedRequests } from './request-timeouts.ts';
 
 /** How long a secret value is trusted before it is read again. */
 export const SECRET_MAX_AGE_MS = 5 * 60_000;
@@ -22,7 +23,7 @@ export const SECRET_MAX_AGE_MS = 5 * 60_000;
  */
 export function newSecretsManagerClient(): SecretsManagerClient {
   return new SecretsManagerClient({
-    requestHandler: { connectionTimeout: 2_000, requestTimeout: REQUEST_TIMEOUT_MS },
+    requestHandler: boundedRequests(REQUEST_TIMEOUT_MS),
   });
 }
 
@@ -139,8 +140,9 @@ function describeSdkError(error: unknown, secretId: string): CredentialsError {
         `Secret ${secretId} could not be decrypted (DecryptionFailure): grant kms:Decrypt on its key`,
       );
     case 'AbortError':
-    case 'TimeoutError':
       return unavailable("no answer before the run's deadline");
+    case 'TimeoutError':
+      return unavailable('no answer in time, on every try (TimeoutError)');
   }
   const code = networkCode(error);
   if (code) return unavailable(`${NETWORK_CODES[code] ?? 'network error'} (${code})`);

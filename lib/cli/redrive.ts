@@ -10,6 +10,7 @@ import {
   ReceiveMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
+import { boundedRequests } from '../aws/request-timeouts.ts';
 import { boundedText } from '../contract/text.ts';
 import { describeError } from '../janitor/index.ts';
 import { planRedrive, type RedrivePlan } from '../redrive.ts';
@@ -23,13 +24,10 @@ interface Io {
 }
 
 /**
- * How long one call may take, and how often it is tried: an endpoint that never answers would
- * otherwise hold the command until Ctrl-C (the SDK's request timeout only warns, unless told).
+ * How long one call may take, and how often it is tried: an endpoint that never answers must not
+ * hold the command until Ctrl-C.
  */
-const BOUNDED = {
-  maxAttempts: 2,
-  requestHandler: { connectionTimeout: 2_000, requestTimeout: 5_000, throwOnRequestTimeout: true },
-};
+const BOUNDED = { maxAttempts: 2, requestHandler: boundedRequests(5_000) };
 
 /** Runs `redrive`; resolves to the exit code (1 when a send or delete failed). */
 export async function redrive(command: RedriveCommand, io: Io): Promise<number> {

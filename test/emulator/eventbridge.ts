@@ -96,6 +96,7 @@ export class EventBridgeEmulator {
   readonly events: RecordedEvent[] = [];
   readonly #server: Server;
   readonly #failures: Array<{ status: number; type: string }> = [];
+  #hanging = 0;
   readonly #entryRules: Array<{ predicate: EntryPredicate; errorCode: string; message: string }> =
     [];
   readonly #entryCounts: Array<{ left: number; errorCode: string; message: string }> = [];
@@ -127,6 +128,10 @@ export class EventBridgeEmulator {
       }
       const entries = Array.isArray(input.Entries) ? (input.Entries as PutEventsWireEntry[]) : [];
       record.entries = entries;
+      if (this.#hanging > 0) {
+        this.#hanging--;
+        return;
+      }
       const injected = this.#failures.shift();
       if (injected) return fail(injected.status, injected.type, `Injected ${injected.type}`);
       // The service rejects the whole call for these, before looking at any entry.
@@ -170,6 +175,7 @@ export class EventBridgeEmulator {
     this.calls.length = 0;
     this.events.length = 0;
     this.#failures.length = 0;
+    this.#hanging = 0;
     this.#entryRules.length = 0;
     this.#entryCounts.length = 0;
   }
@@ -181,6 +187,11 @@ export class EventBridgeEmulator {
    */
   failNext(status: number, type: string, times = 1): void {
     for (let i = 0; i < times; i++) this.#failures.push({ status, type });
+  }
+
+  /** Makes the next `times` calls hang: the request is read and never answered. */
+  hangNext(times = 1): void {
+    this.#hanging += times;
   }
 
   /**

@@ -1,5 +1,6 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { boundedRequests } from '../../lib/aws/request-timeouts.ts';
 import { SecretsManagerCredentials } from '../../lib/aws/secrets-manager.ts';
 import {
   CredentialsError,
@@ -112,6 +113,57 @@ describe('SecretsManagerCredentials', () => {
 
     expect(error).toBeInstanceOf(CredentialsError);
     expect((error as CredentialsError).reason).toBe('unavailable');
+  });
+});
+
+describe('SecretsManagerCredentials, when Secrets Manager does not answer', () => {
+  it("says the run's deadline came first", async () => {
+    secrets.put('janitor', VALUE);
+    secrets.hangNext(1);
+
+    const error = await source('janitor')
+      .get(Date.now() + 800)
+      .catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(CredentialsError);
+    expect((error as Error).message).toBe(
+      "Could not read secret janitor from Secrets Manager: no answer before the run's deadline",
+    );
+  });
+
+  it('says every try timed out, when the request timeout gave up first', async () => {
+    secrets.put('janitor', VALUE);
+    secrets.hangNext(2);
+    const client = new SecretsManagerClient({
+      endpoint: secrets.url,
+      maxAttempts: 2,
+      requestHandler: boundedRequests(200),
+    });
+
+    const error = await new SecretsManagerCredentials({ secretId: 'janitor', client })
+      .get(Date.now() + 10_000)
+      .catch((caught: unknown) => caught);
+
+    expect((error as Error).message).toBe(
+      'Could not read secret janitor from Secrets Manager: no answer in time, on every try (TimeoutError)',
+    );
+    expect(secrets.requests).toHaveLength(2);
+  });
+
+  it('reads the secret when only the first try hangs', async () => {
+    secrets.put('janitor', VALUE);
+    secrets.hangNext(1);
+    const client = new SecretsManagerClient({
+      endpoint: secrets.url,
+      maxAttempts: 2,
+      requestHandler: boundedRequests(200),
+    });
+
+    const credentials = await new SecretsManagerCredentials({ secretId: 'janitor', client }).get(
+      Date.now() + 10_000,
+    );
+
+    expect(credentials.clientId).toBe('id-1');
   });
 });
 

@@ -222,6 +222,21 @@ describe('a publish that fails', () => {
     expect(emf?.ResultEventsUnpublished).toBe(2);
   });
 
+  it('is tried again on a fresh connection when a call hangs, and nothing is lost', async () => {
+    fleet.tenant('prod-us').addJob({ ageMinutes: 300 });
+    bus.hangNext(1);
+
+    const { report, logs } = await invoke('sweep', { trigger: 'schedule', tenant: 'prod-us' });
+
+    expect(report.counts.cancelled).toBe(1);
+    expect(bus.calls).toHaveLength(2);
+    expect(bus.events.map((event) => event.detailType).sort()).toEqual([
+      'Query Job Cancelled',
+      'Query Jobs Swept',
+    ]);
+    expect(logs.some((line) => line.message === 'result events not published')).toBe(false);
+  }, 20_000);
+
   it('retries entries refused for a passing cause once', async () => {
     fleet.tenant('prod-us').addJob({ ageMinutes: 300 });
     bus.failEntries(1, 'ThrottlingException');

@@ -234,6 +234,19 @@ describe('5. a hanging Secrets Manager is bounded by the deadline', () => {
     expect(jsonLines(output).some((line) => line.message === 'run failed')).toBe(true);
   });
 
+  it('tries a request that hangs again on a fresh connection, and the run goes on', async () => {
+    const job = world.zuora.addJob({ ageMinutes: 300 });
+    world.secrets.hangNext(1);
+    const sweep = await sweepWith();
+
+    const { error, result } = await run(sweep, { trigger: 'schedule' }, 20_000);
+
+    expect(error).toBeUndefined();
+    expect((result as Report).counts.cancelled).toBe(1);
+    expect(world.zuora.job(job.id)?.queryStatus).toBe('cancelled');
+    expect(world.secrets.requests).toHaveLength(2);
+  }, 30_000);
+
   it('does not hang the CLI', async () => {
     world.secrets.hangNext(5);
 
