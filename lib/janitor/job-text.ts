@@ -7,7 +7,7 @@
  * it is withheld when it equals or contains the job's own query, which the redactor may not know
  * (too short for its quote check, or not recognisably SQL).
  */
-import { boundedText, oneLine } from '../contract/text.ts';
+import { oneLine } from '../contract/text.ts';
 import { JOB_ID_PATTERN, type QueryJob } from '../zuora/model.ts';
 import { Redactor, WITHHELD } from '../zuora/redact.ts';
 
@@ -41,8 +41,8 @@ export function jobText(redactor: Pick<Redactor, 'scrub' | 'redact'> = new Redac
   return (job, text, max) => {
     if (showsQuery(job, text)) return WITHHELD;
     // An id (a user's, as `createdBy`) carries no query text even when a query names that user,
-    // which would otherwise withhold the owner of every job whose query filters by it.
-    if (JOB_ID_PATTERN.test(text)) return boundedText(redactor.redact(text), max);
-    return redactor.scrub(text, max);
+    // which would otherwise withhold the owner of every job whose query filters by it. It can
+    // still be a token (in another case), so the secret checks stay.
+    return redactor.scrub(text, max, { queries: !JOB_ID_PATTERN.test(text) });
   };
 }

@@ -110,6 +110,12 @@ export class RequestGate {
 /** How much of an error body is read: the message printed is far shorter. */
 const MAX_ERROR_BODY = 64 * 1024;
 /**
+ * What is dropped before the cut of a body read only in part: the cut can fall inside an echoed
+ * secret, and the part left over matches none of the secret's forms, so it would be printed.
+ * Longer than any form of a client secret or token.
+ */
+const CUT_MARGIN = 4 * 1024;
+/**
  * The largest successful body read: a page of 100 jobs with long queries fits many times over.
  * A larger one is not an answer the janitor can judge, and reading it could exhaust memory.
  */
@@ -460,7 +466,7 @@ async function readBounded(
     if (value.byteLength > room) {
       text += decoder.decode(value.subarray(0, room));
       await reader.cancel().catch(() => undefined);
-      return { text, truncated: true };
+      return { text: text.slice(0, Math.max(0, text.length - CUT_MARGIN)), truncated: true };
     }
     text += decoder.decode(value, { stream: true });
   }

@@ -39,6 +39,13 @@ function skeleton(text: string): string {
 
 /** Shortest value registered as a secret: shorter ones would over-match. */
 const MIN_SECRET_LENGTH = 6;
+/**
+ * A message that holds this many characters in a row of any form of a secret (read as
+ * {@link skeleton} reads it) is withheld: a body cut at its size limit, or a value cut by a
+ * server, leaves most of a secret that no whole form matches, and a long fragment leaves little
+ * for brute force. Twelve characters of a secret do not turn up by chance.
+ */
+const FRAGMENT_LENGTH = 12;
 /** A message quotes a query when it shares a run of this many characters with one. */
 const QUOTE_WINDOW = 24;
 /** Query-looking text, whether or not we know the query. */
@@ -82,6 +89,8 @@ function encodedForms(value: string): string[] {
     strictPercent,
     percent.replaceAll('%2F', '/'),
     encodeURI(value.toWellFormed()),
+    // Encoded twice, as a URL carried in another URL's query (a redirect's `Location`) has it.
+    encodeURIComponent(percent),
   ];
   return [
     value,
@@ -105,15 +114,50 @@ function encodedForms(value: string): string[] {
     bytes.toString('base64'),
     bytes.toString('base64').replace(/=+$/, ''),
     bytes.toString('base64url'),
+    bytes.toString('hex'),
+    // Base64 of a longer text that holds the value (a whole form body, `Bearer <token>`), at
+    // each of the three offsets it can start at; raw, form- and percent-encoded, as bodies and
+    // Basic credentials carry it.
+    ...[value, form, percent].flatMap(embeddedBase64),
   ];
+}
+
+/**
+ * The part of base64 that encodes `value` wherever it sits in a longer text: the characters
+ * that depend only on the value's own bytes, for each of the three alignments (the characters
+ * shared with the bytes before or after it depend on those, so they are left out).
+ */
+function embeddedBase64(value: string): string[] {
+  const bytes = Buffer.from(value);
+  return [0, 1, 2].map((offset) => {
+    const encoded = Buffer.concat([Buffer.alloc(offset), bytes])
+      .toString('base64')
+      .replace(/=+$/, '');
+    const start = Math.ceil((offset * 4) / 3);
+    const end = (offset + bytes.length) % 3 === 0 ? encoded.length : encoded.length - 1;
+    return encoded.slice(start, end);
+  });
+}
+
+/** Every run of {@link FRAGMENT_LENGTH} characters in `text`, or `text` itself when shorter. */
+function fragments(text: string): string[] {
+  if (text.length <= FRAGMENT_LENGTH) return [text];
+  return Array.from({ length: text.length - FRAGMENT_LENGTH + 1 }, (_, start) =>
+    text.slice(start, start + FRAGMENT_LENGTH),
+  );
 }
 
 /** Remembers a run's secrets and queries, and scrubs text of them. */
 export class Redactor {
   /** Longest first, so that a form containing another is replaced whole. */
   #secrets: string[] = [];
-  /** Each secret as {@link skeleton} reads it: the check for disguised ones. */
-  readonly #skeletons = new Set<string>();
+  /**
+   * Each form of each secret as {@link skeleton} reads it, in runs of {@link FRAGMENT_LENGTH}
+   * characters (a shorter form whole): the check for disguised and partial ones.
+   */
+  readonly #fragments = new Set<string>();
+  /** The shorter forms among {@link Redactor.#fragments}, looked for anywhere in a message. */
+  readonly #shortSkeletons = new Set<string>();
   readonly #queries = new Set<string>();
 
   /**
@@ -122,8 +166,6 @@ export class Redactor {
    */
   addSecret(value: string | undefined, clientId?: string): void {
     if (!value || value.length < MIN_SECRET_LENGTH) return;
-    const disguised = skeleton(value);
-    if (disguised.length >= MIN_SECRET_LENGTH) this.#skeletons.add(disguised);
     const forms = encodedForms(value);
     if (clientId !== undefined) {
       for (const pair of [
@@ -135,6 +177,12 @@ export class Redactor {
     }
     const all = new Set([...this.#secrets, ...forms.filter((f) => f.length >= MIN_SECRET_LENGTH)]);
     this.#secrets = [...all].sort((a, b) => b.length - a.length);
+    for (const form of forms) {
+      const disguised = skeleton(form);
+      if (disguised.length < MIN_SECRET_LENGTH) continue;
+      if (disguised.length < FRAGMENT_LENGTH) this.#shortSkeletons.add(disguised);
+      for (const fragment of fragments(disguised)) this.#fragments.add(fragment);
+    }
   }
 
   /** Registers a query text, so that messages quoting it are withheld. */
@@ -154,23 +202,32 @@ export class Redactor {
 
   /**
    * Text from outside (a message, a header) made safe to print: secrets redacted, withheld if it
-   * may quote a query, control characters removed, at most `max` characters.
+   * may quote a query (unless `queries` is false: for an id, which quotes none), control
+   * characters removed, at most `max` characters.
    */
-  scrub = (text: string, max = 300): string => {
+  scrub = (text: string, max = 300, { queries = true }: { queries?: boolean } = {}): string => {
     // Secrets are looked for in the text as sent, and again once it is one line: turning control
     // and invisible characters into spaces and collapsing white space can rebuild a secret that
     // a server sent with its space changed (a tab, a line break, a zero-width space, two spaces).
     const flat = this.redact(oneLine(this.redact(text)));
     // A secret still there is disguised (a character inserted or swapped for one that looks the
-    // same, another case, HTML references): no form to replace, so the whole text is withheld.
-    if (this.#skeletons.size > 0) {
-      const seen = skeleton(flat);
-      for (const secret of this.#skeletons) if (seen.includes(secret)) return SECRET_WITHHELD;
-    }
+    // same, another case, HTML references) or cut short: no form to replace, so the whole text
+    // is withheld.
+    if (this.#holdsSecret(flat)) return SECRET_WITHHELD;
     // Only what is printed matters, so the query check reads the bounded text.
     const bounded = boundedText(flat, max);
-    return this.#quotesQuery(bounded) ? WITHHELD : bounded;
+    return queries && this.#quotesQuery(bounded) ? WITHHELD : bounded;
   };
+
+  #holdsSecret(text: string): boolean {
+    if (this.#fragments.size === 0) return false;
+    const seen = skeleton(text);
+    for (const secret of this.#shortSkeletons) if (seen.includes(secret)) return true;
+    for (let start = 0; start + FRAGMENT_LENGTH <= seen.length; start++) {
+      if (this.#fragments.has(seen.slice(start, start + FRAGMENT_LENGTH))) return true;
+    }
+    return false;
+  }
 
   #quotesQuery(text: string): boolean {
     if (SQL_FRAGMENT.test(text)) return true;

@@ -172,6 +172,55 @@ describe('no secret or token leaks from the handlers', () => {
     expectNoCanary(everything(await captureOutput(() => sweep(scheduleInput, lambdaContext()))));
   });
 
+  it.each([
+    ['its first eight characters', 8],
+    ['all but its last character', Buffer.byteLength(SECRET_CANARY) - 1],
+  ])(
+    'when an error body is cut at its size limit inside the echoed secret, leaving %s',
+    async (_part, before) => {
+      // White space up to the cut (64 KiB), which the message collapses: what was read of the
+      // secret would lead the message.
+      const body = `${' '.repeat(64 * 1024 - before)}${SECRET_CANARY} rejected`;
+      world.zuora.inject(
+        { kind: 'status', status: 401, contentType: 'text/html', body },
+        { route: 'token', times: 3 },
+      );
+
+      const captured = await captureOutput(() => sweep(scheduleInput, lambdaContext()));
+
+      expect((captured.error as Error).message).toMatch(/oauth\/token failed with HTTP 401/);
+      expect(everything(captured)).not.toContain(SECRET_CANARY.slice(0, 6));
+      expectNoCanary(everything(captured));
+    },
+  );
+
+  it('when an error echoes the request base64- and hex-encoded, or encoded twice', async () => {
+    world.zuora.addJob({ ageMinutes: 300 });
+    await captureOutput(() => sweep(sweepEvent({ dryRun: true }), lambdaContext()));
+    const token = world.zuora.issuedTokens().at(-1) as string;
+    const form = new URLSearchParams({
+      client_id: defaultClient.clientId,
+      client_secret: SECRET_CANARY,
+    }).toString();
+    const message = [
+      Buffer.from(form).toString('base64'),
+      Buffer.from(`Bearer ${token}`).toString('base64'),
+      Buffer.from(SECRET_CANARY).toString('hex'),
+      encodeURIComponent(encodeURIComponent(SECRET_CANARY)),
+    ].join(' | ');
+    world.zuora.inject(
+      { kind: 'status', status: 400, body: JSON.stringify({ code: 9999, message }) },
+      { route: 'list' },
+    );
+
+    const captured = await captureOutput(() => sweep(scheduleInput, lambdaContext()));
+
+    const seen = everything(captured);
+    expect((captured.error as Error).message).toMatch(/GET \/query\/jobs failed with HTTP 400/);
+    for (const encoded of message.split(' | ')) expect(seen).not.toContain(encoded.slice(-24, -2));
+    expectNoCanary(seen);
+  });
+
   it('when connections drop', async () => {
     world.zuora.inject({ kind: 'drop' }, { times: 99 });
 

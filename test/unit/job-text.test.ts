@@ -9,7 +9,7 @@ import {
   PATTERN_TIMEOUTS_PER_RUN,
   type QueryMatcher,
 } from '../../lib/janitor/pattern.ts';
-import { WITHHELD } from '../../lib/zuora/redact.ts';
+import { Redactor, SECRET_WITHHELD, WITHHELD } from '../../lib/zuora/redact.ts';
 
 describe('jobText', () => {
   const text = jobText();
@@ -19,6 +19,22 @@ describe('jobText', () => {
     expect(text({ query: 'abcde' }, 'owner abcde', 64)).toBe('owner abcde');
     // Equal is withheld whatever the length.
     expect(text({ query: 'abc' }, 'ABC', 64)).toBe(WITHHELD);
+  });
+
+  it('withholds an id that is a token in another case, and shows other ids', () => {
+    const token = '9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a';
+    const redactor = new Redactor();
+    redactor.addSecret(token);
+    redactor.addQuery(
+      "select id from account where createdbyid = '1e2d3c4b-5a69-4788-9a0b-c1d2e3f40516'",
+    );
+    const scrubbed = jobText(redactor);
+
+    expect(scrubbed({ query: 'q' }, token.toUpperCase(), 64)).toBe(SECRET_WITHHELD);
+    expect(scrubbed({ query: 'q' }, token, 64)).toBe('[redacted]');
+    // An owner's id is shown even where a query the run read names that owner.
+    const owner = '1E2D3C4B-5A69-4788-9A0B-C1D2E3F40516';
+    expect(scrubbed({ query: 'q' }, owner, 64)).toBe(owner);
   });
 
   it('never withholds a field for an empty query, even an empty field', () => {

@@ -12,7 +12,7 @@ import { looksLikeQuery, Redactor, SECRET_WITHHELD, WITHHELD } from '../../lib/z
 /** Characters that change under every encoding: `/`, `+`, `=`, `%`, a space, non-ASCII. */
 const SECRET = 'Sk/+=% é\\"ü';
 // Not a multiple of three bytes with its colon, so base64 of the pair never contains base64 of
-// the secret alone.
+// the secret alone at its own alignment.
 const CLIENT_ID = 'client id/12';
 
 function redactorFor(secret = SECRET, clientId?: string): Redactor {
@@ -120,8 +120,36 @@ describe('Redactor.redact', () => {
     expect(redactorFor(SECRET, CLIENT_ID).redact(`Authorization: Basic ${basic}`)).toBe(
       'Authorization: Basic [redacted]',
     );
-    // Without the client id, the pair is not known (and nothing else is touched).
-    expect(redactorFor(SECRET).redact(`Basic ${basic}`)).toBe(`Basic ${basic}`);
+    // Without the client id, the pair is not known, but the characters that encode the secret
+    // alone are: only those around it, which also encode the id, are left.
+    const withoutId = redactorFor(SECRET).redact(`Basic ${basic}`);
+    expect(withoutId).toMatch(/^Basic [A-Za-z0-9+/]+\[redacted\][A-Za-z0-9+/]?=*$/);
+    expect(withoutId).not.toContain(basic.slice(-8));
+  });
+
+  it.each([
+    ['base64 at the second byte of a longer text', Buffer.from(`x${SECRET}!`).toString('base64')],
+    ['base64 at the third byte', Buffer.from(`xy${SECRET}!`).toString('base64')],
+    [
+      'base64 of a whole form body',
+      Buffer.from(
+        new URLSearchParams({ client_id: CLIENT_ID, client_secret: SECRET }).toString(),
+      ).toString('base64'),
+    ],
+    ['base64 of an Authorization header', Buffer.from(`Bearer ${SECRET}`).toString('base64')],
+    ['percent-encoded twice', encodeURIComponent(encodeURIComponent(SECRET))],
+    ['hex', Buffer.from(SECRET).toString('hex')],
+  ])('removes the secret inside %s', (_form, text) => {
+    const redacted = redactorFor(SECRET).redact(`echo ${text}.`);
+
+    expect(redacted).toContain('[redacted]');
+    // What is left decodes to no more than the bytes shared with the text around the secret.
+    for (const run of redacted.match(/[A-Za-z0-9+/%]{4,}/g) ?? []) {
+      expect(Buffer.from(run, 'base64').toString('latin1')).not.toMatch(/Sk\/\+|ü/);
+      expect(
+        decodeURIComponent(decodeURIComponent(run.replace(/%(?![0-9A-F]{2})/gi, ''))),
+      ).not.toContain('Sk/+');
+    }
   });
 
   it('replaces a secret that contains another whole, never leaving part of it', () => {
@@ -155,6 +183,36 @@ describe('Redactor.redact', () => {
         expect(redactor.redact(text)).toBe(text);
       }),
     );
+  });
+});
+
+describe('Redactor.scrub, for part of a secret', () => {
+  const secret = 'Cy/x+9=%z k\u00e9Y\u2603-CANARYSECRET';
+
+  it.each([
+    ['all but its last character (a body cut at its limit)', secret.slice(0, -1)],
+    ['all but its first characters', secret.slice(3)],
+    ['twelve characters of it', 'CANARYSECRE'.padStart(12, '-')],
+    ['twelve characters of its form encoding, in lower case', 'x%2b9%3d%25z'],
+    [
+      'twelve characters of the base64 of its pair, in lower case',
+      Buffer.from(`${CLIENT_ID}:${secret}`).toString('base64').slice(8, 20).toLowerCase(),
+    ],
+  ])('withholds a message holding %s', (_part, part) => {
+    expect(redactorFor(secret, CLIENT_ID).scrub(`rejected ${part} end`)).toBe(SECRET_WITHHELD);
+  });
+
+  it('prints eleven characters of it: so short a run is not worth a message', () => {
+    const text = `rejected ${'CANARYSECRE'} end`;
+
+    expect(redactorFor(secret, CLIENT_ID).scrub(text)).toBe(text);
+  });
+
+  it('prints text that shares only common words and encodings with the secret', () => {
+    const text =
+      'invalid_client: client_secret is wrong for client id/12 (see https://example.com/x%2Fy)';
+
+    expect(redactorFor(secret, CLIENT_ID).scrub(text)).toBe(text);
   });
 });
 
