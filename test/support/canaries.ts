@@ -1,8 +1,9 @@
 /**
  * Canary secrets whose characters change under every encoding they travel in (`/`, `+`, `=`,
  * `%`, a space, non-ASCII), and every form in which one could leak: raw, percent-encoded (either
- * hex case), form-encoded, JSON-escaped, base64 and HTTP Basic (`id:secret`). And the same for
- * what a job's own fields may carry: a token, the secret, query text.
+ * hex case, or twice), form-encoded, JSON-escaped, base64 (also inside a longer text), hex and
+ * HTTP Basic (`id:secret`). And the same for what a job's own fields may carry: a token, the
+ * secret, query text.
  */
 import type { ZuoraEmulator } from '../emulator/zuora.ts';
 
@@ -25,6 +26,14 @@ export function encodedForms(value: string, clientId?: string): string[] {
       .replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`),
     Buffer.from(value).toString('base64'),
     Buffer.from(value).toString('base64url'),
+    Buffer.from(value).toString('hex'),
+    encodeURIComponent(percent),
+    // The middle of base64 of a longer text holding the value, one and two bytes in.
+    ...[1, 2].map((offset) =>
+      Buffer.from(`${'x'.repeat(offset)}${value}`)
+        .toString('base64')
+        .slice(4, -4),
+    ),
   ];
   if (clientId !== undefined) {
     forms.push(Buffer.from(`${clientId}:${value}`).toString('base64'));
