@@ -11,6 +11,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { TenantLease } from '../lib/aws/lease.ts';
 import { ResultPublisher } from '../lib/aws/result-events.ts';
+import { describeSdkError } from '../lib/aws/sdk-errors.ts';
 import { newSecretsManagerClient, SecretsManagerCredentials } from '../lib/aws/secrets-manager.ts';
 import {
   type FleetConfiguration,
@@ -133,8 +134,8 @@ const LEASE_WAIT_MS = 60_000;
 const LEASE_POLL_MS = 2_000;
 /**
  * How long a call to the lease table may take: a DynamoDB that hangs would otherwise hold the
- * invocation to its timeout (the SDK's request timeout only warns). Publishing stops early
- * enough for the release to fit.
+ * invocation for the client's request timeout and its retries. Publishing stops early enough
+ * for the release to fit.
  */
 const LEASE_ACQUIRE_MS = 2_000;
 const LEASE_RELEASE_MS = 1_000;
@@ -163,10 +164,13 @@ export async function withLease<T>(
     const granted = await lease
       .acquire(tenant, runId, until, AbortSignal.timeout(LEASE_ACQUIRE_MS))
       .catch((error: unknown) => {
-        throw new LeaseUnavailableError(
-          `Could not take the lease of tenant ${tenant}: ${describeError(error)}`,
+        const why = describeSdkError(error, `its ${LEASE_ACQUIRE_MS / 1000} s limit`);
+        const failure = new LeaseUnavailableError(
+          `Could not take the lease of tenant ${tenant}: ${why}`,
           { cause: error },
         );
+        recordFailure(failure);
+        throw failure;
       });
     if (granted) break;
     if (trigger === 'schedule') {
@@ -176,9 +180,11 @@ export async function withLease<T>(
       return { skipped: true, runId, tenant, trigger, reason };
     }
     if (Date.now() + LEASE_POLL_MS > giveUpAt) {
-      throw new TenantBusyError(
+      const busy = new TenantBusyError(
         `Tenant ${tenant} is being swept by another run; the event is kept for redrive`,
       );
+      recordFailure(busy);
+      throw busy;
     }
     await new Promise((resolve) => setTimeout(resolve, LEASE_POLL_MS));
   }
@@ -189,7 +195,9 @@ export async function withLease<T>(
       .release(tenant, runId, AbortSignal.timeout(LEASE_RELEASE_MS))
       .catch((error: unknown) => {
         // It expires at the deadline anyway; the next run of the tenant waits until then.
-        logger.warn('could not release the tenant lease', { error: describeError(error) });
+        logger.warn('could not release the tenant lease', {
+          error: describeSdkError(error, `its ${LEASE_RELEASE_MS / 1000} s limit`),
+        });
       });
   }
 }
@@ -236,8 +244,18 @@ export async function completeRun(
     }
     return report;
   } catch (error) {
-    logger.error('run failed', { error: describeError(error), errorName: (error as Error)?.name });
-    metrics.addMetric(FAILED_RUN_METRIC, MetricUnit.Count, 1);
+    recordFailure(error);
     throw error;
   }
+}
+
+/** Logs a run that failed as a whole, with a safe message, and counts it. */
+function recordFailure(error: unknown): void {
+  // The lease's messages are the janitor's own words, with the AWS error's class: safe to log.
+  const message =
+    error instanceof LeaseUnavailableError || error instanceof TenantBusyError
+      ? error.message
+      : describeError(error);
+  logger.error('run failed', { error: message, errorName: (error as Error)?.name });
+  metrics.addMetric(FAILED_RUN_METRIC, MetricUnit.Count, 1);
 }

@@ -15,6 +15,14 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { boundedRequests } from './request-timeouts.ts';
 
+/**
+ * The longest a lease can honestly last: a run ends within Lambda's 15 minutes, and its lease 30 s
+ * after (see the functions), with five minutes more for clocks that disagree. A lease that ends
+ * later was not written by a run (a hand-made item, a writer whose clock is far ahead): left to
+ * stand, it would block its tenant until then, so it is taken over like an expired one.
+ */
+export const MAX_LEASE_MS = (15 * 60 + 30 + 5 * 60) * 1_000;
+
 /** A tenant's run lease. */
 export class TenantLease {
   readonly #table: string;
@@ -30,7 +38,8 @@ export class TenantLease {
 
   /**
    * Takes the lease of `tenant` for `owner` (a run id) until `until` (epoch milliseconds), if no
-   * one holds an unexpired one. Resolves true when granted.
+   * one holds an unexpired one (or one ending past {@link MAX_LEASE_MS} from now, which no run
+   * wrote). Resolves true when granted.
    */
   async acquire(
     tenant: string,
@@ -38,6 +47,10 @@ export class TenantLease {
     until: number,
     signal?: AbortSignal,
   ): Promise<boolean> {
+    const now = this.#now();
+    if (until > now + MAX_LEASE_MS) {
+      throw new RangeError(`A lease cannot end more than ${MAX_LEASE_MS / 60_000} minutes ahead`);
+    }
     try {
       await this.#client.send(
         new PutItemCommand({
@@ -49,9 +62,12 @@ export class TenantLease {
             // TTL (seconds) only tidies up; the condition below is what enforces expiry.
             ttl: { N: String(Math.ceil(until / 1000) + 3_600) },
           },
-          ConditionExpression: 'attribute_not_exists(tenant) OR #until < :now',
+          ConditionExpression: 'attribute_not_exists(tenant) OR #until < :now OR #until > :latest',
           ExpressionAttributeNames: { '#until': 'until' },
-          ExpressionAttributeValues: { ':now': { N: String(this.#now()) } },
+          ExpressionAttributeValues: {
+            ':now': { N: String(now) },
+            ':latest': { N: String(now + MAX_LEASE_MS) },
+          },
         }),
         { abortSignal: signal },
       );
@@ -64,7 +80,7 @@ export class TenantLease {
 
   /**
    * Gives the lease back, if `owner` still holds it (an expired one may have been taken).
-   * `signal` bounds the wait: the SDK's request timeout only warns, it does not give up.
+   * `signal` bounds the wait more tightly than the client's request timeout.
    */
   async release(tenant: string, owner: string, signal?: AbortSignal): Promise<void> {
     try {

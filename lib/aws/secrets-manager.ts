@@ -13,6 +13,7 @@ import {
   type ZuoraCredentials,
 } from '../zuora/credentials.ts';
 import { boundedRequests } from './request-timeouts.ts';
+import { describeSdkError, sdkErrorName } from './sdk-errors.ts';
 
 /** How long a secret value is trusted before it is read again. */
 export const SECRET_MAX_AGE_MS = 5 * 60_000;
@@ -90,7 +91,7 @@ export class SecretsManagerCredentials implements CredentialSource {
       });
       secretString = output.SecretString;
     } catch (error) {
-      throw describeSdkError(error, secretId);
+      throw describeSecretError(error, secretId);
     }
     const value = parseSecret(secretString, secretId, {
       value: this.#options.fallbackBaseUrl,
@@ -101,19 +102,8 @@ export class SecretsManagerCredentials implements CredentialSource {
   }
 }
 
-/** Network error codes, in words. */
-const NETWORK_CODES: Readonly<Record<string, string>> = {
-  ECONNREFUSED: 'connection refused',
-  ECONNRESET: 'connection reset',
-  ENOTFOUND: 'host not found',
-  EAI_AGAIN: 'host name lookup failed',
-  ETIMEDOUT: 'timed out',
-  EHOSTUNREACH: 'host unreachable',
-  ENETUNREACH: 'network unreachable',
-};
-
-function describeSdkError(error: unknown, secretId: string): CredentialsError {
-  const name = error instanceof Error ? error.name : 'Error';
+function describeSecretError(error: unknown, secretId: string): CredentialsError {
+  const name = sdkErrorName(error);
   // Only the error's class, a code and a fixed sentence: SDK errors carry request metadata.
   const cause = new Error(name);
   cause.name = name;
@@ -139,25 +129,6 @@ function describeSdkError(error: unknown, secretId: string): CredentialsError {
       return invalid(
         `Secret ${secretId} could not be decrypted (DecryptionFailure): grant kms:Decrypt on its key`,
       );
-    case 'AbortError':
-      return unavailable("no answer before the run's deadline");
-    case 'TimeoutError':
-      return unavailable('no answer in time, on every try (TimeoutError)');
   }
-  const code = networkCode(error);
-  if (code) return unavailable(`${NETWORK_CODES[code] ?? 'network error'} (${code})`);
-  const status = (error as { $metadata?: { httpStatusCode?: unknown } }).$metadata?.httpStatusCode;
-  const typed = /^[A-Za-z]{1,64}$/.test(name) ? name : 'Error';
-  return unavailable(typeof status === 'number' ? `${typed}, HTTP ${status}` : typed);
-}
-
-/** The Node.js network error code of an SDK error or its cause, if it has a plain one. */
-function networkCode(error: unknown): string | undefined {
-  for (let current = error, depth = 0; current && depth < 3; depth++) {
-    const code = (current as { code?: unknown }).code;
-    // System error codes (ECONNREFUSED, EAI_AGAIN), not Node's own ERR_* ones.
-    if (typeof code === 'string' && /^E(?!RR_)[A-Z_]{2,30}$/.test(code)) return code;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return undefined;
+  return unavailable(describeSdkError(error, "the run's deadline"));
 }

@@ -4,12 +4,12 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { TenantLease } from '../../lib/aws/lease.ts';
+import { MAX_LEASE_MS, TenantLease } from '../../lib/aws/lease.ts';
 import type { Report } from '../../lib/janitor/index.ts';
 import { type Fleet, startFleet } from '../emulator/fleet.ts';
-import { startHangingTable, startLeaseTable } from '../support/dynamodb.ts';
+import { startFaultyTable, startHangingTable, startLeaseTable } from '../support/dynamodb.ts';
 import { cancelEvent, sweepEvent } from '../support/events.ts';
-import { captureOutput, lambdaContext, loadFunction } from '../support/lambda.ts';
+import { captureOutput, jsonLines, lambdaContext, loadFunction } from '../support/lambda.ts';
 import { runCliProcess } from '../support/processes.ts';
 
 let fleet: Fleet;
@@ -69,6 +69,32 @@ describe('the tenant lease (DynamoDB, conditional on expiry)', () => {
     expect(await lease.acquire('t1', 'run-d', now + 5_000)).toBe(true);
     await lease.release('t1', 'run-d');
     await lease.release('t2', 'run-b');
+  });
+
+  it('takes over a lease that ends further ahead than any run could have written', async () => {
+    let now = 2_000_000;
+    const lease = new TenantLease({
+      tableName: table.tableName,
+      client: new DynamoDBClient({ endpoint: table.url }),
+      now: () => now,
+    });
+    // Written by a clock a year ahead: it would block the tenant for a year.
+    const yearAhead = new TenantLease({
+      tableName: table.tableName,
+      client: new DynamoDBClient({ endpoint: table.url }),
+      now: () => now + 365 * 86_400_000,
+    });
+    expect(await yearAhead.acquire('t3', 'run-x', now + 365 * 86_400_000 + 60_000)).toBe(true);
+
+    expect(await lease.acquire('t3', 'run-y', now + 60_000)).toBe(true);
+    // A lease as long as a run can hold is honoured, to its end.
+    expect(await lease.acquire('t3', 'run-z', now + 60_000)).toBe(false);
+    await lease.release('t3', 'run-y');
+    expect(await lease.acquire('t3', 'run-a', now + MAX_LEASE_MS)).toBe(true);
+    now += MAX_LEASE_MS - 1_000;
+    expect(await lease.acquire('t3', 'run-b', now + 60_000)).toBe(false);
+    await expect(lease.acquire('t3', 'run-c', now + MAX_LEASE_MS + 1)).rejects.toThrow(RangeError);
+    await lease.release('t3', 'run-a');
   });
 });
 
@@ -160,13 +186,80 @@ describe('a lease table that hangs', { timeout: 8_000 }, () => {
   });
 
   it('fails the run before any Zuora call when the lease cannot be taken', async () => {
-    const { error, received } = await sweepWith(['PutItem']);
+    const { error, received, output } = await sweepWith(['PutItem']);
 
     expect((error as Error).name).toBe('LeaseUnavailableError');
-    expect((error as Error).message).toMatch(/^Could not take the lease of tenant prod-us: /);
+    expect((error as Error).message).toBe(
+      'Could not take the lease of tenant prod-us: no answer before its 2 s limit',
+    );
     expect(received).toEqual(['PutItem']);
     expect(fleet.tenant('prod-us').requests).toEqual([]);
+    expect(jsonLines(output).find((line) => line.message === 'run failed')?.error).toBe(
+      (error as Error).message,
+    );
   });
+});
+
+describe('a tenant whose lease is held', () => {
+  it('fails a cancel that waited its share of the run, logging and counting it', async () => {
+    const job = fleet.tenant('prod-us').addJob({ ageMinutes: 1 });
+    const holder = new TenantLease({
+      tableName: table.tableName,
+      client: new DynamoDBClient({ endpoint: table.url }),
+    });
+    expect(await holder.acquire('prod-us', 'another-run', Date.now() + 60_000)).toBe(true);
+    try {
+      const { error, output } = await invoke(
+        'cancel',
+        cancelEvent({ tenant: 'prod-us', jobIds: [job.id] }),
+        8_000,
+      );
+
+      expect((error as Error).name).toBe('TenantBusyError');
+      const lines = jsonLines(output);
+      expect(lines.find((line) => line.message === 'run failed')).toMatchObject({
+        error: (error as Error).message,
+        errorName: 'TenantBusyError',
+      });
+      expect(lines.find((line) => 'RunFailed' in line)?.RunFailed).toBe(1);
+      expect(fleet.tenant('prod-us').job(job.id)?.queryStatus).toBe('accepted');
+    } finally {
+      await holder.release('prod-us', 'another-run');
+    }
+  });
+});
+
+describe('a lease table that fails', () => {
+  it.each(['ThrottlingException', 'AccessDeniedException', 'ResourceNotFoundException'])(
+    'says why (%s), logs the run as failed and counts it',
+    async (type) => {
+      const faulty = await startFaultyTable(table.url, { PutItem: { status: 400, type } });
+      const why = `${type}, HTTP 400`;
+      try {
+        const handler = await loadFunction('sweep', {
+          ...handlerEnv(),
+          AWS_ENDPOINT_URL_DYNAMODB: faulty.url,
+          // The SDK's own retries of throttling wait up to seconds: one try is enough here.
+          AWS_MAX_ATTEMPTS: '1',
+        });
+        const { error, output } = await captureOutput(() =>
+          handler({ trigger: 'schedule', tenant: 'prod-us' }, lambdaContext()),
+        );
+
+        const message = `Could not take the lease of tenant prod-us: ${why}`;
+        expect((error as Error).message).toBe(message);
+        const lines = jsonLines(output);
+        expect(lines.find((line) => line.message === 'run failed')).toMatchObject({
+          error: message,
+          errorName: 'LeaseUnavailableError',
+        });
+        expect(lines.find((line) => 'RunFailed' in line)?.RunFailed).toBe(1);
+        expect(fleet.tenant('prod-us').requests).toEqual([]);
+      } finally {
+        await faulty.close();
+      }
+    },
+  );
 });
 
 describe('a fleet of one disabled tenant', () => {

@@ -33,11 +33,25 @@ export async function startLeaseTable(tableName = 'query-janitor-leases') {
   return { url, tableName, close: () => closeServer(server) };
 }
 
+/** What a faulty table does with an operation: never answer it, or answer an AWS error. */
+export type TableFault = 'hang' | { status: number; type: string };
+
 /**
  * A DynamoDB in front of `target` that never answers the operations named in `hang` (such as
  * `DeleteItem`): what a table that hangs looks like to the SDK. Counts what it received.
  */
-export async function startHangingTable(target: string, hang: readonly string[]) {
+export function startHangingTable(target: string, hang: readonly string[]) {
+  return startFaultyTable(target, Object.fromEntries(hang.map((operation) => [operation, 'hang'])));
+}
+
+/**
+ * A DynamoDB in front of `target` that treats each operation named in `faults` so (`PutItem`
+ * answered `ThrottlingException`, `DeleteItem` never answered). Counts what it received.
+ */
+export async function startFaultyTable(
+  target: string,
+  faults: Readonly<Record<string, TableFault>>,
+) {
   const received: string[] = [];
   const held: ServerResponse[] = [];
   const server = createServer((req, res) => {
@@ -46,8 +60,14 @@ export async function startHangingTable(target: string, hang: readonly string[])
     req.on('end', async () => {
       const operation = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? '';
       received.push(operation);
-      if (hang.includes(operation)) {
+      const fault = faults[operation];
+      if (fault === 'hang') {
         held.push(res);
+        return;
+      }
+      if (fault) {
+        res.writeHead(fault.status, { 'content-type': 'application/x-amz-json-1.0' });
+        res.end(JSON.stringify({ __type: `com.amazonaws.dynamodb.v20120810#${fault.type}` }));
         return;
       }
       const answer = await fetch(target, {
