@@ -12,7 +12,7 @@
  * Commands are sent again; a scheduled run is not (the next scheduled run does its work), its
  * message is only removed; anything unrecognised is left alone. Pure functions: no I/O.
  */
-import { CANCEL_DETAIL_TYPE, SWEEP_DETAIL_TYPE } from './contract/names.ts';
+import { CANCEL_DETAIL_TYPE, DEFAULT_EVENT_SOURCE, SWEEP_DETAIL_TYPE } from './contract/names.ts';
 import { boundedText } from './contract/text.ts';
 
 /** A message as received from SQS. */
@@ -53,6 +53,12 @@ export interface RedriveContext {
    * Null when the queue URL names none: then no message can show it is the janitor's.
    */
   readonly account?: string | null | undefined;
+  /**
+   * The deployment's event source: its rules deliver only commands from it, so a command from
+   * another source sent again would reach no function, and be lost with its message.
+   * @default DEFAULT_EVENT_SOURCE
+   */
+  readonly eventSource?: string | undefined;
 }
 
 /**
@@ -77,22 +83,25 @@ const EVENT_SOURCE = /^[\x21-\x7e]{1,256}$/;
  */
 export function planRedrive(message: QueuedMessage, context: RedriveContext = {}): RedrivePlan {
   const plan = readMessage(message, context);
-  if (plan.origin === undefined || context.account === undefined) return plan;
-  if (context.account === null) {
-    return {
-      ...unknown(plan.format, 'cannot be checked: the queue URL names no account'),
-      origin: plan.origin,
-      error: plan.error,
-    };
+  const foreign = notOurs(plan, context);
+  return foreign
+    ? { ...unknown(plan.format, foreign), origin: plan.origin, error: plan.error }
+    : plan;
+}
+
+/** Why a message cannot be shown to be this deployment's, to send again; undefined if it can. */
+function notOurs(plan: RedrivePlan, context: RedriveContext): string | undefined {
+  if (plan.origin !== undefined && context.account !== undefined) {
+    if (context.account === null) return 'cannot be checked: the queue URL names no account';
+    if (accountOf(plan.origin) !== context.account) {
+      return `comes from another account than the queue's (${plan.origin})`;
+    }
   }
-  if (accountOf(plan.origin) !== context.account) {
-    return {
-      ...unknown(plan.format, `comes from another account than the queue's (${plan.origin})`),
-      origin: plan.origin,
-      error: plan.error,
-    };
+  const source = context.eventSource ?? DEFAULT_EVENT_SOURCE;
+  if (plan.command && plan.command.source !== source) {
+    return `has source ${plan.command.source}, not the deployment's ${source}: no rule would deliver it`;
   }
-  return plan;
+  return undefined;
 }
 
 function readMessage(message: QueuedMessage, context: RedriveContext): RedrivePlan {

@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { parseDuration } from '../contract/duration.ts';
 import { MAX_JOB_IDS } from '../contract/limits.ts';
+import { DEFAULT_EVENT_SOURCE, EVENT_SOURCE_PATTERN } from '../contract/names.ts';
 import { parseStaleAfter } from '../contract/settings.ts';
 import { boundedText } from '../contract/text.ts';
 import { JOB_ID_PATTERN } from '../zuora/model.ts';
@@ -53,6 +54,8 @@ export type Command =
       readonly kind: 'redrive';
       readonly queueUrl: string;
       readonly eventBus: string | undefined;
+      /** The deployment's event source (its file's `eventSource`). */
+      readonly eventSource: string;
       readonly apply: boolean;
       readonly max: number;
       readonly json: boolean;
@@ -132,6 +135,7 @@ function parseArgv(argv: readonly string[]) {
       timeout: { type: 'string' },
       'queue-url': { type: 'string' },
       'event-bus': { type: 'string' },
+      'event-source': { type: 'string' },
       apply: { type: 'boolean' },
       max: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -227,7 +231,14 @@ function queueUrlProblem(text: string): void {
 
 function redriveCommand(rest: readonly string[], values: Values): Command {
   noArguments('redrive', rest);
-  refuseUnless('redrive', values, ['queue-url', 'event-bus', 'apply', 'max', 'json']);
+  refuseUnless('redrive', values, [
+    'queue-url',
+    'event-bus',
+    'event-source',
+    'apply',
+    'max',
+    'json',
+  ]);
   if (values['queue-url'] === undefined) {
     throw new UsageError('"redrive" needs --queue-url (the stack\'s FailedEventsQueueUrl output)');
   }
@@ -241,10 +252,15 @@ function redriveCommand(rest: readonly string[], values: Values): Command {
   if (!Number.isInteger(max) || max < 1 || max > 1_000) {
     throw new UsageError('--max must be a whole number from 1 to 1000');
   }
+  const eventSource = values['event-source'] ?? DEFAULT_EVENT_SOURCE;
+  if (!EVENT_SOURCE_PATTERN.test(eventSource)) {
+    throw new UsageError('--event-source must be 1-128 letters, digits, dots, dashes');
+  }
   return {
     kind: 'redrive',
     queueUrl: values['queue-url'],
     eventBus: values['event-bus'],
+    eventSource,
     apply: values.apply === true,
     max,
     json: values.json === true,

@@ -5,6 +5,7 @@
  */
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import {
+  ChangeMessageVisibilityBatchCommand,
   DeleteMessageCommand,
   type Message,
   ReceiveMessageCommand,
@@ -39,6 +40,11 @@ export async function redrive(command: RedriveCommand, io: Io): Promise<number> 
     io.stderr(`query-janitor: could not read the queue: ${awsProblem(error)}\n`);
     return 1;
   }
+  if (messages.length >= command.max) {
+    io.stderr(
+      `query-janitor: --max ${command.max} reached: more messages may be waiting (raise --max, or redrive again)\n`,
+    );
+  }
   const plans = messages.map((message) => ({
     message,
     plan: planRedrive(
@@ -51,10 +57,15 @@ export async function redrive(command: RedriveCommand, io: Io): Promise<number> 
           ]),
         ),
       },
-      { eventBus: command.eventBus, account: queueAccount(command.queueUrl) ?? null },
+      {
+        eventBus: command.eventBus,
+        eventSource: command.eventSource,
+        account: queueAccount(command.queueUrl) ?? null,
+      },
     ),
   }));
   let failures = 0;
+  const removed = new Set<Message>();
   const results: Array<RedrivePlan & { messageId: string | undefined; done?: string }> = [];
   const events = new EventBridgeClient(BOUNDED);
   for (const { message, plan } of plans) {
@@ -87,10 +98,22 @@ export async function redrive(command: RedriveCommand, io: Io): Promise<number> 
         }),
       );
       result.done = plan.action === 'resend' ? 'sent and removed' : 'removed';
+      removed.add(message);
     } catch (error) {
       failures++;
       result.done = `failed: ${awsProblem(error)}`;
     }
+  }
+  // What stays in the queue is shown again at once, to the next redrive and to the alarm.
+  const hidden = await showAgain(
+    sqs,
+    command.queueUrl,
+    messages.filter((message) => !removed.has(message)),
+  );
+  if (hidden > 0) {
+    io.stderr(
+      `query-janitor: ${hidden} message(s) stay hidden for up to ${command.apply ? APPLY_VISIBILITY_S : REVIEW_VISIBILITY_S} s\n`,
+    );
   }
   io.stdout(command.json ? `${visibleJson(results, 2)}\n` : formatPlans(results, command.apply));
   return failures > 0 ? 1 : 0;
@@ -122,7 +145,20 @@ function visibleJson(value: unknown, indent?: number): string {
   );
 }
 
-/** Receives up to `max` messages. Without --apply they stay visible to others (timeout 0). */
+/**
+ * How long a review hides each message it read: long enough to read the rest of the queue (a
+ * message received visible would come back in the next batch, and hide the ones behind it).
+ * What stays in the queue is then shown again at once: {@link showAgain}.
+ */
+const REVIEW_VISIBILITY_S = 30;
+/** The same with --apply, which also sends and deletes each message while it is hidden. */
+const APPLY_VISIBILITY_S = 60;
+
+/**
+ * Receives up to `max` messages, hidden while it reads the rest. Each receive waits a second
+ * (long polling): SQS then asks all of its servers, so an empty answer means an empty queue, not
+ * a sample that missed the rest.
+ */
 async function receiveAll(sqs: SQSClient, command: RedriveCommand): Promise<Message[]> {
   const seen = new Map<string, Message>();
   while (seen.size < command.max) {
@@ -130,8 +166,8 @@ async function receiveAll(sqs: SQSClient, command: RedriveCommand): Promise<Mess
       new ReceiveMessageCommand({
         QueueUrl: command.queueUrl,
         MaxNumberOfMessages: Math.min(10, command.max - seen.size),
-        VisibilityTimeout: command.apply ? 60 : 0,
-        WaitTimeSeconds: 0,
+        VisibilityTimeout: command.apply ? APPLY_VISIBILITY_S : REVIEW_VISIBILITY_S,
+        WaitTimeSeconds: 1,
         MessageAttributeNames: ['All'],
       }),
     );
@@ -140,6 +176,38 @@ async function receiveAll(sqs: SQSClient, command: RedriveCommand): Promise<Mess
     for (const message of fresh) seen.set(message.MessageId as string, message);
   }
   return [...seen.values()];
+}
+
+/**
+ * Makes messages read but left in the queue visible again at once, so that the next redrive
+ * (`--apply` after a review) reads them all. Resolves to how many stay hidden until their
+ * visibility timeout ends.
+ */
+async function showAgain(
+  sqs: SQSClient,
+  queueUrl: string,
+  messages: readonly Message[],
+): Promise<number> {
+  let hidden = 0;
+  for (let start = 0; start < messages.length; start += 10) {
+    const batch = messages.slice(start, start + 10);
+    try {
+      const answer = await sqs.send(
+        new ChangeMessageVisibilityBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: batch.map((message, index) => ({
+            Id: String(index),
+            ReceiptHandle: message.ReceiptHandle,
+            VisibilityTimeout: 0,
+          })),
+        }),
+      );
+      hidden += answer.Failed?.length ?? 0;
+    } catch {
+      hidden += batch.length;
+    }
+  }
+  return hidden;
 }
 
 /** An AWS SDK error in one bounded line: its name and message, nothing else of it. */

@@ -67,13 +67,16 @@ ${COMMON}
   validate   checks the file with the schema the deployment uses; exit 0 when valid, 2 if not
   show       the effective settings of each tenant, defaults applied (secrets by name only)
 `,
-  redrive: `Usage: query-janitor redrive --queue-url <url> [--apply] [--max <n>] [--json]
+  redrive: `Usage: query-janitor redrive --queue-url <url> [--event-bus <name>] [--event-source <source>]
+                             [--apply] [--max <n>] [--json]
 
 Reads the failed-events queue and says what each kept message is and what re-sending it would do:
 Lambda on-failure records, rule dead-letter messages and Scheduler dead-letter messages. With
 --apply, commands are sent again to the janitor's bus (--event-bus <name>, from the stack's
 EventBusName output) and deleted from the queue once sent; scheduled runs are only deleted
 (the next scheduled run does their work). A refused event sent again is refused again unless
-its cause was fixed: it comes back to the queue.
+its cause was fixed: it comes back to the queue. A command of another source than the
+deployment's (--event-source, default query-janitor: the file's eventSource) is left alone: no
+rule would deliver it.
 `,
 };

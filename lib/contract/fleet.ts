@@ -10,7 +10,7 @@
  */
 import * as z from 'zod/mini';
 import { deployTimeSecretsProblem } from './fleet-document.ts';
-import { DEFAULT_EVENT_SOURCE } from './names.ts';
+import { DEFAULT_EVENT_SOURCE, EVENT_SOURCE_PATTERN } from './names.ts';
 import {
   checkedBy,
   describeProblems,
@@ -111,7 +111,7 @@ export const fleetSchema = lazySchema(() =>
     commandSenders: z.optional(z.array(z.string().check(checkedBy(senderProblem)))),
     eventSource: z.optional(
       z.string().check(
-        z.regex(/^[\w.-]{1,128}$/, 'must be 1-128 letters, digits, dots, dashes'),
+        z.regex(EVENT_SOURCE_PATTERN, 'must be 1-128 letters, digits, dots, dashes'),
         // PutEvents refuses them: commands could never be sent, nor results published.
         z.refine(
           (source) => !/^aws\./i.test(source),

@@ -8,6 +8,8 @@ export const SERVICE_NAME = 'query-janitor';
 
 /** Default `source` of the command events. */
 export const DEFAULT_EVENT_SOURCE = 'query-janitor';
+/** What a deployment's `eventSource` may be. */
+export const EVENT_SOURCE_PATTERN = /^[\w.-]{1,128}$/;
 
 /** `detail-type` of the on-demand sweep command. */
 export const SWEEP_DETAIL_TYPE = 'Sweep Query Jobs';

@@ -1,7 +1,8 @@
 /**
  * An in-process emulator of Amazon SQS, speaking the AWS JSON 1.0 protocol the current AWS SDK
  * sends (`POST /`, `X-Amz-Target: AmazonSQS.<Operation>`, `x-amzn-query-mode: true`). It covers
- * SendMessage, ReceiveMessage, DeleteMessage, GetQueueUrl and GetQueueAttributes, with
+ * SendMessage, ReceiveMessage, DeleteMessage, ChangeMessageVisibilityBatch, GetQueueUrl and
+ * GetQueueAttributes, with
  * visibility timeouts, delays, message attributes and the MD5 digests SQS returns.
  *
  * Queue URLs point at the emulator itself (`<url>/123456789012/<name>`). That matters: unless
@@ -307,6 +308,8 @@ export class SqsEmulator {
         return this.#receiveMessage(input);
       case 'DeleteMessage':
         return this.#deleteMessage(input);
+      case 'ChangeMessageVisibilityBatch':
+        return this.#changeVisibilityBatch(input);
       case 'GetQueueUrl':
         return this.#getQueueUrl(input);
       case 'GetQueueAttributes':
@@ -395,6 +398,77 @@ export class SqsEmulator {
     // Deleting an already deleted message succeeds, as in SQS.
     queue.messages = queue.messages.filter((message) => message.messageId !== messageId);
     return {};
+  }
+
+  /** As SQS does: each entry succeeds or fails on its own (an unknown handle, a message not in flight). */
+  #changeVisibilityBatch(input: Record<string, unknown>): unknown {
+    const queue = this.#queue(input.QueueUrl);
+    const entries = Array.isArray(input.Entries)
+      ? (input.Entries as Record<string, unknown>[])
+      : [];
+    if (entries.length === 0) {
+      throw new SqsError(
+        400,
+        'EmptyBatchRequest',
+        'AWS.SimpleQueueService.EmptyBatchRequest',
+        'There should be at least one ChangeMessageVisibilityBatchRequestEntry in the request.',
+      );
+    }
+    if (entries.length > 10) {
+      throw new SqsError(
+        400,
+        'TooManyEntriesInBatchRequest',
+        'AWS.SimpleQueueService.TooManyEntriesInBatchRequest',
+        `Maximum number of entries per request are 10. You have sent ${entries.length}.`,
+      );
+    }
+    if (new Set(entries.map((entry) => entry.Id)).size !== entries.length) {
+      throw new SqsError(
+        400,
+        'BatchEntryIdsNotDistinct',
+        'AWS.SimpleQueueService.BatchEntryIdsNotDistinct',
+        'Id must be distinct among batch entries.',
+      );
+    }
+    const now = this.#now();
+    const successful: Array<{ Id: unknown }> = [];
+    const failed: Array<{ Id: unknown; SenderFault: boolean; Code: string; Message: string }> = [];
+    for (const entry of entries) {
+      const messageId = queue.handles.get(String(entry.ReceiptHandle ?? ''));
+      const message = queue.messages.find((candidate) => candidate.messageId === messageId);
+      const timeout = entry.VisibilityTimeout;
+      if (!message) {
+        failed.push({
+          Id: entry.Id,
+          SenderFault: true,
+          Code: 'ReceiptHandleIsInvalid',
+          Message: 'The input receipt handle is invalid.',
+        });
+      } else if (message.visibleAt <= now) {
+        failed.push({
+          Id: entry.Id,
+          SenderFault: true,
+          Code: 'MessageNotInflight',
+          Message: 'Message does not exist or is not available for visibility timeout change.',
+        });
+      } else if (
+        typeof timeout !== 'number' ||
+        !Number.isInteger(timeout) ||
+        timeout < 0 ||
+        timeout > 43_200
+      ) {
+        failed.push({
+          Id: entry.Id,
+          SenderFault: true,
+          Code: 'InvalidParameterValue',
+          Message: 'Value for parameter VisibilityTimeout is invalid.',
+        });
+      } else {
+        message.visibleAt = now + timeout * 1000;
+        successful.push({ Id: entry.Id });
+      }
+    }
+    return { Successful: successful, Failed: failed };
   }
 
   #getQueueUrl(input: Record<string, unknown>): unknown {

@@ -22,7 +22,7 @@ const cancelEvent = {
 const sweepEvent = {
   version: '0',
   id: 'e-2',
-  source: 'ops.scripts',
+  source: 'query-janitor',
   'detail-type': SWEEP_DETAIL_TYPE,
   detail: { tenant: 'us', dryRun: true },
 };
@@ -63,6 +63,18 @@ describe('planRedrive', () => {
         detail: cancelEvent.detail,
       },
     });
+  });
+
+  it("keeps a command of another source than the deployment's, which no rule would deliver", () => {
+    const body = destinationRecord({ ...cancelEvent, source: 'ops.oncall' }, 'Error', 'boom');
+
+    expect(planRedrive({ body, attributes: {} })).toMatchObject({
+      action: 'keep',
+      note: expect.stringMatching(/^has source ops\.oncall, not the deployment's query-janitor/),
+    });
+    expect(planRedrive({ body, attributes: {} }, { eventSource: 'ops.oncall' }).action).toBe(
+      'resend',
+    );
   });
 
   it('warns that a refused command is refused again', () => {
@@ -294,6 +306,16 @@ describe('query-janitor redrive (child process)', () => {
     }
   });
 
+  it('refuses an event source that no deployment could have', async () => {
+    const run = await runCliProcess(
+      ['redrive', '--queue-url', queueUrl, '--event-source', 'ops oncall'],
+      { env },
+    );
+
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/--event-source must be 1-128 letters, digits, dots, dashes/);
+  });
+
   it('--apply re-sends commands to the bus, removes them and the scheduled run, keeps the rest', async () => {
     const run = await runCliProcess(
       ['redrive', '--queue-url', queueUrl, '--event-bus', 'janitor-bus', '--apply', '--json'],
@@ -310,9 +332,77 @@ describe('query-janitor redrive (child process)', () => {
       ]),
     ).toEqual([
       ['janitor-bus', 'query-janitor', CANCEL_DETAIL_TYPE, cancelEvent.detail],
-      ['janitor-bus', 'ops.scripts', SWEEP_DETAIL_TYPE, sweepEvent.detail],
+      ['janitor-bus', 'query-janitor', SWEEP_DETAIL_TYPE, sweepEvent.detail],
     ]);
     expect(sqs.messages(queueUrl).map((m) => m.messageId)).toEqual([ids.unknown]);
+  });
+
+  it('shows every message of a queue longer than a batch, and --apply sends only those', async () => {
+    const more = Array.from({ length: 21 }, (_, index) =>
+      sqs.seed(
+        queueUrl,
+        destinationRecord(
+          { ...cancelEvent, detail: { tenant: 'eu', jobIds: [`job-${index}`] } },
+          'TenantBusyError',
+          'busy',
+        ),
+      ),
+    );
+
+    const review = await runCliProcess(['redrive', '--queue-url', queueUrl, '--json'], { env });
+    const shown = (JSON.parse(review.stdout) as Array<{ messageId: string }>).map(
+      (plan) => plan.messageId,
+    );
+    expect(shown.sort()).toEqual([...Object.values(ids), ...more].sort());
+    // Shown again at once: the review hid each message only while it read the rest.
+    expect(sqs.messages(queueUrl).every((message) => message.visible)).toBe(true);
+
+    const apply = await runCliProcess(
+      ['redrive', '--queue-url', queueUrl, '--event-bus', 'janitor-bus', '--apply'],
+      { env },
+    );
+    expect(apply.code).toBe(0);
+    expect(bridge.events).toHaveLength(2 + more.length);
+    expect(sqs.messages(queueUrl).map((m) => m.messageId)).toEqual([ids.unknown]);
+  });
+
+  it('says when --max stopped the reading', async () => {
+    const run = await runCliProcess(['redrive', '--queue-url', queueUrl, '--max', '2'], { env });
+
+    expect(run.code).toBe(0);
+    expect(run.stdout.match(/^\d+\. /gm)).toHaveLength(2);
+    expect(run.stderr).toMatch(/--max 2 reached: more messages may be waiting/);
+    expect(sqs.messages(queueUrl).every((message) => message.visible)).toBe(true);
+  });
+
+  it("leaves a command of another source than the deployment's: no rule would deliver it", async () => {
+    const foreign = sqs.seed(
+      queueUrl,
+      destinationRecord({ ...cancelEvent, source: 'ops.oncall' }, 'InvalidEventError', 'source'),
+    );
+    const args = ['redrive', '--queue-url', queueUrl, '--event-bus', 'janitor-bus', '--apply'];
+
+    const run = await runCliProcess([...args, '--json'], { env });
+
+    const plans = JSON.parse(run.stdout) as Array<Record<string, unknown>>;
+    expect(plans.find((plan) => plan.messageId === foreign)).toMatchObject({
+      action: 'keep',
+      note: expect.stringMatching(/source ops\.oncall, not the deployment's query-janitor/),
+    });
+    expect(bridge.events.map((event) => event.source)).not.toContain('ops.oncall');
+    expect(
+      sqs
+        .messages(queueUrl)
+        .map((m) => m.messageId)
+        .sort(),
+    ).toEqual([ids.unknown, foreign].sort());
+    // What --apply left is shown again at once, not hidden for its minute.
+    expect(sqs.messages(queueUrl).every((message) => message.visible)).toBe(true);
+
+    // Named as the deployment's source, it is sent (and the janitor's own ones are then not).
+    const again = await runCliProcess([...args, '--event-source', 'ops.oncall'], { env });
+    expect(again.code).toBe(0);
+    expect(bridge.events.filter((event) => event.source === 'ops.oncall')).toHaveLength(1);
   });
 
   it('keeps a command the bus did not accept, and says so with exit code 1', async () => {
