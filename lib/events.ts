@@ -9,10 +9,9 @@ import { formatDuration } from './contract/duration.ts';
 import { MAX_JOB_IDS, MAX_REASON_LENGTH } from './contract/limits.ts';
 import { CANCEL_DETAIL_TYPE, SWEEP_DETAIL_TYPE } from './contract/names.ts';
 import { parseStaleAfter, TENANT_NAME } from './contract/settings.ts';
-import { boundedText } from './contract/text.ts';
+import { boundedText, looksLikeQuery } from './contract/text.ts';
 import { lazySchema, parseWith } from './contract/validation.ts';
 import { JOB_ID_PATTERN } from './zuora/model.ts';
-import { looksLikeQuery } from './zuora/redact.ts';
 
 /** The event was refused; nothing was sent to Zuora. */
 export class InvalidEventError extends Error {

@@ -29,3 +29,11 @@ export function boundedText(text: string, max: number): string {
   const flat = oneLine(text);
   return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
 }
+
+/** Query-looking text, whether or not the query is known. */
+const SQL_FRAGMENT = /\bselect\b[\s\S]{0,500}?\bfrom\b/i;
+
+/** True when free text looks like it carries a query (`select … from`): it may hold customer data. */
+export function looksLikeQuery(text: string): boolean {
+  return SQL_FRAGMENT.test(text);
+}

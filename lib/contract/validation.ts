@@ -6,7 +6,7 @@
 
 import * as z from 'zod/mini';
 import en from 'zod/v4/locales/en.js';
-import { boundedText } from './text.ts';
+import { boundedText, looksLikeQuery } from './text.ts';
 
 // Only the English locale: importing 'zod/locales' would bundle every language.
 z.config(en());
@@ -14,10 +14,18 @@ z.config(en());
 /** How much of an unknown key a message quotes, and how many keys: the keys come from outside. */
 const QUOTED_KEY_LENGTH = 64;
 const QUOTED_KEYS = 5;
+/** What a key that looks like query text is named as. */
+const KEY_WITHHELD = '[key withheld: it may quote query text]';
 
-/** The unknown keys a message names: the first few, each bounded and scrubbed; and how many more. */
+/**
+ * The unknown keys a message names: the first few, each bounded and scrubbed, one that looks like
+ * query text withheld (a key can be pasted query text, and the message reaches the logs); and
+ * how many more.
+ */
 function namedKeys(keys: readonly string[]): { named: string[]; more: number } {
-  const named = keys.slice(0, QUOTED_KEYS).map((key) => boundedText(key, QUOTED_KEY_LENGTH));
+  const named = keys
+    .slice(0, QUOTED_KEYS)
+    .map((key) => (looksLikeQuery(key) ? KEY_WITHHELD : boundedText(key, QUOTED_KEY_LENGTH)));
   return { named, more: keys.length - named.length };
 }
 

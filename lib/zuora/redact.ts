@@ -4,7 +4,7 @@
  * and query text (which can hold customer data, and which Zuora error messages may quote). And
  * bounds every string a server controls before it reaches an error, a log line or a report.
  */
-import { boundedText, oneLine } from '../contract/text.ts';
+import { boundedText, looksLikeQuery, oneLine } from '../contract/text.ts';
 
 /** What a withheld message is replaced with. */
 export const WITHHELD = '[message withheld: it may quote query text]';
@@ -48,8 +48,6 @@ const MIN_SECRET_LENGTH = 6;
 const FRAGMENT_LENGTH = 12;
 /** A message quotes a query when it shares a run of this many characters with one. */
 const QUOTE_WINDOW = 24;
-/** Query-looking text, whether or not we know the query. */
-const SQL_FRAGMENT = /\bselect\b[\s\S]{0,500}?\bfrom\b/i;
 
 /** What HTML escaping turns each character into (`&#39;` and `&#x27;` both occur for `'`). */
 const HTML_ENTITIES: Record<string, string> = {
@@ -230,7 +228,7 @@ export class Redactor {
   }
 
   #quotesQuery(text: string): boolean {
-    if (SQL_FRAGMENT.test(text)) return true;
+    if (looksLikeQuery(text)) return true;
     if (this.#queries.size === 0 || text.length < QUOTE_WINDOW) return false;
     for (let start = 0; start + QUOTE_WINDOW <= text.length; start++) {
       const window = text.slice(start, start + QUOTE_WINDOW);
@@ -238,9 +236,4 @@ export class Redactor {
     }
     return false;
   }
-}
-
-/** True when free text looks like it carries a query (`select … from`). */
-export function looksLikeQuery(text: string): boolean {
-  return SQL_FRAGMENT.test(text);
 }

@@ -120,6 +120,11 @@ const cancelCorpus: Array<[string, unknown, RegExp]> = [
   ],
   ['a thousand unknown keys', cancelEvent({ jobIds: [UUID], ...MANY_KEYS }), /and 995 more$/],
   [
+    'an unknown key that is query text',
+    cancelEvent({ jobIds: [UUID], "select Email from Account where Id='001'": true }),
+    /detail: Unrecognized key: "\[key withheld: it may quote query text\]"$/,
+  ],
+  [
     'another source',
     { ...cancelEvent({ jobIds: [UUID] }), source: 'evil.attacker' },
     /^Cancel Query Jobs events are accepted from source "query-janitor" only$/,

@@ -6,8 +6,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { boundedText } from '../../lib/contract/text.ts';
-import { looksLikeQuery, Redactor, SECRET_WITHHELD, WITHHELD } from '../../lib/zuora/redact.ts';
+import { boundedText, looksLikeQuery } from '../../lib/contract/text.ts';
+import { Redactor, SECRET_WITHHELD, WITHHELD } from '../../lib/zuora/redact.ts';
 
 /** Characters that change under every encoding: `/`, `+`, `=`, `%`, a space, non-ASCII. */
 const SECRET = 'Sk/+=% é\\"ü';
