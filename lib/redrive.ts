@@ -13,7 +13,7 @@
  * message is only removed; anything unrecognised is left alone. Pure functions: no I/O.
  */
 import { CANCEL_DETAIL_TYPE, DEFAULT_EVENT_SOURCE, SWEEP_DETAIL_TYPE } from './contract/names.ts';
-import { boundedText } from './contract/text.ts';
+import { boundedText, looksLikeQuery } from './contract/text.ts';
 
 /** A message as received from SQS. */
 export interface QueuedMessage {
@@ -146,7 +146,10 @@ function fromInput(
   errorType: string | undefined,
   origin: string,
 ): RedrivePlan {
-  const error = boundedText(rawError, 300);
+  // The error may not be the janitor's words (a record it did not write): no query text shown.
+  const error = looksLikeQuery(rawError)
+    ? '[message withheld: it may quote query text]'
+    : boundedText(rawError, 300);
   if (isRecord(input) && input.trigger === 'schedule') {
     return {
       format,

@@ -77,6 +77,19 @@ describe('planRedrive', () => {
     );
   });
 
+  it('withholds a first error that quotes query text', () => {
+    const plan = planRedrive({
+      body: destinationRecord(
+        cancelEvent,
+        'Error',
+        'Query failed near: select ssn, name from contact',
+      ),
+      attributes: {},
+    });
+
+    expect(plan.error).toBe('[message withheld: it may quote query text]');
+  });
+
   it('warns that a refused command is refused again', () => {
     const plan = planRedrive({
       body: destinationRecord(cancelEvent, 'InvalidEventError', 'no such tenant'),
