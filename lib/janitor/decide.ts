@@ -27,6 +27,10 @@ export type Candidate =
  */
 export async function cancelIfEligible(run: Run, candidate: Candidate): Promise<Outcome> {
   const { listed } = candidate;
+  const target = listed ?? candidate.id;
+  // Checked first even in a dry run: one interrupted or out of time says so, and stops.
+  const stop = run.stopReason();
+  if (stop) return run.outcome(target, 'deferred', { reason: stop, entityId: listed?.entityId });
   if (listed && run.dryRun) {
     // Nothing will be cancelled, so the list is recent enough to say what would be.
     return run.outcome(listed, 'would-cancel', {
@@ -34,9 +38,6 @@ export async function cancelIfEligible(run: Run, candidate: Candidate): Promise<
       reason: candidate.pressure?.reason ?? staleReason(listed, run.now(), run.rules),
     });
   }
-  const target = listed ?? candidate.id;
-  const stop = run.stopReason();
-  if (stop) return run.outcome(target, 'deferred', { reason: stop, entityId: listed?.entityId });
 
   let current: EntityJob | undefined;
   try {

@@ -3,6 +3,7 @@
  * rules, Zuora client, report, and the one structured log record per job.
  */
 import { randomUUID } from 'node:crypto';
+import { scheduler } from 'node:timers/promises';
 import pLimit from 'p-limit';
 import type { JanitorConfig } from '../config.ts';
 import type { ResolvedPressure } from '../contract/settings.ts';
@@ -179,10 +180,21 @@ export class Run {
     return undefined;
   }
 
-  /** Runs `work` over `items` with at most `concurrency` in flight. */
+  /**
+   * Runs `work` over `items` with at most `concurrency` in flight. Each item first lets the event
+   * loop turn: work that needs no I/O (a dry run) would otherwise run to the end on microtasks,
+   * and a Ctrl-C or a timer could not be heard until it had.
+   */
   async forEachLimited<T>(items: readonly T[], work: (item: T) => Promise<unknown>): Promise<void> {
     const limit = pLimit(this.config.concurrency);
-    await Promise.all(items.map((item) => limit(() => work(item))));
+    await Promise.all(
+      items.map((item) =>
+        limit(async () => {
+          await scheduler.yield();
+          return work(item);
+        }),
+      ),
+    );
   }
 
   /** Records and logs a job's outcome. */

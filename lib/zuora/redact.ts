@@ -5,6 +5,7 @@
  * bounds every string a server controls before it reaches an error, a log line or a report.
  */
 import { boundedText, looksLikeQuery, oneLine } from '../contract/text.ts';
+import { QuoteIndex } from './quote-index.ts';
 
 /** What a withheld message is replaced with. */
 export const WITHHELD = '[message withheld: it may quote query text]';
@@ -46,8 +47,6 @@ const MIN_SECRET_LENGTH = 6;
  * for brute force. Twelve characters of a secret do not turn up by chance.
  */
 const FRAGMENT_LENGTH = 12;
-/** A message quotes a query when it shares a run of this many characters with one. */
-const QUOTE_WINDOW = 24;
 
 /** What HTML escaping turns each character into (`&#39;` and `&#x27;` both occur for `'`). */
 const HTML_ENTITIES: Record<string, string> = {
@@ -156,7 +155,7 @@ export class Redactor {
   readonly #fragments = new Set<string>();
   /** The shorter forms among {@link Redactor.#fragments}, looked for anywhere in a message. */
   readonly #shortSkeletons = new Set<string>();
-  readonly #queries = new Set<string>();
+  readonly #queries = new QuoteIndex();
 
   /**
    * Registers a secret value. With `clientId`, also the HTTP Basic credentials it forms
@@ -186,7 +185,7 @@ export class Redactor {
   /** Registers a query text, so that messages quoting it are withheld. */
   addQuery(text: string | null | undefined): void {
     // The start of a long query is what a message would quote; the cut bounds the search.
-    if (text && text.length >= QUOTE_WINDOW) this.#queries.add(text.slice(0, 20_000));
+    if (text) this.#queries.add(text.slice(0, 20_000));
   }
 
   /** `text` with every form of every registered secret replaced by `[redacted]`. */
@@ -228,12 +227,6 @@ export class Redactor {
   }
 
   #quotesQuery(text: string): boolean {
-    if (looksLikeQuery(text)) return true;
-    if (this.#queries.size === 0 || text.length < QUOTE_WINDOW) return false;
-    for (let start = 0; start + QUOTE_WINDOW <= text.length; start++) {
-      const window = text.slice(start, start + QUOTE_WINDOW);
-      for (const query of this.#queries) if (query.includes(window)) return true;
-    }
-    return false;
+    return looksLikeQuery(text) || this.#queries.quotes(text);
   }
 }

@@ -109,6 +109,43 @@ describe('when a run stops starting work', () => {
     );
   });
 
+  it('defers a dry run too once interrupted, and hears the interrupt between jobs', async () => {
+    stale(20);
+    const controller = new AbortController();
+    const { janitor } = deps({ JANITOR_DRY_RUN: 'true' });
+    // Ctrl-C as a timer after the last listing: it can only fire when the event loop turns.
+    janitor.http = {
+      ...janitor.http,
+      fetch: async (input, init) => {
+        const response = await fetch(input, init);
+        if (String(input).includes('queryStatus=in_progress')) {
+          setTimeout(() => controller.abort(), 0);
+        }
+        return response;
+      },
+    };
+
+    const report = await sweep(janitor, options({ signal: controller.signal }));
+
+    expect(report.jobs).toHaveLength(20);
+    expect(report.counts.deferred).toBeGreaterThan(0);
+    expect(report.counts.wouldCancel + report.counts.deferred).toBe(20);
+    expect(
+      report.jobs.filter((job) => job.outcome === 'deferred').map((job) => job.reason),
+    ).toEqual(Array(report.counts.deferred).fill('interrupted'));
+  });
+
+  it('defers a dry run with no time left, as a live one', async () => {
+    const [job] = stale(1);
+    const { janitor } = deps({ JANITOR_DRY_RUN: 'true' });
+
+    const late = await sweep(janitor, options({ deadline: NOW + 1_999 }));
+
+    expect(late.jobs).toEqual([
+      expect.objectContaining({ id: job?.id, outcome: 'deferred', reason: 'deadline reached' }),
+    ]);
+  });
+
   it('defers a cancel whose retry wait would pass the deadline, naming what it would have waited out', async () => {
     const [job] = stale(1);
     zuora.inject(
