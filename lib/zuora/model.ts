@@ -172,16 +172,25 @@ const lazyEnvelope = lazySchema(() => z.object({ data: queryJobSchema() }));
 
 /**
  * `DELETE /query/jobs/{id}` → `{data: {...}}`. Zuora answers with the job in `cancelled`, but a
- * minimal `{data: {id, queryStatus}}` is as good: any object under `data` confirms the cancel.
+ * minimal `{data: {id}}` is as good: an object under `data` confirms the cancel, unless the
+ * answer says otherwise (`success: false`, or the job in another status). Such an answer is not
+ * read as a cancel: the caller reads the job again to learn what happened.
  */
 export function parseCancelResponse(body: unknown, id?: string): void {
-  const { data } = parseOrThrow(cancelEnvelopeSchema(), body);
+  const { data, success } = parseOrThrow(cancelEnvelopeSchema(), body);
   if (id !== undefined && typeof data.id === 'string' && !sameJobId(data.id, id)) {
     throw new ResponseShapeError('data.id is not the id that was cancelled');
   }
+  if (success === false) throw new ResponseShapeError('success is false');
+  const status = data.queryStatus;
+  if (status !== undefined && status !== 'cancelled') {
+    throw new ResponseShapeError('data.queryStatus is not "cancelled"');
+  }
 }
 
-const cancelEnvelopeSchema = lazySchema(() => z.object({ data: z.looseObject({}) }));
+const cancelEnvelopeSchema = lazySchema(() =>
+  z.object({ data: z.looseObject({}), success: z.optional(z.unknown()) }),
+);
 
 /** `POST /oauth/token` → `{access_token, expires_in, ...}`. */
 export const tokenResponseSchema = lazySchema(() =>

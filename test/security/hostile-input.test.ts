@@ -561,6 +561,38 @@ describe('malformed Zuora responses', () => {
     expect(entry?.error?.length).toBeLessThan(1_000);
   });
 
+  it('a cancel answered 200 with the job still running is read again before it is reported', async () => {
+    tried.responses++;
+    const notTaken = world.zuora.addJob({ ageMinutes: 300 });
+    const taken = world.zuora.addJob({ ageMinutes: 310 });
+    // Zuora did not cancel the first (the answer is all there is); it did cancel the second, but
+    // answered with the job as it was.
+    world.zuora.inject(
+      {
+        kind: 'body',
+        body: JSON.stringify({ data: { id: notTaken.id, queryStatus: 'in_progress' } }),
+      },
+      { route: 'cancel', jobId: notTaken.id },
+    );
+    world.zuora.inject(
+      {
+        kind: 'reshape',
+        reshape: (payload) => ({
+          data: { ...(payload as { data: object }).data, queryStatus: 'in_progress' },
+        }),
+      },
+      { route: 'cancel', jobId: taken.id },
+    );
+
+    const { result } = await captureOutput(() => sweep({ trigger: 'schedule' }, lambdaContext()));
+
+    const byId = new Map((result as Report).jobs.map((job) => [job.id, job]));
+    expect(byId.get(notTaken.id)).toMatchObject({ outcome: 'failed' });
+    expect(byId.get(notTaken.id)?.error).toMatch(/data\.queryStatus is not "cancelled"/);
+    expect(byId.get(taken.id)).toMatchObject({ outcome: 'cancelled' });
+    expect(byId.get(taken.id)?.reason).toMatch(/confirmed by a re-read/);
+  });
+
   it('a cancel answering an unexpected 200 body is a failure, not a success', async () => {
     tried.responses++;
     const job = world.zuora.addJob({ ageMinutes: 300 });

@@ -170,6 +170,21 @@ describe('parseCancelResponse', () => {
     expect(() => parseCancelResponse({ data: null }, ID)).toThrow(ResponseShapeError);
     expect(() => parseCancelResponse({}, ID)).toThrow(ResponseShapeError);
   });
+
+  it('refuses an answer that says the cancel did not happen', () => {
+    expect(() => parseCancelResponse({ data: { id: ID, queryStatus: 'in_progress' } }, ID)).toThrow(
+      new ResponseShapeError('data.queryStatus is not "cancelled"'),
+    );
+    for (const queryStatus of ['completed', 'CANCELLED', 'cancelled ', null, 3]) {
+      expect(() => parseCancelResponse({ data: { id: ID, queryStatus } }, ID)).toThrow(
+        ResponseShapeError,
+      );
+    }
+    expect(() => parseCancelResponse({ success: false, data: {} }, ID)).toThrow(
+      new ResponseShapeError('success is false'),
+    );
+    expect(() => parseCancelResponse({ success: true, data: {} }, ID)).not.toThrow();
+  });
 });
 
 describe('parseTokenResponse', () => {
