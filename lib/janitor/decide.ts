@@ -92,6 +92,13 @@ export async function cancelIfEligible(run: Run, candidate: Candidate): Promise<
         error: `could not confirm whether the cancel took effect: ${describeError(error)}`,
       });
     }
+    if (confirmed === 'completed' || confirmed === 'failed') {
+      // It finished on its own as the cancel arrived: a race, an outcome rather than a failure.
+      return run.outcome(current, 'already-finished', {
+        entityId,
+        reason: `${confirmed} when read after the cancel`,
+      });
+    }
     return run.outcomeOfError(current, error, entityId);
   }
 }

@@ -22,6 +22,8 @@ const MAX_INDEXED_CHARS = 8_000_000;
 /** The queries a run has read, indexed for {@link QuoteIndex.quotes}. */
 export class QuoteIndex {
   readonly #queries: string[] = [];
+  /** Every query added, indexed or not: a run reads each job's query more than once. */
+  readonly #added = new Set<string>();
   /**
    * Each anchor's hash, with the query (or queries) it starts in, by position in
    * {@link QuoteIndex.#queries}. Hashes, not the anchors themselves: a tenth of the memory. Two
@@ -43,7 +45,8 @@ export class QuoteIndex {
 
   /** Adds a query (of at least {@link QUOTE_WINDOW} characters; shorter ones are ignored). */
   add(query: string): void {
-    if (query.length < QUOTE_WINDOW) return;
+    if (query.length < QUOTE_WINDOW || this.#added.has(query)) return;
+    this.#added.add(query);
     if (this.#indexedChars + query.length > this.#maxIndexedChars) {
       this.#unindexed.push(query);
       return;

@@ -593,6 +593,34 @@ describe('malformed Zuora responses', () => {
     expect(byId.get(taken.id)?.reason).toMatch(/confirmed by a re-read/);
   });
 
+  it('a cancel answered 200 with the job just completed is a race, not a failure', async () => {
+    tried.responses++;
+    const job = world.zuora.addJob({ ageMinutes: 300, queryStatus: 'in_progress' });
+    world.zuora.inject(
+      { kind: 'body', body: JSON.stringify({ data: { id: job.id, queryStatus: 'completed' } }) },
+      { route: 'cancel', jobId: job.id },
+    );
+    // It finished on its own as the cancel arrived.
+    world.zuora.onRequest = (request) => {
+      if (request.route === 'cancel') world.zuora.setStatus(job.id, 'completed');
+    };
+
+    try {
+      const { result, error } = await captureOutput(() =>
+        cancel(cancelEvent({ jobIds: [job.id] }), lambdaContext()),
+      );
+
+      expect(error).toBeUndefined();
+      expect((result as Report).jobs[0]).toMatchObject({
+        id: job.id,
+        outcome: 'already-finished',
+        reason: 'completed when read after the cancel',
+      });
+    } finally {
+      world.zuora.onRequest = undefined;
+    }
+  });
+
   it('a cancel answering an unexpected 200 body is a failure, not a success', async () => {
     tried.responses++;
     const job = world.zuora.addJob({ ageMinutes: 300 });

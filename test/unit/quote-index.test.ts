@@ -61,6 +61,15 @@ describe('QuoteIndex', () => {
     );
   });
 
+  it('holds a query read again once', () => {
+    const index = new QuoteIndex();
+    const query = `select ${'x'.repeat(100)} from account`;
+    for (let i = 0; i < 3; i++) index.add(query);
+
+    expect(index.size).toBe(1);
+    expect(index.quotes(`near ${query.slice(0, 30)}`)).toBe(true);
+  });
+
   it('ignores queries shorter than a quote', () => {
     const index = new QuoteIndex();
     index.add('select 1 from dual');
