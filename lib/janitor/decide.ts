@@ -92,8 +92,10 @@ export async function cancelIfEligible(run: Run, candidate: Candidate): Promise<
         error: `could not confirm whether the cancel took effect: ${describeError(error)}`,
       });
     }
-    if (confirmed === 'completed' || confirmed === 'failed') {
-      // It finished on its own as the cancel arrived: a race, an outcome rather than a failure.
+    const saidFinished = error instanceof ZuoraHttpError && error.kind === 'already-finished';
+    if ((confirmed === 'completed' || confirmed === 'failed') && !saidFinished) {
+      // It finished on its own as the cancel arrived: a race, an outcome rather than a failure
+      // (the error's own outcome otherwise: a 1003 already says so, in Zuora's words).
       return run.outcome(current, 'already-finished', {
         entityId,
         reason: `${confirmed} when read after the cancel`,

@@ -20,6 +20,27 @@ const NAMED_REFERENCE = /&[a-z][a-z0-9]{1,31};/gi;
 /** Anything but the printable ASCII characters. */
 const NOT_PRINTABLE_ASCII = /[^!-~]/g;
 
+/** Bytes written as escapes, in runs: `%65%6D`, `\\x65\\x6d` (UTF-8, as a server escapes them). */
+const BYTE_ESCAPES = /(?:%[0-9a-f]{2}|\\x[0-9a-f]{2})+/gi;
+/** A character written as a `\\uXXXX` escape. */
+const UNICODE_ESCAPE = /\\u([0-9a-f]{4})/gi;
+/** Hex bytes written apart: `65:6d:75`, `65 6d 75`, `0x65, 0x6d, 0x75`. */
+const SEPARATED_HEX = /(?:(?:0x)?[0-9a-f]{2}[\s:,;-]{1,3}){3,}(?:0x)?[0-9a-f]{2}/gi;
+
+/**
+ * Text with what escapes every byte or character decoded (`%65%6D`, `\\x65`, `\\u0065`) and hex
+ * bytes written apart joined: a secret echoed so matches none of its forms, and its encoded
+ * forms shrink to the secret, so the check reads both this and the text as it came.
+ */
+function unescaped(text: string): string {
+  return text
+    .replace(BYTE_ESCAPES, (run) => Buffer.from(run.replace(/%|\\x/gi, ''), 'hex').toString('utf8'))
+    .replace(UNICODE_ESCAPE, (_escape, code: string) =>
+      String.fromCharCode(Number.parseInt(code, 16)),
+    )
+    .replace(SEPARATED_HEX, (run) => run.replace(/0x|[\s:,;-]/gi, ''));
+}
+
 /**
  * Text reduced to what survives any disguise, for the last check: numeric references decoded,
  * compatibility forms folded (full-width letters), named references dropped, one case, and only
@@ -174,7 +195,7 @@ export class Redactor {
     }
     const all = new Set([...this.#secrets, ...forms.filter((f) => f.length >= MIN_SECRET_LENGTH)]);
     this.#secrets = [...all].sort((a, b) => b.length - a.length);
-    for (const form of forms) {
+    for (const form of forms.flatMap((each) => [each, unescaped(each)])) {
       const disguised = skeleton(form);
       if (disguised.length < MIN_SECRET_LENGTH) continue;
       if (disguised.length < FRAGMENT_LENGTH) this.#shortSkeletons.add(disguised);
@@ -218,12 +239,15 @@ export class Redactor {
 
   #holdsSecret(text: string): boolean {
     if (this.#fragments.size === 0) return false;
-    const seen = skeleton(text);
-    for (const secret of this.#shortSkeletons) if (seen.includes(secret)) return true;
-    for (let start = 0; start + FRAGMENT_LENGTH <= seen.length; start++) {
-      if (this.#fragments.has(seen.slice(start, start + FRAGMENT_LENGTH))) return true;
-    }
-    return false;
+    const decoded = unescaped(text);
+    return [text, ...(decoded === text ? [] : [decoded])].some((each) => {
+      const seen = skeleton(each);
+      for (const secret of this.#shortSkeletons) if (seen.includes(secret)) return true;
+      for (let start = 0; start + FRAGMENT_LENGTH <= seen.length; start++) {
+        if (this.#fragments.has(seen.slice(start, start + FRAGMENT_LENGTH))) return true;
+      }
+      return false;
+    });
   }
 
   #quotesQuery(text: string): boolean {

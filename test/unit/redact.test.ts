@@ -202,6 +202,26 @@ describe('Redactor.scrub, for part of a secret', () => {
     expect(redactorFor(secret, CLIENT_ID).scrub(`rejected ${part} end`)).toBe(SECRET_WITHHELD);
   });
 
+  const bytes = [...Buffer.from(secret)];
+  const hex = (byte: number) => byte.toString(16).padStart(2, '0');
+  it.each([
+    ['every byte percent-encoded', bytes.map((b) => `%${hex(b).toUpperCase()}`).join('')],
+    ['every byte percent-encoded, in lower case', bytes.map((b) => `%${hex(b)}`).join('')],
+    ['every byte as \\x', bytes.map((b) => `\\x${hex(b)}`).join('')],
+    [
+      'every character as \\u',
+      [...secret]
+        .map((c) => `\\u${(c.codePointAt(0) as number).toString(16).padStart(4, '0')}`)
+        .join(''),
+    ],
+    ['hex bytes apart with colons', bytes.map(hex).join(':')],
+    ['hex bytes apart with spaces, 0x-prefixed', bytes.map((b) => `0x${hex(b)}`).join(', ')],
+  ])('withholds a message holding it with %s', (_form, echoed) => {
+    expect(redactorFor(secret, CLIENT_ID).scrub(`invalid_client: client_secret=${echoed}`)).toBe(
+      SECRET_WITHHELD,
+    );
+  });
+
   it('prints eleven characters of it: so short a run is not worth a message', () => {
     const text = `rejected ${'CANARYSECRE'} end`;
 
