@@ -38,8 +38,8 @@ export class TenantLease {
 
   /**
    * Takes the lease of `tenant` for `owner` (a run id) until `until` (epoch milliseconds), if no
-   * one holds an unexpired one (or one ending past {@link MAX_LEASE_MS} from now, which no run
-   * wrote). Resolves true when granted.
+   * one holds an unexpired one (or one ending past {@link MAX_LEASE_MS} from now, or with no
+   * numeric end, which no run wrote). Resolves true when granted.
    */
   async acquire(
     tenant: string,
@@ -62,9 +62,12 @@ export class TenantLease {
             // TTL (seconds) only tidies up; the condition below is what enforces expiry.
             ttl: { N: String(Math.ceil(until / 1000) + 3_600) },
           },
-          ConditionExpression: 'attribute_not_exists(tenant) OR #until < :now OR #until > :latest',
+          // Taken over too: an item with no numeric `until` (made by hand), which never expires.
+          ConditionExpression:
+            'attribute_not_exists(tenant) OR NOT attribute_type(#until, :number) OR #until < :now OR #until > :latest',
           ExpressionAttributeNames: { '#until': 'until' },
           ExpressionAttributeValues: {
+            ':number': { S: 'N' },
             ':now': { N: String(now) },
             ':latest': { N: String(now + MAX_LEASE_MS) },
           },

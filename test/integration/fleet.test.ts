@@ -2,7 +2,7 @@
  * The fleet as deployed: the real handlers load the configuration file from their "code asset",
  * take the tenant's lease in a real DynamoDB (dynalite), and serve one tenant per invocation.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MAX_LEASE_MS, TenantLease } from '../../lib/aws/lease.ts';
 import type { Report } from '../../lib/janitor/index.ts';
@@ -95,6 +95,24 @@ describe('the tenant lease (DynamoDB, conditional on expiry)', () => {
     expect(await lease.acquire('t3', 'run-b', now + 60_000)).toBe(false);
     await expect(lease.acquire('t3', 'run-c', now + MAX_LEASE_MS + 1)).rejects.toThrow(RangeError);
     await lease.release('t3', 'run-a');
+  });
+
+  it.each([
+    ['an end written as text', { until: { S: '1' } }],
+    ['no end at all', {}],
+  ])('takes over a lease made by hand with %s', async (_name, end) => {
+    const client = new DynamoDBClient({ endpoint: table.url });
+    const lease = new TenantLease({ tableName: table.tableName, client });
+    await client.send(
+      new PutItemCommand({
+        TableName: table.tableName,
+        Item: { tenant: { S: 't4' }, owner: { S: 'by-hand' }, ...end },
+      }),
+    );
+
+    expect(await lease.acquire('t4', 'run-a', Date.now() + 60_000)).toBe(true);
+    expect(await lease.acquire('t4', 'run-b', Date.now() + 60_000)).toBe(false);
+    await lease.release('t4', 'run-a');
   });
 });
 
