@@ -26,7 +26,11 @@ export function baseUrlProblem(value: string): string | undefined {
   }
   const loopback = isLoopbackHost(url.hostname);
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
-    return `must use https (plain http is allowed only to a loopback address), got ${url.protocol}//${url.host.slice(0, 100)}`;
+    // The scheme only, never the host: the URL may come from a secret, whose values are not
+    // repeated.
+    const got =
+      url.protocol === 'http:' ? 'http to a host that is not a loopback address' : 'another scheme';
+    return `must use https (plain http is allowed only to a loopback address), got ${got}`;
   }
   if (url.username || url.password || url.search || url.hash) {
     return 'must not contain credentials, a query or a fragment';

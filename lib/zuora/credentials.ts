@@ -6,6 +6,7 @@
 import * as z from 'zod/mini';
 import { lazySchema, parseWith } from '../contract/validation.ts';
 import { parseBaseUrl } from './endpoint.ts';
+import { MIN_SECRET_LENGTH } from './redact.ts';
 
 /** Client credentials and the tenant they belong to. */
 export interface ZuoraCredentials {
@@ -88,6 +89,8 @@ export function parseSecret(
     // A key may be a value pasted into the wrong column: never quote one.
     { hideUnknownKeys: true },
   );
+  const short = shortSecretProblem(fields.clientSecret, `clientSecret in the secret ${secretId}`);
+  if (short) throw short;
   return withBaseUrl(fields, `baseUrl in the secret ${secretId}`, fallback);
 }
 
@@ -114,6 +117,18 @@ function withBaseUrl(
   return { clientId: fields.clientId, clientSecret: fields.clientSecret, baseUrl };
 }
 
+/**
+ * Why a client secret cannot be used: one shorter than the redactor registers could not be kept
+ * out of messages (the secrets Zuora issues are far longer). Undefined when it can.
+ */
+function shortSecretProblem(clientSecret: string, where: string): CredentialsError | undefined {
+  return clientSecret.length < MIN_SECRET_LENGTH
+    ? new CredentialsError(
+        `${where} is shorter than ${MIN_SECRET_LENGTH} characters: too short to keep out of messages; use the client secret Zuora issued`,
+      )
+    : undefined;
+}
+
 /** Credentials given directly (the CLI's `ZUORA_CLIENT_ID` / `ZUORA_CLIENT_SECRET`). */
 export class StaticCredentials implements CredentialSource {
   readonly #value: ZuoraCredentials;
@@ -132,6 +147,8 @@ export class StaticCredentials implements CredentialSource {
         `Missing Zuora credentials: set ${missing.map((key) => names[key]).join(' and ')}`,
       );
     }
+    const short = shortSecretProblem(fields.clientSecret as string, 'ZUORA_CLIENT_SECRET');
+    if (short) throw short;
     this.#value = withBaseUrl(
       { clientId: fields.clientId as string, clientSecret: fields.clientSecret as string },
       undefined,

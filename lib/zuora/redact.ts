@@ -59,8 +59,11 @@ function skeleton(text: string): string {
     .replace(NOT_PRINTABLE_ASCII, '');
 }
 
-/** Shortest value registered as a secret: shorter ones would over-match. */
-const MIN_SECRET_LENGTH = 6;
+/**
+ * Shortest value registered as a secret: shorter ones would over-match. A client secret shorter
+ * than this is refused (see `credentials.ts`).
+ */
+export const MIN_SECRET_LENGTH = 6;
 /**
  * A message that holds this many characters in a row of any form of a secret (read as
  * {@link skeleton} reads it) is withheld: a body cut at its size limit, or a value cut by a

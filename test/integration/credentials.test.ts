@@ -170,7 +170,7 @@ describe('SecretsManagerCredentials, when Secrets Manager does not answer', () =
 describe('parseSecret', () => {
   it('falls back to ZUORA_BASE_URL when the secret has no baseUrl', () => {
     expect(
-      parseSecret('{"clientId":"a","clientSecret":"b"}', 's', {
+      parseSecret('{"clientId":"a","clientSecret":"secret-b"}', 's', {
         value: 'https://rest.eu.zuora.com',
         source: 'the ZUORA_BASE_URL variable',
       }).baseUrl,
@@ -232,11 +232,11 @@ describe('parseSecret, beyond the fields', () => {
   it("returns the trimmed fields and the secret's own base URL before the fallback", () => {
     expect(
       parseSecret(
-        '{"clientId":" id-1 ","clientSecret":"s-1","baseUrl":"https://rest.zuora.com"}',
+        '{"clientId":" id-1 ","clientSecret":"secret-1","baseUrl":"https://rest.zuora.com"}',
         'janitor',
         { value: 'https://rest.eu.zuora.com', source: 'the ZUORA_BASE_URL variable' },
       ),
-    ).toEqual({ clientId: 'id-1', clientSecret: 's-1', baseUrl: 'https://rest.zuora.com' });
+    ).toEqual({ clientId: 'id-1', clientSecret: 'secret-1', baseUrl: 'https://rest.zuora.com' });
   });
 
   it.each([
@@ -247,19 +247,68 @@ describe('parseSecret, beyond the fields', () => {
     expect(() => parseSecret(value, 'janitor')).toThrow(new CredentialsError(message));
   });
 
+  it('refuses a client secret too short to keep out of messages, in the secret or a variable', () => {
+    expect(() =>
+      parseSecret(
+        '{"clientId":"a","clientSecret":"Zq7!x","baseUrl":"https://rest.zuora.com"}',
+        'janitor',
+      ),
+    ).toThrow(
+      new CredentialsError(
+        'clientSecret in the secret janitor is shorter than 6 characters: too short to keep out of messages; use the client secret Zuora issued',
+      ),
+    );
+    expect(
+      () =>
+        new StaticCredentials({
+          clientId: 'a',
+          clientSecret: 'Zq7!x',
+          baseUrl: 'https://rest.zuora.com',
+        }),
+    ).toThrow(/^ZUORA_CLIENT_SECRET is shorter than 6 characters/);
+    expect(
+      parseSecret(
+        '{"clientId":"a","clientSecret":"Zq7!x6","baseUrl":"https://rest.zuora.com"}',
+        'janitor',
+      ).clientSecret,
+    ).toBe('Zq7!x6');
+  });
+
+  it("never repeats the host of a secret's base URL", () => {
+    const error = (() => {
+      try {
+        parseSecret(
+          '{"clientId":"a","clientSecret":"secret-b","baseUrl":"http://canary-host.example.com"}',
+          'janitor',
+        );
+      } catch (caught) {
+        return caught as Error;
+      }
+      return undefined;
+    })();
+
+    expect(error?.message).toBe(
+      'baseUrl in the secret janitor is invalid: Zuora base URL must use https (plain http is allowed only to a loopback address), got http to a host that is not a loopback address',
+    );
+  });
+
   it('names where the bad base URL came from: the secret, or the fallback', () => {
     const fallback = {
       value: 'http://rest.zuora.com',
       source: "the tenant's baseUrl in fleet.json",
     };
-    expect(() => parseSecret('{"clientId":"a","clientSecret":"b"}', 'janitor', fallback)).toThrow(
-      /^the tenant's baseUrl in fleet\.json is invalid: /,
-    );
     expect(() =>
-      parseSecret('{"clientId":"a","clientSecret":"b","baseUrl":"ftp://x"}', 'janitor', fallback),
+      parseSecret('{"clientId":"a","clientSecret":"secret-b"}', 'janitor', fallback),
+    ).toThrow(/^the tenant's baseUrl in fleet\.json is invalid: /);
+    expect(() =>
+      parseSecret(
+        '{"clientId":"a","clientSecret":"secret-b","baseUrl":"ftp://x"}',
+        'janitor',
+        fallback,
+      ),
     ).toThrow(/^baseUrl in the secret janitor is invalid: /);
     expect(() =>
-      parseSecret('{"clientId":"a","clientSecret":"b"}', 'janitor', {
+      parseSecret('{"clientId":"a","clientSecret":"secret-b"}', 'janitor', {
         value: undefined,
         source: "the tenant's baseUrl in fleet.json",
       }),
@@ -288,12 +337,12 @@ describe('StaticCredentials', () => {
   it('gives the same credentials on get and refresh', async () => {
     const credentials = new StaticCredentials({
       clientId: 'id-1',
-      clientSecret: 's-1',
+      clientSecret: 'secret-1',
       baseUrl: 'https://rest.apisandbox.zuora.com',
     });
     const expected = {
       clientId: 'id-1',
-      clientSecret: 's-1',
+      clientSecret: 'secret-1',
       baseUrl: 'https://rest.apisandbox.zuora.com',
     };
 
@@ -303,9 +352,12 @@ describe('StaticCredentials', () => {
 
   it.each([
     [{}, 'Missing Zuora credentials: set ZUORA_CLIENT_ID and ZUORA_CLIENT_SECRET'],
-    [{ clientId: ' ', clientSecret: 's' }, 'Missing Zuora credentials: set ZUORA_CLIENT_ID'],
+    [{ clientId: ' ', clientSecret: 'secret-s' }, 'Missing Zuora credentials: set ZUORA_CLIENT_ID'],
     [{ clientId: 'id', clientSecret: '' }, 'Missing Zuora credentials: set ZUORA_CLIENT_SECRET'],
-    [{ clientId: 'id', clientSecret: 's' }, 'No Zuora base URL: set the ZUORA_BASE_URL variable'],
+    [
+      { clientId: 'id', clientSecret: 'secret-s' },
+      'No Zuora base URL: set the ZUORA_BASE_URL variable',
+    ],
   ])('refuses %j', (fields, message) => {
     expect(() => new StaticCredentials(fields)).toThrow(new CredentialsError(message));
   });
@@ -315,7 +367,7 @@ describe('StaticCredentials', () => {
       () =>
         new StaticCredentials({
           clientId: 'id',
-          clientSecret: 's',
+          clientSecret: 'secret-s',
           baseUrl: 'http://rest.zuora.com',
           baseUrlSource: "the tenant's baseUrl in fleet.json",
         }),

@@ -571,7 +571,7 @@ describe('typed errors', () => {
       () =>
         new StaticCredentials({
           clientId: 'a',
-          clientSecret: 'b',
+          clientSecret: 'secret-b',
           baseUrl: 'http://rest.zuora.com',
         }),
     ).toThrow(/must use https/);
