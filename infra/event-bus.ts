@@ -4,11 +4,12 @@
  * `PutEvents` of a command detail-type to everyone else, the janitor's own functions included,
  * so an account-wide `events:PutEvents` grant cannot start a run.
  */
-import { CfnOutput } from 'aws-cdk-lib';
+
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { CANCEL_DETAIL_TYPE, SWEEP_DETAIL_TYPE } from '../lib/contract/names.ts';
+import { janitorOutput } from './outputs.ts';
 
 /** The detail-types that make the janitor act. */
 export const COMMAND_DETAIL_TYPES = [SWEEP_DETAIL_TYPE, CANCEL_DETAIL_TYPE] as const;
@@ -58,11 +59,11 @@ export function createJanitorBus(scope: Construct, props: JanitorBusProps): even
       }),
     );
   }
-  new CfnOutput(scope, 'EventBusName', {
+  janitorOutput(scope, 'EventBusName', {
     description: 'Send Sweep Query Jobs and Cancel Query Jobs commands to this bus',
     value: bus.eventBusName,
   });
-  new CfnOutput(scope, 'EventBusArn', {
+  janitorOutput(scope, 'EventBusArn', {
     description: "The janitor's bus (a replay's destination)",
     value: bus.eventBusArn,
   });

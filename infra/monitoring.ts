@@ -2,7 +2,8 @@
  * The janitor's alarms and dashboard. They are added to the janitor's own scope (not a scope of
  * their own) so that every alarm keeps the logical id it had when the janitor was one file.
  */
-import { Annotations, CfnOutput, Duration } from 'aws-cdk-lib';
+
+import { Annotations, Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -20,6 +21,7 @@ import {
 } from '../lib/contract/names.ts';
 import { longestGapMs } from '../lib/contract/schedule.ts';
 import type { ResolvedTenant } from '../lib/contract/settings.ts';
+import { janitorOutput } from './outputs.ts';
 
 /** What the monitoring watches. */
 export interface MonitoringProps {
@@ -73,7 +75,7 @@ export function addMonitoring(scope: Construct, props: MonitoringProps): cloudwa
   };
   alarm(
     'SweepErrorsAlarm',
-    'A sweep failed as a whole. Cause: Zuora or Secrets Manager unreachable, credentials rejected or missing, a bad configuration. Action: read the sweep function\'s "run failed" log records (tenant, error); fix the secret or the file; the next scheduled run retries.',
+    'A sweep failed as a whole. Cause: Zuora or Secrets Manager unreachable, credentials rejected or missing, a bad configuration, the lease table failing (its error named). Action: read the sweep function\'s "run failed" log records (tenant, error); fix the secret, the file or the table\'s access; the next scheduled run retries.',
     props.sweepFunction.metricErrors({ period, statistic: 'Sum' }),
   );
   alarm(
@@ -162,7 +164,7 @@ export function addMonitoring(scope: Construct, props: MonitoringProps): cloudwa
   const dashboard = new cloudwatch.Dashboard(scope, 'Dashboard', {
     defaultInterval: Duration.days(7),
   });
-  new CfnOutput(scope, 'DashboardName', {
+  janitorOutput(scope, 'DashboardName', {
     description: "The janitor's CloudWatch dashboard",
     value: dashboard.dashboardName,
   });

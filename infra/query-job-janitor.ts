@@ -11,7 +11,7 @@
  * dashboard. From `lib/` it imports the contract only (names, limits, the schema), never
  * runtime code.
  */
-import { Annotations, CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -39,6 +39,7 @@ import type { ResolvedTenant } from '../lib/contract/settings.ts';
 import { createJanitorBus } from './event-bus.ts';
 import { FLEET_FILE, JanitorFunction, type JanitorFunctionOverrides } from './janitor-function.ts';
 import { addMonitoring } from './monitoring.ts';
+import { janitorOutput } from './outputs.ts';
 import { addResultEvents } from './results.ts';
 import { TenantSecrets } from './tenant-secrets.ts';
 
@@ -241,7 +242,7 @@ export class QueryJobJanitor extends Construct {
   /** What ops need at hand: names for the kill switch, the runbook and the redrive. */
   #outputs(): void {
     const output = (id: string, description: string, value: string) =>
-      new CfnOutput(this, id, { description, value });
+      janitorOutput(this, id, { description, value });
     output(
       'SweepFunctionName',
       'The sweep function (kill switch: its reserved concurrency)',

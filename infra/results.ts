@@ -8,7 +8,8 @@
  * - notifications: a rule per configured SNS topic on the per-run summary, so a run sends at
  *   most one message per topic (a dry-run deployment does not mail every stale job every run).
  */
-import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+
+import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -18,6 +19,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import type { ResolvedFleet } from '../lib/contract/fleet.ts';
 import { RESULT_DETAIL_TYPES } from '../lib/contract/names.ts';
+import { janitorOutput } from './outputs.ts';
 
 const RESULTS = Object.values(RESULT_DETAIL_TYPES);
 
@@ -125,19 +127,19 @@ export function addResultEvents(scope: Construct, props: ResultEventsProps): Res
     });
   });
 
-  new CfnOutput(scope, 'AuditLogGroupName', {
+  janitorOutput(scope, 'AuditLogGroupName', {
     description: 'Every result event, for Logs Insights',
     value: auditLog.logGroupName,
   });
-  new CfnOutput(scope, 'ResultArchiveName', {
+  janitorOutput(scope, 'ResultArchiveName', {
     description: 'Archive of the result events, for replay',
     value: archive.archiveName,
   });
-  new CfnOutput(scope, 'ResultArchiveArn', {
+  janitorOutput(scope, 'ResultArchiveArn', {
     description: 'The archive, as start-replay names its source',
     value: archive.archiveArn,
   });
-  new CfnOutput(scope, 'AuditRuleArn', {
+  janitorOutput(scope, 'AuditRuleArn', {
     description: 'The rule a replay should feed (FilterArns), so that it notifies no one again',
     value: auditRule.ruleArn,
   });

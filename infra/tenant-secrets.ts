@@ -5,7 +5,7 @@
  * and is kept when the stack is deleted. The one tenant of a file-less deployment keeps the
  * secret's original logical id, so an upgrade never orphans it for a new, empty one.
  */
-import { ArnFormat, CfnOutput, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { ArnFormat, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -13,6 +13,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { type SecretLocation, secretVariable } from '../lib/contract/fleet-document.ts';
 import type { ResolvedTenant } from '../lib/contract/settings.ts';
+import { janitorOutput, outputSuffix } from './outputs.ts';
 
 /** A secret ARN with the suffix Secrets Manager adds to the name (`…:secret:zuora/prod-AbCdEf`). */
 const COMPLETE_ARN = /:secret:.+-[A-Za-z0-9]{6}$/;
@@ -106,7 +107,7 @@ export class TenantSecrets {
       reason:
         'Zuora OAuth clients are rotated in Zuora by ops; the janitor re-reads the secret when Zuora rejects it.',
     });
-    new CfnOutput(scope, legacy ? 'SecretName' : `SecretName-${tenant.name}`, {
+    janitorOutput(scope, legacy ? 'SecretName' : `SecretName${outputSuffix(tenant.name)}`, {
       description: `Put the Zuora client credentials of tenant ${tenant.name} into this secret`,
       value: secret.secretName,
     });

@@ -9,6 +9,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { JanitorFunctionOverrides } from '../../infra/janitor-function.ts';
+import { outputSuffix } from '../../infra/outputs.ts';
 import { QueryJobJanitor } from '../../infra/query-job-janitor.ts';
 import { QueryJanitorStack } from '../../infra/stack.ts';
 import { type FleetConfig, parseFleet } from '../../lib/contract/fleet.ts';
@@ -391,6 +392,18 @@ describe('a fleet configured by the file', () => {
       sandbox: { env: 'QUERY_JANITOR_SECRET_2' },
       fresh: { env: 'QUERY_JANITOR_SECRET_3' },
     });
+  });
+
+  it('outputs each secret it created under a key that names its tenant', () => {
+    const outputs = template.toJSON().Outputs as Record<string, { Description: string }>;
+
+    expect(
+      Object.keys(outputs)
+        .filter((key) => key.startsWith('JanitorSecretName'))
+        .sort(),
+    ).toEqual(['JanitorSecretNameFresh', 'JanitorSecretNameSandbox']);
+    expect(outputs.JanitorSecretNameFresh?.Description).toMatch(/of tenant fresh /);
+    expect(outputSuffix('prod-eu-2')).toBe('ProdEu2');
   });
 
   it('lets the functions decrypt with the KMS key of an imported secret', () => {
