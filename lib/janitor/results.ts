@@ -75,7 +75,8 @@ export function resultEvents(
       counts: report.counts,
       warnings: warnings.length,
       truncated: report.truncated,
-      ...(report.capacity === undefined ? {} : { capacity: report.capacity }),
+      // A cancel run lists nothing, so it cannot know the tenant's capacity: it says so.
+      capacity: report.capacity ?? 'unknown',
       durationMs: report.durationMs,
       startedAt: report.startedAt,
       finishedAt: report.finishedAt,

@@ -1,7 +1,7 @@
 /**
  * The result events a report becomes, field by field: one per cancelled, would-cancel and failed
  * job, none for the outcomes the summary only counts, warnings after them, and the summary last,
- * with capacity only when the run measured it.
+ * with capacity as the run measured it (`unknown` when it did not).
  */
 import { describe, expect, it } from 'vitest';
 import { RESULT_DETAIL_TYPES } from '../../lib/contract/names.ts';
@@ -96,7 +96,7 @@ describe('resultEvents', () => {
     expect(without?.detail).toMatchObject({ httpStatus: null, error: null, reason: null });
   });
 
-  it('puts warnings after the jobs and the summary last, with capacity only when measured', () => {
+  it('puts warnings after the jobs and the summary last, with capacity as measured', () => {
     const capacity = {
       LIVE: {
         limits: { running: 5, queued: 10 },
@@ -141,6 +141,7 @@ describe('resultEvents', () => {
       capacity,
       lease: 'held',
     });
-    expect(resultEvents(report([])).at(-1)?.detail).not.toHaveProperty('capacity');
+    // A run that did not measure it (a cancel run lists nothing) says it does not know.
+    expect(resultEvents(report([])).at(-1)?.detail).toHaveProperty('capacity', 'unknown');
   });
 });
