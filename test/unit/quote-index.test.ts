@@ -16,11 +16,11 @@ function quotesSlowly(text: string, queries: readonly string[]): boolean {
   return false;
 }
 
-const query = fc.string({
-  unit: fc.constantFrom('a', 'b', 'c', ' ', 'é'),
-  minLength: 0,
-  maxLength: 120,
-});
+/** Queries over a few letters, or over two, so that queries share anchors (and hashes) often. */
+const query = fc.oneof(
+  fc.string({ unit: fc.constantFrom('a', 'b', 'c', ' ', 'é'), minLength: 0, maxLength: 120 }),
+  fc.string({ unit: fc.constantFrom('a', 'b'), minLength: 20, maxLength: 200 }),
+);
 
 describe('QuoteIndex', () => {
   it('finds a quote wherever it starts in the query, and not one character shorter', () => {
@@ -32,16 +32,19 @@ describe('QuoteIndex', () => {
       // Between characters the query does not have, so that nothing around the piece extends it.
       expect(index.quotes(`#${piece}#`)).toBe(true);
       expect(index.quotes(`#${piece.slice(1)}#`)).toBe(false);
+      // Alone: the anchor that finds it may be the text's last.
+      expect(index.quotes(piece)).toBe(true);
     }
   });
 
   it.each([
     ['indexed', undefined],
     ['past the bound, searched whole', 0],
+    ['some indexed, the rest past the bound', 150],
   ])('answers as the slow search does (%s)', (_name, maxIndexedChars) => {
     fc.assert(
       fc.property(
-        fc.array(query, { maxLength: 6 }),
+        fc.array(query, { maxLength: 8 }),
         fc.array(fc.tuple(fc.nat(), fc.nat(), fc.integer({ min: 20, max: 30 })), { maxLength: 4 }),
         fc.string({ maxLength: 10 }),
         (queries, pieces, glue) => {
@@ -57,8 +60,18 @@ describe('QuoteIndex', () => {
           expect(index.quotes(text)).toBe(quotesSlowly(text, queries));
         },
       ),
-      { numRuns: 500 },
+      { numRuns: 1_000 },
     );
+  });
+
+  it('finds a quote of any of several queries that begin alike', () => {
+    const index = new QuoteIndex();
+    // One anchor, `select x from`, starts all three: it must lead to each of them.
+    const queries = ['a', 'b', 'c'].map((letter) => `select x from ${letter.repeat(30)}`);
+    for (const each of queries) index.add(each);
+
+    for (const each of queries) expect(index.quotes(each.slice(0, QUOTE_WINDOW))).toBe(true);
+    expect(index.quotes(`select x from ${'d'.repeat(10)}`)).toBe(false);
   });
 
   it('holds a query read again once', () => {
