@@ -294,7 +294,6 @@ export class QueryJobJanitor extends Construct {
             trigger: 'schedule',
             tenant: tenant.name,
             scheduledTime: scheduler.ContextAttribute.scheduledTime,
-            executionId: scheduler.ContextAttribute.executionId,
           }),
           role,
           retryAttempts: 2,

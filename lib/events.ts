@@ -51,6 +51,7 @@ const scheduleInputSchema = lazySchema(() =>
         .string()
         .check(z.maxLength(64), z.regex(/^\d{4}-\d{2}-\d{2}T[\d:.]+Z$/, 'must be a UTC time')),
     ),
+    // Schedules deployed by 0.2.0 and earlier still send it, as their dead letters do: unused.
     executionId: z.optional(z.string().check(z.maxLength(128))),
   }),
 );

@@ -180,7 +180,6 @@ describe('a deployment without a configuration file', () => {
       trigger: 'schedule',
       tenant: 'default',
       scheduledTime: '<aws.scheduler.scheduled-time>',
-      executionId: '<aws.scheduler.execution-id>',
     });
   });
 
