@@ -83,7 +83,7 @@ export async function cancelIfEligible(run: Run, candidate: Candidate): Promise<
     if (confirmed === 'cancelled') {
       return run.outcome(current, 'cancelled', {
         entityId,
-        reason: `${reason} (confirmed by a re-read: the answer to the cancel was lost)`,
+        reason: `${reason} (confirmed by a re-read: the answer to the cancel was ${error instanceof ZuoraResponseError ? 'unclear' : 'lost'})`,
       });
     }
     if (confirmed === undefined) {

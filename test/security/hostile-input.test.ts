@@ -590,7 +590,9 @@ describe('malformed Zuora responses', () => {
     expect(byId.get(notTaken.id)).toMatchObject({ outcome: 'failed' });
     expect(byId.get(notTaken.id)?.error).toMatch(/data\.queryStatus is not "cancelled"/);
     expect(byId.get(taken.id)).toMatchObject({ outcome: 'cancelled' });
-    expect(byId.get(taken.id)?.reason).toMatch(/confirmed by a re-read/);
+    expect(byId.get(taken.id)?.reason).toMatch(
+      /\(confirmed by a re-read: the answer to the cancel was unclear\)$/,
+    );
   });
 
   it('a cancel answered 200 with the job just completed is a race, not a failure', async () => {
