@@ -172,6 +172,8 @@ function fragments(text: string): string[] {
 export class Redactor {
   /** Longest first, so that a form containing another is replaced whole. */
   #secrets: string[] = [];
+  /** The values (with their client id) registered so far. */
+  readonly #registered = new Set<string>();
   /**
    * Each form of each secret as {@link skeleton} reads it, in runs of {@link FRAGMENT_LENGTH}
    * characters (a shorter form whole): the check for disguised and partial ones.
@@ -187,6 +189,10 @@ export class Redactor {
    */
   addSecret(value: string | undefined, clientId?: string): void {
     if (!value || value.length < MIN_SECRET_LENGTH) return;
+    // The client registers its token before every request: only the first time costs.
+    const key = `${clientId ?? ''}\u0000${value}`;
+    if (this.#registered.has(key)) return;
+    this.#registered.add(key);
     const forms = encodedForms(value);
     if (clientId !== undefined) {
       for (const pair of [
