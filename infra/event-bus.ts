@@ -4,7 +4,6 @@
  * `PutEvents` of a command detail-type to everyone else, the janitor's own functions included,
  * so an account-wide `events:PutEvents` grant cannot start a run.
  */
-
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';

@@ -2,7 +2,6 @@
  * The janitor's alarms and dashboard. They are added to the janitor's own scope (not a scope of
  * their own) so that every alarm keeps the logical id it had when the janitor was one file.
  */
-
 import { Annotations, Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';

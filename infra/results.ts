@@ -5,10 +5,10 @@
  * - an audit trail: every result event in a log group of its own, kept a year by default and
  *   past the stack's deletion, queryable with Logs Insights;
  * - an archive of the result events (never the commands), for replay;
- * - notifications: a rule per configured SNS topic on the per-run summary, so a run sends at
- *   most one message per topic (a dry-run deployment does not mail every stale job every run).
+ * - notifications: a rule per configured SNS topic on the per-run summary, so a run sends one
+ *   message per topic (a dry-run deployment does not mail every stale job every run); rarely
+ *   two, as EventBridge delivers at least once and a timed-out `PutEvents` is sent again.
  */
-
 import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as eventTargets from 'aws-cdk-lib/aws-events-targets';

@@ -13,7 +13,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { type SecretLocation, secretVariable } from '../lib/contract/fleet-document.ts';
 import type { ResolvedTenant } from '../lib/contract/settings.ts';
-import { janitorOutput, outputSuffix } from './outputs.ts';
+import { janitorOutput, outputSuffixes } from './outputs.ts';
 
 /** A secret ARN with the suffix Secrets Manager adds to the name (`…:secret:zuora/prod-AbCdEf`). */
 const COMPLETE_ARN = /:secret:.+-[A-Za-z0-9]{6}$/;
@@ -33,9 +33,12 @@ export class TenantSecrets {
     tenants: readonly ResolvedTenant[],
     given: Readonly<Record<string, secretsmanager.ISecret>>,
   ) {
+    const suffixes = outputSuffixes(tenants.map((tenant) => tenant.name));
     tenants.forEach((tenant, index) => {
       const secret =
-        given[tenant.name] ?? this.#fromConfig(scope, tenant) ?? this.#create(scope, tenant);
+        given[tenant.name] ??
+        this.#fromConfig(scope, tenant) ??
+        this.#create(scope, tenant, suffixes.get(tenant.name) as string);
       this.byTenant.set(tenant.name, secret);
       const known =
         tenant.secret?.id ?? (Token.isUnresolved(secret.secretArn) ? undefined : secret.secretArn);
@@ -88,7 +91,7 @@ export class TenantSecrets {
     });
   }
 
-  #create(scope: Construct, tenant: ResolvedTenant): secretsmanager.Secret {
+  #create(scope: Construct, tenant: ResolvedTenant, suffix: string): secretsmanager.Secret {
     const legacy = tenant.name === 'default';
     const secret = new secretsmanager.Secret(
       scope,
@@ -107,10 +110,15 @@ export class TenantSecrets {
       reason:
         'Zuora OAuth clients are rotated in Zuora by ops; the janitor re-reads the secret when Zuora rejects it.',
     });
-    janitorOutput(scope, legacy ? 'SecretName' : `SecretName${outputSuffix(tenant.name)}`, {
-      description: `Put the Zuora client credentials of tenant ${tenant.name} into this secret`,
-      value: secret.secretName,
-    });
+    janitorOutput(
+      scope,
+      legacy ? 'SecretName' : `SecretName-${tenant.name}`,
+      {
+        description: `Put the Zuora client credentials of tenant ${tenant.name} into this secret`,
+        value: secret.secretName,
+      },
+      legacy ? 'SecretName' : `SecretName${suffix}`,
+    );
     return secret;
   }
 }

@@ -14,6 +14,7 @@
  */
 import { CANCEL_DETAIL_TYPE, DEFAULT_EVENT_SOURCE, SWEEP_DETAIL_TYPE } from './contract/names.ts';
 import { boundedText, looksLikeQuery } from './contract/text.ts';
+import { WITHHELD } from './zuora/redact.ts';
 
 /** A message as received from SQS. */
 export interface QueuedMessage {
@@ -147,9 +148,7 @@ function fromInput(
   origin: string,
 ): RedrivePlan {
   // The error may not be the janitor's words (a record it did not write): no query text shown.
-  const error = looksLikeQuery(rawError)
-    ? '[message withheld: it may quote query text]'
-    : boundedText(rawError, 300);
+  const error = looksLikeQuery(rawError) ? WITHHELD : boundedText(rawError, 300);
   if (isRecord(input) && input.trigger === 'schedule') {
     return {
       format,

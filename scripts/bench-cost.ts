@@ -327,7 +327,6 @@ async function measureRuns(sweepBundle: string, memoryMb: number): Promise<Measu
     trigger: 'schedule',
     tenant: TENANT,
     scheduledTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
-    executionId: randomUUID(),
   });
 
   const measured: Measured[] = [];

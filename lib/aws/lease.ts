@@ -48,6 +48,7 @@ export class TenantLease {
     signal?: AbortSignal,
   ): Promise<boolean> {
     const now = this.#now();
+    // A caller's mistake (no run holds a lease this long): the run would log only its class.
     if (until > now + MAX_LEASE_MS) {
       throw new RangeError(`A lease cannot end more than ${MAX_LEASE_MS / 60_000} minutes ahead`);
     }

@@ -220,7 +220,9 @@ function queueUrlProblem(text: string): void {
   try {
     url = new URL(text);
   } catch {
-    throw new UsageError("--queue-url must be a URL (the stack's FailedEventsQueueUrl output)");
+    throw new UsageError(
+      "--queue-url must be a URL (the stack's output <construct id>FailedEventsQueueUrl, e.g. JanitorFailedEventsQueueUrl)",
+    );
   }
   if (url.username || url.password) throw new UsageError('--queue-url must not carry credentials');
   const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
@@ -240,11 +242,13 @@ function redriveCommand(rest: readonly string[], values: Values): Command {
     'json',
   ]);
   if (values['queue-url'] === undefined) {
-    throw new UsageError('"redrive" needs --queue-url (the stack\'s FailedEventsQueueUrl output)');
+    throw new UsageError(
+      '"redrive" needs --queue-url (the stack\'s output <construct id>FailedEventsQueueUrl, e.g. JanitorFailedEventsQueueUrl)',
+    );
   }
   if (values.apply === true && values['event-bus'] === undefined) {
     throw new UsageError(
-      "--apply re-sends commands: name the janitor's bus with --event-bus (the stack's EventBusName output)",
+      "--apply re-sends commands: name the janitor's bus with --event-bus (the stack's output <construct id>EventBusName, e.g. JanitorEventBusName)",
     );
   }
   queueUrlProblem(values['queue-url']);

@@ -33,11 +33,11 @@ const BOUNDED = { maxAttempts: 2, requestHandler: boundedRequests(5_000) };
 /** Runs `redrive`; resolves to the exit code (1 when a send or delete failed). */
 export async function redrive(command: RedriveCommand, io: Io): Promise<number> {
   const sqs = new SQSClient(BOUNDED);
-  let messages: Message[];
-  try {
-    messages = await receiveAll(sqs, command);
-  } catch (error) {
+  const { messages, error } = await receiveAll(sqs, command);
+  if (error !== undefined) {
     io.stderr(`query-janitor: could not read the queue: ${awsProblem(error)}\n`);
+    // What was read before the failure is shown again, not left hidden.
+    await showAgain(sqs, command.queueUrl, messages, io);
     return 1;
   }
   if (messages.length >= command.max) {
@@ -105,16 +105,12 @@ export async function redrive(command: RedriveCommand, io: Io): Promise<number> 
     }
   }
   // What stays in the queue is shown again at once, to the next redrive and to the alarm.
-  const hidden = await showAgain(
+  await showAgain(
     sqs,
     command.queueUrl,
     messages.filter((message) => !removed.has(message)),
+    io,
   );
-  if (hidden > 0) {
-    io.stderr(
-      `query-janitor: ${hidden} message(s) stay hidden for up to ${command.apply ? APPLY_VISIBILITY_S : REVIEW_VISIBILITY_S} s\n`,
-    );
-  }
   io.stdout(command.json ? `${visibleJson(results, 2)}\n` : formatPlans(results, command.apply));
   return failures > 0 ? 1 : 0;
 }
@@ -159,8 +155,24 @@ const APPLY_VISIBILITY_S = 60;
  * (long polling): SQS then asks all of its servers, so an empty answer means an empty queue, not
  * a sample that missed the rest.
  */
-async function receiveAll(sqs: SQSClient, command: RedriveCommand): Promise<Message[]> {
+async function receiveAll(
+  sqs: SQSClient,
+  command: RedriveCommand,
+): Promise<{ messages: Message[]; error?: unknown }> {
   const seen = new Map<string, Message>();
+  try {
+    await receiveInto(seen, sqs, command);
+  } catch (error) {
+    return { messages: [...seen.values()], error };
+  }
+  return { messages: [...seen.values()] };
+}
+
+async function receiveInto(
+  seen: Map<string, Message>,
+  sqs: SQSClient,
+  command: RedriveCommand,
+): Promise<void> {
   while (seen.size < command.max) {
     const batch = await sqs.send(
       new ReceiveMessageCommand({
@@ -175,20 +187,20 @@ async function receiveAll(sqs: SQSClient, command: RedriveCommand): Promise<Mess
     if (fresh.length === 0) break;
     for (const message of fresh) seen.set(message.MessageId as string, message);
   }
-  return [...seen.values()];
 }
 
 /**
  * Makes messages read but left in the queue visible again at once, so that the next redrive
- * (`--apply` after a review) reads them all. Resolves to how many stay hidden until their
- * visibility timeout ends.
+ * (`--apply` after a review) reads them all; says how many stay hidden, and why.
  */
 async function showAgain(
   sqs: SQSClient,
   queueUrl: string,
   messages: readonly Message[],
-): Promise<number> {
+  io: Io,
+): Promise<void> {
   let hidden = 0;
+  let problem: string | undefined;
   for (let start = 0; start < messages.length; start += 10) {
     const batch = messages.slice(start, start + 10);
     try {
@@ -203,11 +215,17 @@ async function showAgain(
         }),
       );
       hidden += answer.Failed?.length ?? 0;
-    } catch {
+      problem ??= answer.Failed?.[0]?.Code && boundedText(answer.Failed[0].Code, 60);
+    } catch (error) {
       hidden += batch.length;
+      problem ??= awsProblem(error);
     }
   }
-  return hidden;
+  if (hidden > 0) {
+    io.stderr(
+      `query-janitor: ${hidden} message(s) stay hidden until their visibility timeout ends (at most ${APPLY_VISIBILITY_S} s): ${problem}\n`,
+    );
+  }
 }
 
 /** An AWS SDK error in one bounded line: its name and message, nothing else of it. */

@@ -131,7 +131,7 @@ function fileTenantCredentials(
     };
   }
   throw new UsageError(
-    `tenant ${config.name} has no secret in ${where} (the stack created one): pass --secret-id with the stack's SecretName output, or set ZUORA_CLIENT_ID and ZUORA_CLIENT_SECRET`,
+    `tenant ${config.name} has no secret in ${where} (the stack created one): pass --secret-id with the stack's SecretName output for it (JanitorSecretName<Tenant>), or set ZUORA_CLIENT_ID and ZUORA_CLIENT_SECRET`,
   );
 }
 

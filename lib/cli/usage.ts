@@ -73,8 +73,8 @@ ${COMMON}
 Reads the failed-events queue and says what each kept message is and what re-sending it would do:
 Lambda on-failure records, rule dead-letter messages and Scheduler dead-letter messages. With
 --apply, commands are sent again to the janitor's bus (--event-bus <name>, from the stack's
-EventBusName output) and deleted from the queue once sent; scheduled runs are only deleted
-(the next scheduled run does their work). A refused event sent again is refused again unless
+output JanitorEventBusName, keyed by the construct's id) and deleted from the queue once sent;
+scheduled runs are only deleted (the next scheduled run does their work). A refused event sent again is refused again unless
 its cause was fixed: it comes back to the queue. A command of another source than the
 deployment's (--event-source, default query-janitor: the file's eventSource) is left alone: no
 rule would deliver it.

@@ -37,7 +37,7 @@ function showsQuery(job: Pick<QueryJob, 'query'>, text: string): boolean {
  * tokens and every query it reads). Without a redactor, a fresh one: it still withholds
  * query-looking text and the job's own query.
  */
-export function jobText(redactor: Pick<Redactor, 'scrub' | 'redact'> = new Redactor()): JobText {
+export function jobText(redactor: Pick<Redactor, 'scrub'> = new Redactor()): JobText {
   return (job, text, max) => {
     if (showsQuery(job, text)) return WITHHELD;
     // An id (a user's, as `createdBy`) carries no query text even when a query names that user,

@@ -68,7 +68,9 @@ export const MIN_SECRET_LENGTH = 6;
  * A message that holds this many characters in a row of any form of a secret (read as
  * {@link skeleton} reads it) is withheld: a body cut at its size limit, or a value cut by a
  * server, leaves most of a secret that no whole form matches, and a long fragment leaves little
- * for brute force. Twelve characters of a secret do not turn up by chance.
+ * for brute force. Twelve characters of a secret do not turn up by chance. Of a longer form they
+ * may stand for fewer (two characters as `\\uXXXX` escapes; the client id, in base64 of the Basic
+ * pair): the check then withholds more than it must, never less.
  */
 const FRAGMENT_LENGTH = 12;
 

@@ -171,7 +171,7 @@ export class SqsEmulator {
   readonly #server: Server;
   readonly #now: () => number;
   readonly #queues = new Map<string, Queue>();
-  readonly #failures: Array<{ status: number; code: string }> = [];
+  readonly #failures: Array<{ status: number; code: string; operation?: string }> = [];
   #url = '';
 
   private constructor(options: SqsEmulatorOptions) {
@@ -211,7 +211,10 @@ export class SqsEmulator {
           } catch {
             throw new SqsError(400, 'InvalidParameterValue', 'InvalidParameterValue', 'Bad JSON');
           }
-          const injected = this.#failures.shift();
+          const at = this.#failures.findIndex(
+            (failure) => failure.operation === undefined || failure.operation === record.operation,
+          );
+          const injected = at === -1 ? undefined : this.#failures.splice(at, 1)[0];
           if (injected) {
             throw new SqsError(injected.status, injected.code, injected.code, 'Injected failure');
           }
@@ -283,10 +286,11 @@ export class SqsEmulator {
   /**
    * Makes the next `times` calls fail with `status` and the query error `code` the SDK reports,
    * e.g. `(500, 'InternalError')` or `(403, 'RequestThrottled')`; a modeled shape name such as
-   * `QueueDoesNotExist` is sent with its query code so the SDK maps it to its class.
+   * `QueueDoesNotExist` is sent with its query code so the SDK maps it to its class. With
+   * `operation` (`ChangeMessageVisibilityBatch`), only calls of that operation fail.
    */
-  failNext(status: number, code: string, times = 1): void {
-    for (let i = 0; i < times; i++) this.#failures.push({ status, code });
+  failNext(status: number, code: string, times = 1, operation?: string): void {
+    for (let i = 0; i < times; i++) this.#failures.push({ status, code, operation });
   }
 
   /** Forgets calls and injected failures (queues and messages stay). */

@@ -9,7 +9,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { JanitorFunctionOverrides } from '../../infra/janitor-function.ts';
-import { outputSuffix } from '../../infra/outputs.ts';
+import { outputSuffixes } from '../../infra/outputs.ts';
 import { QueryJobJanitor } from '../../infra/query-job-janitor.ts';
 import { QueryJanitorStack } from '../../infra/stack.ts';
 import { type FleetConfig, parseFleet } from '../../lib/contract/fleet.ts';
@@ -402,7 +402,25 @@ describe('a fleet configured by the file', () => {
         .sort(),
     ).toEqual(['JanitorSecretNameFresh', 'JanitorSecretNameSandbox']);
     expect(outputs.JanitorSecretNameFresh?.Description).toMatch(/of tenant fresh /);
-    expect(outputSuffix('prod-eu-2')).toBe('ProdEu2');
+  });
+
+  it('tells apart tenants whose names read alike without their dashes, the same way each time', () => {
+    expect(Object.fromEntries(outputSuffixes(['prod-eu', 'eu1', 'eu-1', 'a--b', 'a-b']))).toEqual({
+      'prod-eu': 'ProdEu',
+      'a--b': 'ABN1',
+      'a-b': 'ABN2',
+      'eu-1': 'Eu1N1',
+      eu1: 'Eu1N2',
+    });
+    expect(() => outputSuffixes(['eu-1', 'eu1', 'eu1-n1'])).toThrow(
+      'Tenants eu-1 and eu1-n1 would share the output key suffix Eu1N1: rename one',
+    );
+    const { template: alike } = withConfig({
+      tenants: [{ name: 'eu-1' }, { name: 'eu1' }],
+    });
+    expect(
+      Object.keys(alike.toJSON().Outputs as object).filter((key) => key.includes('SecretName')),
+    ).toEqual(['JanitorSecretNameEu1N1', 'JanitorSecretNameEu1N2']);
   });
 
   it('lets the functions decrypt with the KMS key of an imported secret', () => {

@@ -379,6 +379,17 @@ describe('query-janitor redrive (child process)', () => {
     expect(sqs.messages(queueUrl).map((m) => m.messageId)).toEqual([ids.unknown]);
   });
 
+  it('says why what it read stays hidden when it cannot show it again', async () => {
+    sqs.failNext(403, 'AccessDenied', 1, 'ChangeMessageVisibilityBatch');
+
+    const run = await runCliProcess(['redrive', '--queue-url', queueUrl], { env });
+
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(
+      /^query-janitor: 4 message\(s\) stay hidden until their visibility timeout ends \(at most 60 s\): AccessDenied/,
+    );
+  });
+
   it('says when --max stopped the reading', async () => {
     const run = await runCliProcess(['redrive', '--queue-url', queueUrl, '--max', '2'], { env });
 
