@@ -171,7 +171,8 @@ export class SqsEmulator {
   readonly #server: Server;
   readonly #now: () => number;
   readonly #queues = new Map<string, Queue>();
-  readonly #failures: Array<{ status: number; code: string; operation?: string }> = [];
+  readonly #failures: Array<{ status: number; code: string; operation?: string; after: number }> =
+    [];
   #url = '';
 
   private constructor(options: SqsEmulatorOptions) {
@@ -214,7 +215,10 @@ export class SqsEmulator {
           const at = this.#failures.findIndex(
             (failure) => failure.operation === undefined || failure.operation === record.operation,
           );
-          const injected = at === -1 ? undefined : this.#failures.splice(at, 1)[0];
+          const matched = at === -1 ? undefined : this.#failures[at];
+          // A failure waits out the calls it was told to let through first.
+          const injected =
+            matched && matched.after-- <= 0 ? this.#failures.splice(at, 1)[0] : undefined;
           if (injected) {
             throw new SqsError(injected.status, injected.code, injected.code, 'Injected failure');
           }
@@ -287,10 +291,11 @@ export class SqsEmulator {
    * Makes the next `times` calls fail with `status` and the query error `code` the SDK reports,
    * e.g. `(500, 'InternalError')` or `(403, 'RequestThrottled')`; a modeled shape name such as
    * `QueueDoesNotExist` is sent with its query code so the SDK maps it to its class. With
-   * `operation` (`ChangeMessageVisibilityBatch`), only calls of that operation fail.
+   * `operation` (`ChangeMessageVisibilityBatch`), only calls of that operation fail; with
+   * `after`, only once that many of them went through.
    */
-  failNext(status: number, code: string, times = 1, operation?: string): void {
-    for (let i = 0; i < times; i++) this.#failures.push({ status, code, operation });
+  failNext(status: number, code: string, times = 1, operation?: string, after = 0): void {
+    for (let i = 0; i < times; i++) this.#failures.push({ status, code, operation, after });
   }
 
   /** Forgets calls and injected failures (queues and messages stay). */

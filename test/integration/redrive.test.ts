@@ -390,6 +390,19 @@ describe('query-janitor redrive (child process)', () => {
     );
   });
 
+  it('shows again what it read before the queue failed, and exits 1', async () => {
+    for (let i = 0; i < 15; i++) sqs.seed(queueUrl, `extra ${i}`);
+    // The first receive goes through; the second fails, on both of its tries.
+    sqs.failNext(500, 'InternalError', 1, 'ReceiveMessage', 1);
+    sqs.failNext(500, 'InternalError', 1, 'ReceiveMessage');
+
+    const run = await runCliProcess(['redrive', '--queue-url', queueUrl], { env });
+
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/could not read the queue/);
+    expect(sqs.messages(queueUrl).every((message) => message.visible)).toBe(true);
+  });
+
   it('says when --max stopped the reading', async () => {
     const run = await runCliProcess(['redrive', '--queue-url', queueUrl, '--max', '2'], { env });
 
