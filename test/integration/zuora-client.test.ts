@@ -120,7 +120,9 @@ describe('retries', () => {
 describe('Retry-After', () => {
   it('takes precedence over the backoff when given in seconds', async () => {
     zuora.inject({ kind: 'status', status: 429, retryAfter: '3' }, { route: 'list' });
-    const { client, sleeps } = clientFor(zuora, { random: () => 0 });
+    // A clock that does not move: the wait is taken at the gate, a moment after it was set.
+    const now = Date.now();
+    const { client, sleeps } = clientFor(zuora, { random: () => 0, now: () => now });
 
     await client.listJobs('accepted');
 
