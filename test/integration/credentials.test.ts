@@ -30,6 +30,16 @@ function source(secretId: string, now?: () => number) {
   return new SecretsManagerCredentials({ secretId, client, ...(now ? { now } : {}) });
 }
 
+/** A source whose client tries twice, each try bounded as the functions bound it (but 200 ms). */
+function retryingSource(secretId: string) {
+  const client = new SecretsManagerClient({
+    endpoint: secrets.url,
+    maxAttempts: 2,
+    requestHandler: boundedRequests(200),
+  });
+  return new SecretsManagerCredentials({ secretId, client });
+}
+
 describe('SecretsManagerCredentials', () => {
   it('reads the secret through the AWS SDK and caches it for 5 minutes', async () => {
     secrets.put('janitor', VALUE);
@@ -134,13 +144,8 @@ describe('SecretsManagerCredentials, when Secrets Manager does not answer', () =
   it('says every try timed out, when the request timeout gave up first', async () => {
     secrets.put('janitor', VALUE);
     secrets.hangNext(2);
-    const client = new SecretsManagerClient({
-      endpoint: secrets.url,
-      maxAttempts: 2,
-      requestHandler: boundedRequests(200),
-    });
 
-    const error = await new SecretsManagerCredentials({ secretId: 'janitor', client })
+    const error = await retryingSource('janitor')
       .get(Date.now() + 10_000)
       .catch((caught: unknown) => caught);
 
@@ -153,15 +158,8 @@ describe('SecretsManagerCredentials, when Secrets Manager does not answer', () =
   it('reads the secret when only the first try hangs', async () => {
     secrets.put('janitor', VALUE);
     secrets.hangNext(1);
-    const client = new SecretsManagerClient({
-      endpoint: secrets.url,
-      maxAttempts: 2,
-      requestHandler: boundedRequests(200),
-    });
 
-    const credentials = await new SecretsManagerCredentials({ secretId: 'janitor', client }).get(
-      Date.now() + 10_000,
-    );
+    const credentials = await retryingSource('janitor').get(Date.now() + 10_000);
 
     expect(credentials.clientId).toBe('id-1');
   });

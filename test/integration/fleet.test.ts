@@ -48,14 +48,19 @@ async function invoke(name: 'sweep' | 'cancel', event: unknown, remainingMs = 60
   return captureOutput(() => handler(event, lambdaContext(remainingMs)));
 }
 
+/** A lease on the test table, read through the SDK, by the clock `now` (the real one if none). */
+function leaseOn(now?: () => number): TenantLease {
+  return new TenantLease({
+    tableName: table.tableName,
+    client: new DynamoDBClient({ endpoint: table.url }),
+    ...(now ? { now } : {}),
+  });
+}
+
 describe('the tenant lease (DynamoDB, conditional on expiry)', () => {
   it('grants one holder at a time, honours expiry in its condition, and releases only its own', async () => {
     let now = 1_000_000;
-    const lease = new TenantLease({
-      tableName: table.tableName,
-      client: new DynamoDBClient({ endpoint: table.url }),
-      now: () => now,
-    });
+    const lease = leaseOn(() => now);
 
     expect(await lease.acquire('t1', 'run-a', now + 5_000)).toBe(true);
     expect(await lease.acquire('t1', 'run-b', now + 5_000)).toBe(false);
@@ -73,17 +78,9 @@ describe('the tenant lease (DynamoDB, conditional on expiry)', () => {
 
   it('takes over a lease that ends further ahead than any run could have written', async () => {
     let now = 2_000_000;
-    const lease = new TenantLease({
-      tableName: table.tableName,
-      client: new DynamoDBClient({ endpoint: table.url }),
-      now: () => now,
-    });
+    const lease = leaseOn(() => now);
     // Written by a clock a year ahead: it would block the tenant for a year.
-    const yearAhead = new TenantLease({
-      tableName: table.tableName,
-      client: new DynamoDBClient({ endpoint: table.url }),
-      now: () => now + 365 * 86_400_000,
-    });
+    const yearAhead = leaseOn(() => now + 365 * 86_400_000);
     expect(await yearAhead.acquire('t3', 'run-x', now + 365 * 86_400_000 + 60_000)).toBe(true);
 
     expect(await lease.acquire('t3', 'run-y', now + 60_000)).toBe(true);
@@ -101,9 +98,8 @@ describe('the tenant lease (DynamoDB, conditional on expiry)', () => {
     ['an end written as text', { until: { S: '1' } }],
     ['no end at all', {}],
   ])('takes over a lease made by hand with %s', async (_name, end) => {
-    const client = new DynamoDBClient({ endpoint: table.url });
-    const lease = new TenantLease({ tableName: table.tableName, client });
-    await client.send(
+    const lease = leaseOn();
+    await new DynamoDBClient({ endpoint: table.url }).send(
       new PutItemCommand({
         TableName: table.tableName,
         Item: { tenant: { S: 't4' }, owner: { S: 'by-hand' }, ...end },
@@ -221,10 +217,7 @@ describe('a lease table that hangs', { timeout: 8_000 }, () => {
 describe('a tenant whose lease is held', () => {
   it('fails a cancel that waited its share of the run, logging and counting it', async () => {
     const job = fleet.tenant('prod-us').addJob({ ageMinutes: 1 });
-    const holder = new TenantLease({
-      tableName: table.tableName,
-      client: new DynamoDBClient({ endpoint: table.url }),
-    });
+    const holder = leaseOn();
     expect(await holder.acquire('prod-us', 'another-run', Date.now() + 60_000)).toBe(true);
     try {
       const { error, output } = await invoke(
