@@ -89,8 +89,7 @@ export function parseSecret(
     // A key may be a value pasted into the wrong column: never quote one.
     { hideUnknownKeys: true },
   );
-  const short = shortSecretProblem(fields.clientSecret, `clientSecret in the secret ${secretId}`);
-  if (short) throw short;
+  requireRedactable(fields.clientSecret, `clientSecret in the secret ${secretId}`);
   return withBaseUrl(fields, `baseUrl in the secret ${secretId}`, fallback);
 }
 
@@ -118,15 +117,15 @@ function withBaseUrl(
 }
 
 /**
- * Why a client secret cannot be used: one shorter than the redactor registers could not be kept
- * out of messages (the secrets Zuora issues are far longer). Undefined when it can.
+ * Refuses a client secret shorter than the redactor registers: it could not be kept out of
+ * messages (the secrets Zuora issues are far longer). `where` names it for the message.
  */
-function shortSecretProblem(clientSecret: string, where: string): CredentialsError | undefined {
-  return clientSecret.length < MIN_SECRET_LENGTH
-    ? new CredentialsError(
-        `${where} is shorter than ${MIN_SECRET_LENGTH} characters: too short to keep out of messages; use the client secret Zuora issued`,
-      )
-    : undefined;
+function requireRedactable(clientSecret: string, where: string): void {
+  if (clientSecret.length < MIN_SECRET_LENGTH) {
+    throw new CredentialsError(
+      `${where} is shorter than ${MIN_SECRET_LENGTH} characters: too short to keep out of messages; use the client secret Zuora issued`,
+    );
+  }
 }
 
 /** Credentials given directly (the CLI's `ZUORA_CLIENT_ID` / `ZUORA_CLIENT_SECRET`). */
@@ -147,8 +146,7 @@ export class StaticCredentials implements CredentialSource {
         `Missing Zuora credentials: set ${missing.map((key) => names[key]).join(' and ')}`,
       );
     }
-    const short = shortSecretProblem(fields.clientSecret as string, 'ZUORA_CLIENT_SECRET');
-    if (short) throw short;
+    requireRedactable(fields.clientSecret as string, 'ZUORA_CLIENT_SECRET');
     this.#value = withBaseUrl(
       { clientId: fields.clientId as string, clientSecret: fields.clientSecret as string },
       undefined,

@@ -162,9 +162,8 @@ function embeddedBase64(value: string): string[] {
   });
 }
 
-/** Every run of {@link FRAGMENT_LENGTH} characters in `text`, or `text` itself when shorter. */
+/** Every run of {@link FRAGMENT_LENGTH} characters in `text`. */
 function fragments(text: string): string[] {
-  if (text.length <= FRAGMENT_LENGTH) return [text];
   return Array.from({ length: text.length - FRAGMENT_LENGTH + 1 }, (_, start) =>
     text.slice(start, start + FRAGMENT_LENGTH),
   );
@@ -210,7 +209,7 @@ export class Redactor {
       const disguised = skeleton(form);
       if (disguised.length < MIN_SECRET_LENGTH) continue;
       if (disguised.length < FRAGMENT_LENGTH) this.#shortSkeletons.add(disguised);
-      for (const fragment of fragments(disguised)) this.#fragments.add(fragment);
+      else for (const fragment of fragments(disguised)) this.#fragments.add(fragment);
     }
   }
 
@@ -249,7 +248,7 @@ export class Redactor {
   };
 
   #holdsSecret(text: string): boolean {
-    if (this.#fragments.size === 0) return false;
+    if (this.#fragments.size === 0 && this.#shortSkeletons.size === 0) return false;
     const decoded = unescaped(text);
     return [text, ...(decoded === text ? [] : [decoded])].some((each) => {
       const seen = skeleton(each);
